@@ -1,0 +1,13 @@
+"""Indexes for the has-image filter and for ordering by time (`latest`, trends
+scroll by `created_ts`): both fields are derived at write time, see
+`search.store.base.to_payload`, and exist on every point ever written."""
+
+from search.embed.base import ModelInfo
+from search.store.base import Store
+
+ID = "0002_image_and_time"
+
+
+def upgrade(store: Store, model: ModelInfo) -> None:
+    store.create_payload_index("has_image", "bool")
+    store.create_payload_index("created_ts", "float")

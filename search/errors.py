@@ -1,0 +1,86 @@
+"""Domain errors. They know nothing of HTTP; `server/problems.py` maps them.
+
+    TrendsearchError
+    ├── ValidationFailed        a record or request broke the schema (field + problem)
+    ├── NotFound                a post id that is not in the index
+    ├── ModelMismatch           the index was built by another embedding model
+    ├── IndexNotReady           no index yet, or its schema is behind (run `migrate`)
+    ├── StoreLocked             another process owns the embedded store folder
+    ├── StoreUnavailable        the Qdrant server cannot be reached (after retries)
+    └── ModelLoadFailed         model weights missing or unloadable (offline machine)
+
+Every message names what went wrong and what to do about it.
+"""
+
+from __future__ import annotations
+
+
+class TrendsearchError(Exception):
+    """Base of every error we raise on purpose."""
+
+
+class FieldError(TrendsearchError):
+    """One problem with one field, located well enough for a user to fix it."""
+
+    def __init__(self, field: str, problem: str, *, index: int | None = None,
+                 line: int | None = None) -> None:
+        self.field = field
+        self.problem = problem
+        self.index = index
+        self.line = line
+        where = []
+        if line is not None:
+            where.append(f"line {line}")
+        if index is not None:
+            where.append(f"item {index}")
+        prefix = f"{', '.join(where)}: " if where else ""
+        super().__init__(f"{prefix}`{field}`: {problem}")
+
+    def as_dict(self) -> dict[str, object]:
+        out: dict[str, object] = {"field": self.field, "problem": self.problem}
+        if self.index is not None:
+            out["index"] = self.index
+        if self.line is not None:
+            out["line"] = self.line
+        return out
+
+
+class ValidationFailed(TrendsearchError):
+    """One or more field errors; nothing was stored."""
+
+    def __init__(self, errors: list[FieldError]) -> None:
+        self.errors = errors
+        head = "; ".join(str(e) for e in errors[:5])
+        more = f" (and {len(errors) - 5} more)" if len(errors) > 5 else ""
+        super().__init__(f"{len(errors)} invalid field(s): {head}{more}")
+
+
+class NotFound(TrendsearchError):
+    pass
+
+
+class ModelMismatch(TrendsearchError):
+    def __init__(self, index_model: str, running_model: str, where: str) -> None:
+        self.index_model = index_model
+        self.running_model = running_model
+        super().__init__(
+            f"the index at {where} was built with embedding model `{index_model}`, but this "
+            f"process runs `{running_model}`; start with the matching profile, or build a new "
+            f"index with `trendsearch reindex` (searches keep using the old one until it is done)"
+        )
+
+
+class IndexNotReady(TrendsearchError):
+    pass
+
+
+class StoreLocked(TrendsearchError):
+    pass
+
+
+class StoreUnavailable(TrendsearchError):
+    pass
+
+
+class ModelLoadFailed(TrendsearchError):
+    pass

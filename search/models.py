@@ -1,0 +1,132 @@
+"""The contracts between stages: posts in, hits with explained scores out.
+
+`Post` is the one schema every door (JSONL, CSV, HTTP) validates against, so a
+record is either a whole, well-formed post or a named error; nothing half-valid
+reaches the store. New fields get defaults; types never change (msgspec's
+schema-evolution rules), anything else is a migration.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+import msgspec
+from msgspec import Meta
+
+NonNegInt = Annotated[int, Meta(ge=0, le=2**53)]
+PostId = Annotated[str, Meta(min_length=1, max_length=128, pattern=r"^[^\s/?#]+$")]
+HttpUrl = Annotated[str, Meta(max_length=2048, pattern=r"^https?://[^\s]+$")]
+ShortText = Annotated[str, Meta(min_length=1, max_length=128)]
+AwareDatetime = Annotated[datetime, Meta(tz=True)]
+LangCode = Annotated[str, Meta(min_length=2, max_length=16, pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]+)*$")]
+
+MAX_TEXT_CHARS = 10_000
+MAX_IMAGES = 20
+
+
+class Post(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """One social-media post as users hand it to us.
+
+    `created_at` must carry an offset: a naive time is rejected rather than
+    guessed, because a wrong zone silently breaks time decay and trends.
+    `lang` may be omitted; the indexer detects it (see `search.text.lang`).
+    """
+
+    id: PostId
+    text: Annotated[str, Meta(min_length=1, max_length=MAX_TEXT_CHARS)]
+    platform: ShortText
+    created_at: AwareDatetime
+    author: Annotated[str, Meta(max_length=256)] | None = None
+    lang: LangCode | None = None
+    likes: NonNegInt = 0
+    reposts: NonNegInt = 0
+    comments: NonNegInt = 0
+    image_urls: Annotated[list[HttpUrl], Meta(max_length=MAX_IMAGES)] = []
+    url: HttpUrl | None = None
+
+
+class Engagement(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """Counts that grow after posting; updated without re-embedding."""
+
+    likes: NonNegInt | None = None
+    reposts: NonNegInt | None = None
+    comments: NonNegInt | None = None
+
+
+class SearchFilters(msgspec.Struct, frozen=True, forbid_unknown_fields=True, omit_defaults=True):
+    """Filters every mode honours; each backend translates them to its own filter type."""
+
+    platform: list[ShortText] | None = None
+    lang: list[LangCode] | None = None
+    author: list[Annotated[str, Meta(min_length=1, max_length=256)]] | None = None
+    since: AwareDatetime | None = None
+    until: AwareDatetime | None = None
+    min_likes: NonNegInt | None = None
+    min_reposts: NonNegInt | None = None
+    min_comments: NonNegInt | None = None
+    has_image: bool | None = None
+
+
+Mode = Literal["relevance", "trending", "latest"]
+Fusion = Literal["rrf", "dbsf"]
+
+
+class SparseVector(msgspec.Struct, frozen=True):
+    """Sparse lexical weights: Qdrant wants integer indices, not token strings."""
+
+    indices: list[int]
+    values: list[float]
+
+
+class StoredPost(msgspec.Struct, frozen=True):
+    """A post as the store returns it: the payload plus its point id."""
+
+    point_id: str
+    post: Post
+
+
+class Candidate(msgspec.Struct):
+    """One recall result; later stages fill in their parts."""
+
+    point_id: str
+    post: Post
+    fused_score: float
+    fused_rank: int
+    dense_rank: int | None = None
+    dense_score: float | None = None
+    sparse_rank: int | None = None
+    sparse_score: float | None = None
+
+
+class Explain(msgspec.Struct, frozen=True, omit_defaults=False):
+    """Every stage's contribution to one hit, so a score can be argued with."""
+
+    mode: Mode
+    fusion: str
+    dense_rank: int | None
+    dense_score: float | None
+    sparse_rank: int | None
+    sparse_score: float | None
+    fused_rank: int
+    fused_score: float
+    rerank_score: float | None
+    rerank_rank: int | None
+    rerank_note: str
+    decay: float | None
+    engagement: float | None
+    final: float
+    models: dict[str, str]
+
+
+class Hit(msgspec.Struct, frozen=True):
+    post: Post
+    score: float
+    explain: Explain
+
+
+class SearchResult(msgspec.Struct, frozen=True):
+    hits: list[Hit]
+    total_candidates: int
+    timings_ms: dict[str, float]
+    as_of: datetime

@@ -1,0 +1,280 @@
+"""A Qdrant server or cluster through `qdrant-client`: the scale-out back end.
+
+Each index is a collection `<alias>__<name>`; the alias `<alias>` names the
+live one and is switched in one `update_collection_aliases` call, which the
+server applies atomically. The manifest travels in the collection's metadata.
+
+Transient failures (connection refused, timeouts, 502/503/504, 429) are
+retried by tenacity with jittered exponential back-off, bounded in attempts
+and seconds, then surface as `StoreUnavailable`: a dead server is an error in
+seconds, never a hang. Tests run this code against qdrant-client's `:memory:`
+local mode, which speaks the same API (no server binary exists here).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, TypeVar
+
+import httpx
+import msgspec
+from qdrant_client import QdrantClient
+from qdrant_client import models as qm
+from qdrant_client.http.exceptions import ResponseHandlingException, UnexpectedResponse
+from tenacity import (
+    RetryError,
+    Retrying,
+    retry_if_exception,
+    stop_after_attempt,
+    stop_after_delay,
+    wait_random_exponential,
+)
+
+from search.embed.base import Encoded, ModelInfo
+from search.errors import IndexNotReady, StoreUnavailable
+from search.models import Engagement, Post, SearchFilters, SparseVector
+from search.store.base import (
+    FieldKind,
+    IndexManifest,
+    RecallQuery,
+    RecallResponse,
+    ScoredId,
+    engagement_patch,
+    filter_conditions,
+    from_payload,
+    point_id,
+    to_payload,
+)
+
+T = TypeVar("T")
+_META_KEY = "trendsearch"
+_KINDS: dict[FieldKind, qm.PayloadSchemaType] = {
+    "keyword": qm.PayloadSchemaType.KEYWORD,
+    "integer": qm.PayloadSchemaType.INTEGER,
+    "datetime": qm.PayloadSchemaType.DATETIME,
+    "bool": qm.PayloadSchemaType.BOOL,
+    "float": qm.PayloadSchemaType.FLOAT,
+}
+
+
+def _is_transient(exc: BaseException) -> bool:
+    if isinstance(exc, ResponseHandlingException | httpx.TransportError | ConnectionError):
+        return True
+    return isinstance(exc, UnexpectedResponse) and exc.status_code in {429, 502, 503, 504}
+
+
+class Retry:
+    """Bounded, jittered retries around every client call."""
+
+    def __init__(self, where: str, attempts: int = 4, max_seconds: float = 15.0) -> None:
+        self._where = where
+        self._attempts = attempts
+        self._max_seconds = max_seconds
+
+    def __call__(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        retrying = Retrying(
+            retry=retry_if_exception(_is_transient),
+            stop=stop_after_attempt(self._attempts) | stop_after_delay(self._max_seconds),
+            wait=wait_random_exponential(multiplier=0.2, max=2.0),
+            reraise=False,
+        )
+        try:
+            return retrying(fn, *args, **kwargs)
+        except RetryError as exc:
+            cause = exc.last_attempt.exception()
+            raise StoreUnavailable(
+                f"Qdrant server at {self._where} did not answer after {self._attempts} attempts "
+                f"({type(cause).__name__}: {cause}); check QDRANT_URL and that the server is up"
+            ) from cause
+
+
+class _ClientConditions:
+    def any_of(self, key: str, values: list[str]) -> Any:
+        return qm.FieldCondition(key=key, match=qm.MatchAny(any=values))
+
+    def datetime_range(self, key: str, gte: str | None, lte: str | None) -> Any:
+        return qm.FieldCondition(key=key, range=qm.DatetimeRange(gte=gte, lte=lte))
+
+    def int_at_least(self, key: str, value: int) -> Any:
+        return qm.FieldCondition(key=key, range=qm.Range(gte=value))
+
+    def equals_bool(self, key: str, value: bool) -> Any:
+        return qm.FieldCondition(key=key, match=qm.MatchValue(value=value))
+
+
+def client_filter(filters: SearchFilters | None) -> qm.Filter | None:
+    conditions = filter_conditions(filters, _ClientConditions())
+    return qm.Filter(must=conditions) if conditions else None
+
+
+def _sparse(vector: SparseVector) -> qm.SparseVector:
+    return qm.SparseVector(indices=list(vector.indices), values=list(vector.values))
+
+
+class ServerStore:
+    """One collection on a Qdrant server."""
+
+    def __init__(self, client: QdrantClient, collection: str, retry: Retry) -> None:
+        self._client = client
+        self._collection = collection
+        self._call = retry
+
+    @property
+    def location(self) -> str:
+        return f"collection {self._collection}"
+
+    def manifest(self) -> IndexManifest:
+        info = self._call(self._client.get_collection, self._collection)
+        meta = (info.config.metadata or {}).get(_META_KEY)
+        if meta is None:
+            raise IndexNotReady(f"{self.location} has no trendsearch manifest: run `trendsearch migrate`")
+        return msgspec.convert(meta, IndexManifest)
+
+    def write_manifest(self, manifest: IndexManifest) -> None:
+        self._call(self._client.update_collection, self._collection,
+                   metadata={_META_KEY: msgspec.to_builtins(manifest)})
+
+    def create_collection(self, model: ModelInfo) -> None:
+        self._call(
+            self._client.create_collection, self._collection,
+            vectors_config={"dense": qm.VectorParams(size=model.dense_dim, distance=qm.Distance.COSINE)},
+            sparse_vectors_config={"sparse": qm.SparseVectorParams(
+                modifier=qm.Modifier.IDF if model.sparse_idf else None)},
+        )
+
+    def create_payload_index(self, key: str, kind: FieldKind) -> None:
+        self._call(self._client.create_payload_index, self._collection, key, _KINDS[kind])
+
+    def upsert(self, posts: Sequence[Post], encoded: Encoded) -> None:
+        points = [
+            qm.PointStruct(
+                id=point_id(post.id),
+                vector={"dense": encoded.dense[i].tolist(), "sparse": _sparse(encoded.sparse[i])},
+                payload=to_payload(post),
+            )
+            for i, post in enumerate(posts)
+        ]
+        if points:
+            self._call(self._client.upsert, self._collection, points, wait=True)
+
+    def update_engagement(self, post_id: str, update: Engagement) -> bool:
+        pid = point_id(post_id)
+        if not self._call(self._client.retrieve, self._collection, [pid]):
+            return False
+        self._call(self._client.set_payload, self._collection, engagement_patch(update), [pid], wait=True)
+        return True
+
+    def delete(self, post_ids: Sequence[str]) -> int:
+        pids = [point_id(p) for p in post_ids]
+        present = [r.id for r in self._call(self._client.retrieve, self._collection, pids)]
+        if present:
+            self._call(self._client.delete, self._collection,
+                       qm.PointIdsList(points=present), wait=True)
+        return len(present)
+
+    def flush(self) -> None:
+        """Writes use `wait=True`: the server has them durable when the call returns."""
+
+    def recall(self, query: RecallQuery) -> RecallResponse:
+        flt = client_filter(query.filters)
+        n = query.prefetch_limit
+        fusion = (qm.RrfQuery(rrf=qm.Rrf(k=query.rrf_k)) if query.fusion == "rrf"
+                  else qm.FusionQuery(fusion=qm.Fusion.DBSF))
+        sparse = _sparse(query.sparse)
+        fused, dense_hits, sparse_hits = self._call(
+            self._client.query_batch_points, self._collection, [
+                qm.QueryRequest(
+                    prefetch=[qm.Prefetch(query=list(query.dense), using="dense", limit=n, filter=flt),
+                              qm.Prefetch(query=sparse, using="sparse", limit=n, filter=flt)],
+                    query=fusion, filter=flt, limit=query.limit, with_payload=True),
+                qm.QueryRequest(query=list(query.dense), using="dense", filter=flt, limit=n),
+                qm.QueryRequest(query=sparse, using="sparse", filter=flt, limit=n),
+            ])
+        return RecallResponse(
+            fused=[(ScoredId(str(p.id), p.score), from_payload(p.payload or {})) for p in fused.points],
+            dense=[ScoredId(str(p.id), p.score) for p in dense_hits.points],
+            sparse=[ScoredId(str(p.id), p.score) for p in sparse_hits.points],
+        )
+
+    def get(self, post_ids: Sequence[str]) -> list[Post]:
+        records = self._call(self._client.retrieve, self._collection,
+                             [point_id(p) for p in post_ids], with_payload=True)
+        by_id = {post.id: post for post in (from_payload(r.payload or {}) for r in records)}
+        return [by_id[p] for p in post_ids if p in by_id]
+
+    def count(self, filters: SearchFilters | None = None) -> int:
+        result = self._call(self._client.count, self._collection,
+                            count_filter=client_filter(filters), exact=True)
+        return int(result.count)
+
+    def scroll(self, batch_size: int = 256) -> Iterator[Post]:
+        offset: Any = None
+        while True:
+            records, offset = self._call(self._client.scroll, self._collection, limit=batch_size,
+                                         offset=offset, with_payload=True, with_vectors=False)
+            for record in records:
+                yield from_payload(record.payload or {})
+            if offset is None:
+                return
+
+    def close(self) -> None:
+        """The client is the catalog's; nothing is held per collection."""
+
+
+class ServerCatalog:
+    """Collections named `<alias>__<index>`, the live one reached through `<alias>`."""
+
+    def __init__(self, client: QdrantClient, alias: str = "posts", where: str = ":memory:",
+                 retry: Retry | None = None) -> None:
+        self._client = client
+        self._alias = alias
+        self._call = retry or Retry(where)
+        self._where = where
+
+    @classmethod
+    def connect(cls, url: str, api_key: str | None, alias: str, timeout_s: int = 10) -> ServerCatalog:
+        client = QdrantClient(url=url, api_key=api_key, timeout=timeout_s)
+        return cls(client, alias=alias, where=url)
+
+    @property
+    def location(self) -> str:
+        return f"{self._where} (alias {self._alias})"
+
+    def _collection(self, name: str) -> str:
+        return f"{self._alias}__{name}"
+
+    def live_name(self) -> str | None:
+        aliases = self._call(self._client.get_aliases).aliases
+        for alias in aliases:
+            if alias.alias_name == self._alias:
+                return alias.collection_name.removeprefix(f"{self._alias}__")
+        return None
+
+    def names(self) -> list[str]:
+        prefix = f"{self._alias}__"
+        collections = self._call(self._client.get_collections).collections
+        return sorted(c.name.removeprefix(prefix) for c in collections if c.name.startswith(prefix))
+
+    def open(self, name: str) -> ServerStore:
+        if name not in self.names():
+            raise IndexNotReady(f"no collection {self._collection(name)} on {self._where}")
+        return ServerStore(self._client, self._collection(name), self._call)
+
+    def create(self, name: str) -> ServerStore:
+        return ServerStore(self._client, self._collection(name), self._call)
+
+    def activate(self, name: str) -> None:
+        operations: list[Any] = []
+        if self.live_name() is not None:
+            operations.append(qm.DeleteAliasOperation(delete_alias=qm.DeleteAlias(alias_name=self._alias)))
+        operations.append(qm.CreateAliasOperation(create_alias=qm.CreateAlias(
+            collection_name=self._collection(name), alias_name=self._alias)))
+        self._call(self._client.update_collection_aliases, change_aliases_operations=operations)
+
+    def drop(self, name: str) -> None:
+        if name == self.live_name():
+            raise IndexNotReady(f"refusing to drop the live index {name}")
+        self._call(self._client.delete_collection, self._collection(name))
+
+    def close(self) -> None:
+        self._client.close()
