@@ -28,7 +28,7 @@ import csv
 import hashlib
 import sys
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -94,7 +94,7 @@ def sample(rng: Random, items: list[Any], k: int) -> list[Any]:
     return [items[i] for i in picked]
 
 
-def unique_texts(items: Iterable[Any], text_of: Any) -> list[Any]:
+def unique_texts(items: Iterable[Any], text_of: Callable[[Any], str]) -> list[Any]:
     """Drop items whose text repeats an earlier one (retweets and copies add nothing)."""
     seen: set[str] = set()
     kept = []
@@ -176,9 +176,13 @@ def crisislex(data: Path) -> list[Record]:
                     "created_at": utc(r["created_at_utc"]),
                 }
                 records.append(with_lang(record, "en"))
-    found = {slug for slug in CRISIS_EVENTS.values() if any(r["id"].startswith(f"crisislex-{slug}-") for r in records)}
-    if found != set(CRISIS_EVENTS.values()):
-        raise SystemExit(f"CrisisLexT6 events missing: {set(CRISIS_EVENTS.values()) - found}")
+    missing = [
+        slug
+        for slug in CRISIS_EVENTS.values()
+        if not any(r["id"].startswith(f"crisislex-{slug}-") for r in records)
+    ]
+    if missing:
+        raise SystemExit(f"CrisisLexT6 events missing: {missing}")
     return records
 
 
@@ -190,49 +194,50 @@ class WeiboTopic:
     """One NLPCC 2016 target and the synthetic time window its posts get.
 
     The windows follow when each topic was in the news; half of each topic's
-    posts fall in the shorter `peak` so the topic shows up as a burst.
+    posts fall in the shorter peak so the topic shows up as a burst. Dates are
+    ISO days, read as midnight China Standard Time; ends are exclusive.
     """
 
     slug: str
-    start: datetime
-    end: datetime
-    peak_start: datetime
-    peak_end: datetime
+    start: str
+    end: str
+    peak_start: str
+    peak_end: str
 
-
-def _cst(y: int, m: int, d: int) -> datetime:
-    """Midnight of a day in China Standard Time."""
-    return datetime(y, m, d, tzinfo=CST)
+    def window(self, peak: bool) -> tuple[datetime, datetime]:
+        """The (start, end) of the whole window or of the peak, in CST."""
+        first, last = (self.peak_start, self.peak_end) if peak else (self.start, self.end)
+        return (
+            datetime.fromisoformat(first).replace(tzinfo=CST),
+            datetime.fromisoformat(last).replace(tzinfo=CST),
+        )
 
 
 WEIBO_TOPICS = {
     # Russia's air campaign in Syria: began 2015-09-30, withdrawal announced 2016-03-14.
     "俄罗斯叙利亚反恐行动": WeiboTopic(
-        "russia-syria", _cst(2015, 9, 30), _cst(2016, 3, 16), _cst(2015, 9, 30), _cst(2015, 10, 21)
+        "russia-syria", "2015-09-30", "2016-03-16", "2015-09-30", "2015-10-21"
     ),
     # Universal two-child policy: announced 2015-10-29, in force 2016-01-01.
     "开放二胎": WeiboTopic(
-        "two-child-policy", _cst(2015, 10, 29), _cst(2016, 1, 31), _cst(2015, 10, 29), _cst(2015, 11, 6)
+        "two-child-policy", "2015-10-29", "2016-01-31", "2015-10-29", "2015-11-06"
     ),
     # Spring Festival fireworks: Chinese New Year's Eve was 2016-02-07.
     "春节放鞭炮": WeiboTopic(
-        "spring-festival-fireworks",
-        _cst(2016, 1, 15),
-        _cst(2016, 2, 23),
-        _cst(2016, 2, 5),
-        _cst(2016, 2, 10),
+        "spring-festival-fireworks", "2016-01-15", "2016-02-23", "2016-02-05", "2016-02-10"
     ),
     # iPhone SE: rumoured from January, announced 2016-03-21 (22 March in China).
-    "iPhone SE": WeiboTopic(
-        "iphone-se", _cst(2016, 1, 10), _cst(2016, 4, 15), _cst(2016, 3, 21), _cst(2016, 4, 1)
-    ),
-    # Shenzhen's crackdown on motorbikes and e-bikes: from 2016-03-21.
+    "iPhone SE": WeiboTopic("iphone-se", "2016-01-10", "2016-04-15", "2016-03-21", "2016-04-01"),
+    # Shenzhen's crackdown on motorbikes and e-bikes: from 2016-03-21, debated into April.
     "深圳禁摩限电": WeiboTopic(
-        "shenzhen-ebike-ban", _cst(2016, 3, 18), _cst(2016, 4, 30), _cst(2016, 3, 31), _cst(2016, 4, 8)
+        "shenzhen-ebike-ban", "2016-03-18", "2016-04-30", "2016-03-31", "2016-04-08"
     ),
 }
 # The train file spells two targets differently from the test files.
-WEIBO_TARGET_ALIASES = {"IphoneSE": "iPhone SE", "俄罗斯在叙利亚的反恐行动": "俄罗斯叙利亚反恐行动"}
+WEIBO_TARGET_ALIASES = {
+    "IphoneSE": "iPhone SE",
+    "俄罗斯在叙利亚的反恐行动": "俄罗斯叙利亚反恐行动",
+}
 WEIBO_FILES = (  # (id tag, file); earlier files win when a text repeats
     ("train", "train_labeled_3000.tsv"),
     ("gold", "test_gold_1000.tsv"),
@@ -281,12 +286,7 @@ def weibo(data: Path) -> list[Record]:
         rng = rng_for("weibo", topic.slug)
         picked = sample(rng, by_topic[target], WEIBO_PER_TOPIC)
         for n, (tag, row_id, text) in enumerate(picked):
-            in_peak = n % 2 == 0
-            when = (
-                spread(rng, topic.peak_start, topic.peak_end)
-                if in_peak
-                else spread(rng, topic.start, topic.end)
-            )
+            when = spread(rng, *topic.window(peak=n % 2 == 0))
             record = {
                 "id": f"weibo-{topic.slug}-{tag}-{row_id}",
                 "text": text,
@@ -450,20 +450,33 @@ def tweeteval(data: Path) -> list[Record]:
 SOURCES = (crisislex, weibo, trump, reddit, tweeteval)
 
 
-def validated(record: Record) -> bytes:
-    """Encode a record as one JSONL line, after proving it decodes as a `Post`.
+# The line layout is fixed here rather than taken from `Post`'s encoder, so the
+# committed file does not change when the struct's encoding options do. Absent
+# optional fields (author, lang, url, image_urls) are left out of the line.
+LINE_FIELDS = (
+    "id", "text", "platform", "created_at", "author", "lang",
+    "likes", "reposts", "comments", "image_urls", "url",
+)  # fmt: skip
 
-    The line written is the canonical encoding of the decoded Post, so the
-    file is exactly what the JSONL door would accept and re-emit.
+
+def validated(record: Record) -> bytes:
+    """Encode a record as one JSONL line, after proving the line decodes as a `Post`.
+
+    Fails loudly (SystemExit) if the line is not a valid Post, carries a field
+    Post does not know, or decodes to different values than were written.
     """
-    raw = msgspec.json.encode(record)
+    unknown = set(record) - set(LINE_FIELDS)
+    if unknown:
+        raise SystemExit(f"record {record.get('id')!r} has unknown fields {sorted(unknown)}")
+    line_dict = {f: record[f] for f in LINE_FIELDS if record.get(f) not in (None, [])}
+    line = msgspec.json.encode(line_dict)
     try:
-        post = msgspec.json.decode(raw, type=Post)
+        post = msgspec.json.decode(line, type=Post)
     except msgspec.ValidationError as exc:
         raise SystemExit(f"record {record.get('id')!r} is not a valid Post: {exc}") from exc
-    line = msgspec.json.encode(post)
-    if msgspec.json.decode(line, type=Post) != post:
-        raise SystemExit(f"record {record['id']!r} does not round-trip")
+    for field, value in line_dict.items():
+        if getattr(post, field) != value:
+            raise SystemExit(f"record {record['id']!r}: {field} does not round-trip")
     return line
 
 
@@ -490,7 +503,10 @@ def summary(records: list[Record]) -> str:
     source = Counter(r["id"].split("-")[0] for r in records)
     platform = Counter(r["platform"] for r in records)
     lang = Counter(r.get("lang", "(none)") for r in records)
-    return f"{len(records)} posts; source {dict(source)}; platform {dict(platform)}; lang {dict(lang)}"
+    return (
+        f"{len(records)} posts; source {dict(source)}; "
+        f"platform {dict(platform)}; lang {dict(lang)}"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -12,6 +12,9 @@ from typing import Protocol, runtime_checkable
 
 import msgspec
 
+from search.embed.loading import choose_device, local_model_id, resolve_model_folder, use_fp16
+from search.errors import ModelLoadFailed
+
 
 @runtime_checkable
 class Reranker(Protocol):
@@ -52,3 +55,50 @@ def rerank_within_budget(reranker: Reranker | None, query: str, texts: list[str]
             )
         scores.extend(reranker.score(query, texts[start:start + batch_size]))
     return RerankOutcome(scores=scores, note=f"{len(scores)} candidates reranked by {reranker.model_id}")
+
+
+class CrossEncoderReranker:
+    """`Reranker` over FlagEmbedding's `FlagReranker` (bge-reranker-v2-m3 and kin).
+
+    FlagReranker sorts pairs by length and restores input order itself, so no
+    sorting here. Scores are sigmoid-normalised logits, in [0, 1].
+    """
+
+    def __init__(self, name_or_path: str, *, model_id: str | None = None,
+                 device: str | None = None, batch_size: int = 32,
+                 max_length: int = 512) -> None:
+        """Load from a local folder or a cached hub name; ModelLoadFailed otherwise.
+
+        FlagEmbedding is imported here: its import costs 4-9 s, paid only by
+        profiles that rerank.
+        """
+        folder = resolve_model_folder(name_or_path, what="reranker",
+                                      setting="TRENDSEARCH_RERANKER_PATH")
+        device = choose_device(device)
+        self._batch_size = batch_size
+        self._max_length = max_length
+        from FlagEmbedding import FlagReranker
+
+        try:
+            self._model = FlagReranker(str(folder), use_fp16=use_fp16(device), devices=device,
+                                       batch_size=batch_size, max_length=max_length,
+                                       normalize=True)
+        except Exception as error:  # corrupt or incomplete folders raise many types
+            raise ModelLoadFailed(
+                f"cannot load the reranker from {folder}: {type(error).__name__}: {error}"
+            ) from error
+        self._model_id = model_id or local_model_id("bge-reranker", name_or_path, folder)
+
+    @property
+    def model_id(self) -> str:
+        return self._model_id
+
+    def score(self, query: str, texts: list[str]) -> list[float]:
+        if not texts:
+            return []
+        raw = self._model.compute_score([(query, text) for text in texts],
+                                        batch_size=self._batch_size,
+                                        max_length=self._max_length, normalize=True)
+        # One pair may come back as a bare float, depending on the FlagEmbedding version.
+        values = raw if isinstance(raw, list) else [raw]
+        return [float(value) for value in values]

@@ -1,0 +1,58 @@
+"""Streamed readers: one record at a time, so a 5 GB file never sits in memory.
+
+Each yields `(line_number, record_or_error)`; a line that is not even valid
+JSON (or CSV) comes back as a `FieldError` so the run can reject it and go on.
+"""
+
+from __future__ import annotations
+
+import csv
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from indexer.validate import from_csv_row
+from search.errors import FieldError
+
+Record = tuple[int, dict[str, Any] | FieldError]
+csv.field_size_limit(sys.maxsize)
+
+
+def read_jsonl(path: Path) -> Iterator[Record]:
+    decoder = msgspec.json.Decoder()
+    with path.open("rb") as fh:
+        for number, raw in enumerate(fh, 1):
+            if not raw.strip():
+                continue
+            try:
+                value = decoder.decode(raw)
+            except msgspec.DecodeError as exc:
+                yield number, FieldError("(line)", f"not valid JSON: {exc}", line=number)
+                continue
+            if not isinstance(value, dict):
+                yield number, FieldError("(line)", f"expected a JSON object, got {type(value).__name__}",
+                                         line=number)
+                continue
+            yield number, value
+
+
+def read_csv(path: Path) -> Iterator[Record]:
+    """Header row names the `Post` fields; `line` is the row's first physical line."""
+    with path.open(newline="", encoding="utf-8-sig") as fh:
+        reader = csv.DictReader(fh)
+        line = reader.line_num
+        for row in reader:
+            yield line + 1, from_csv_row(row)
+            line = reader.line_num
+
+
+def read_any(path: Path) -> Iterator[Record]:
+    suffix = path.suffix.lower()
+    if suffix in {".jsonl", ".ndjson", ".json"}:
+        return read_jsonl(path)
+    if suffix in {".csv"}:
+        return read_csv(path)
+    raise FieldError("FILE", f"{path}: unknown format {suffix!r} (use .jsonl or .csv)")

@@ -1,0 +1,66 @@
+"""Raw records -> `Post`, or a `FieldError` that names the field and the problem.
+
+msgspec stops at a record's first error, which is what a rejects file needs
+(one line, one reason). Batch ingest collects one error per bad item itself.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import msgspec
+
+from search.errors import FieldError
+from search.models import Post
+from search.text import detect_lang
+
+_AT = re.compile(r"^(?P<problem>.*?)(?: - at `\$(?P<path>[^`]*)`)?$", re.S)
+CSV_LIST_FIELDS = ("image_urls",)
+
+
+def _field_of(path: str) -> str:
+    """`$.image_urls[2]` -> `image_urls[2]`; `$` (the whole record) -> `(record)`."""
+    return path.lstrip(".") or "(record)"
+
+
+def field_error(exc: msgspec.ValidationError, *, index: int | None = None,
+                line: int | None = None) -> FieldError:
+    message = str(exc)
+    match = _AT.match(message)
+    problem, path = (match.group("problem"), match.group("path") or "") if match else (message, "")
+    unknown = re.match(r"Object contains unknown field `([^`]+)`", problem)
+    if unknown:
+        return FieldError(_field_of(f"{path}.{unknown.group(1)}"), "unknown field (not part of a post)",
+                          index=index, line=line)
+    missing = re.match(r"Object missing required field `([^`]+)`", problem)
+    if missing:
+        return FieldError(_field_of(f"{path}.{missing.group(1)}"), "required field is missing",
+                          index=index, line=line)
+    if "Expected `datetime`" in problem or "datetime" in problem and "timezone" in problem.lower():
+        problem = f"{problem} (RFC 3339 with an offset, e.g. 2024-05-01T12:00:00+08:00)"
+    return FieldError(_field_of(path), problem, index=index, line=line)
+
+
+def to_post(raw: Any, *, index: int | None = None, line: int | None = None) -> Post:
+    """Validate one record; fill `lang` by detection when the record has none."""
+    try:
+        post = msgspec.convert(raw, Post, strict=False)
+    except msgspec.ValidationError as exc:
+        raise field_error(exc, index=index, line=line) from None
+    if post.lang is None:
+        post = msgspec.structs.replace(post, lang=detect_lang(post.text))
+    return post
+
+
+def from_csv_row(row: dict[str, str]) -> dict[str, Any]:
+    """CSV cells are strings: empty means absent, lists are space-separated."""
+    out: dict[str, Any] = {}
+    for key, value in row.items():
+        if key is None:
+            out["(extra columns)"] = value
+            continue
+        if value is None or value == "":
+            continue
+        out[key] = value.split() if key in CSV_LIST_FIELDS else value
+    return out

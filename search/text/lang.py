@@ -1,0 +1,2 @@
+def detect_lang(text: str) -> str:
+    return "und"

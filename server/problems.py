@@ -1,0 +1,96 @@
+"""Domain errors -> RFC 9457 problem details: the one map.
+
+Every error an API user sees is `application/problem+json` with `type`,
+`title`, `status`, `detail` and, for bad input, `errors: [{field, problem,
+index?}]` so a frontend can point at the exact field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from http import HTTPStatus
+from typing import Any
+
+import msgspec
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.plugins.problem_details import (
+    ProblemDetailsConfig,
+    ProblemDetailsException,
+    ProblemDetailsPlugin,
+)
+
+from indexer.validate import field_error
+from search.errors import (
+    FieldError,
+    IndexNotReady,
+    ModelLoadFailed,
+    ModelMismatch,
+    NotFound,
+    StoreLocked,
+    StoreUnavailable,
+    TrendsearchError,
+    ValidationFailed,
+)
+from search.log import log
+
+TYPE_BASE = "https://trendsearch.dev/problems/"
+
+
+def _problem(status: int, slug: str, detail: str, **extra: Any) -> ProblemDetailsException:
+    return ProblemDetailsException(
+        status_code=status, type_=TYPE_BASE + slug, title=HTTPStatus(status).phrase,
+        detail=detail, extra=extra or None)
+
+
+def _validation_failed(exc: ValidationFailed) -> ProblemDetailsException:
+    return _problem(422, "invalid-input", str(exc), errors=[e.as_dict() for e in exc.errors])
+
+
+def _field_error(exc: FieldError) -> ProblemDetailsException:
+    return _problem(422, "invalid-input", str(exc), errors=[exc.as_dict()])
+
+
+def _litestar_validation(exc: ValidationException) -> ProblemDetailsException:
+    """Litestar's own msgspec errors, rewritten to name the field like ours do."""
+    errors = []
+    for item in exc.extra if isinstance(exc.extra, list) else []:
+        message = str(item.get("message", "")) if isinstance(item, dict) else str(item)
+        located = field_error(msgspec.ValidationError(message))
+        errors.append(located.as_dict())
+    detail = "; ".join(f"`{e['field']}`: {e['problem']}" for e in errors) or str(exc.detail)
+    return _problem(422, "invalid-input", detail, errors=errors)
+
+
+def _http(exc: HTTPException) -> ProblemDetailsException:
+    status = exc.status_code
+    slug = HTTPStatus(status).phrase.lower().replace(" ", "-")
+    return _problem(status, slug, str(exc.detail))
+
+
+def _domain(status: int, slug: str) -> Callable[[TrendsearchError], ProblemDetailsException]:
+    return lambda exc: _problem(status, slug, str(exc))
+
+
+def _unexpected(exc: Exception) -> ProblemDetailsException:
+    log("http.unexpected_error", error=type(exc).__name__, detail=str(exc)[:500])
+    return _problem(500, "internal-error",
+                    f"unexpected {type(exc).__name__}; the server log has the details")
+
+
+PROBLEM_MAP: dict[type[Exception], Callable[[Any], ProblemDetailsException]] = {
+    ValidationFailed: _validation_failed,
+    FieldError: _field_error,
+    ValidationException: _litestar_validation,
+    NotFound: _domain(404, "not-found"),
+    ModelMismatch: _domain(409, "model-mismatch"),
+    IndexNotReady: _domain(503, "index-not-ready"),
+    StoreLocked: _domain(503, "store-locked"),
+    StoreUnavailable: _domain(503, "store-unavailable"),
+    ModelLoadFailed: _domain(503, "model-load-failed"),
+    HTTPException: _http,
+    Exception: _unexpected,
+}
+
+
+def problem_details_plugin() -> ProblemDetailsPlugin:
+    return ProblemDetailsPlugin(ProblemDetailsConfig(exception_to_problem_detail_map=PROBLEM_MAP))

@@ -1,0 +1,83 @@
+"""Which models and which store a process runs, chosen from `Settings`.
+
+This is the only place that turns configuration into concrete backends, so
+the banner printed at start-up (`describe`) is always the truth.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from search.embed.base import Embedder
+from search.rerank import Reranker
+from server.settings import Settings
+
+
+class Models(msgspec.Struct):
+    embedder: Embedder
+    reranker: Reranker | None
+    profile: str
+
+
+def _local_only_if_folder(name_or_path: str) -> None:
+    """A local folder never needs the hub: make a typo fail at once, not after ~50 s of retries."""
+    if Path(name_or_path).expanduser().exists():
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+
+def load_models(settings: Settings) -> Models:
+    if settings.profile == "offline":
+        from search.embed.lexical import LexicalSparseEncoder
+        from search.embed.minilm import MiniLMEmbedder
+
+        return Models(embedder=MiniLMEmbedder(LexicalSparseEncoder()), reranker=None,
+                      profile="offline")
+    from search.embed.bge_m3 import BgeM3Embedder
+    from search.rerank import CrossEncoderReranker
+
+    if settings.profile == "tiny":
+        from search.embed.tiny import build_tiny_m3, build_tiny_reranker
+
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        root = settings.data_path / "tiny-models"
+        m3 = build_tiny_m3(root / "m3")
+        rr = build_tiny_reranker(root / "reranker")
+        return Models(embedder=BgeM3Embedder(str(m3), device="cpu", batch_size=16, max_length=128),
+                      reranker=CrossEncoderReranker(str(rr), device="cpu", max_length=256),
+                      profile="tiny")
+    _local_only_if_folder(settings.model)
+    _local_only_if_folder(settings.reranker)
+    return Models(embedder=BgeM3Embedder(settings.model, device=settings.device),
+                  reranker=CrossEncoderReranker(settings.reranker, device=settings.device),
+                  profile="bge-m3")
+
+
+def open_catalog(settings: Settings) -> Any:
+    if settings.qdrant_url:
+        from search.store.server import ServerCatalog
+
+        return ServerCatalog.connect(settings.qdrant_url, settings.qdrant_api_key, settings.collection)
+    from search.store.edge import EdgeCatalog
+
+    return EdgeCatalog(settings.data_path / "edge")
+
+
+def describe(settings: Settings, models: Models) -> str:
+    backend = (f"Qdrant server {settings.qdrant_url}" if settings.qdrant_url
+               else f"embedded Qdrant Edge in {settings.data_path / 'edge'}")
+    reranker = models.reranker.model_id if models.reranker else "none (offline profile)"
+    note = {
+        "offline": "OFFLINE PROFILE: English MiniLM dense + lexical BM25; Chinese relevance comes "
+                   "from the lexical side only. For multilingual quality run TRENDSEARCH_PROFILE=bge-m3.",
+        "tiny": "TINY PROFILE: random test models, results are meaningless. Tests only.",
+        "bge-m3": "BGE-M3 PROFILE: multilingual dense + sparse, cross-encoder rerank.",
+    }[models.profile]
+    return (f"=== trendsearch profile: {models.profile} ===\n{note}\n"
+            f"  embedder: {models.embedder.info.model_id} (dense {models.embedder.info.dense_dim}-d)\n"
+            f"  reranker: {reranker}\n  store:    {backend}")

@@ -1,0 +1,62 @@
+"""`POST /v1/search`: parse, call the pipeline, shape the response."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+
+import msgspec
+from litestar import post
+
+from search.models import Explain, Hit, Mode
+from search.pipeline import SearchRequest
+from server.services import Services
+
+
+class ResultItem(msgspec.Struct, omit_defaults=True):
+    id: str
+    text: str
+    score: float
+    platform: str
+    created_at: datetime
+    likes: int
+    reposts: int
+    comments: int
+    author: str | None = None
+    lang: str | None = None
+    image_urls: list[str] = []
+    url: str | None = None
+    explain: Explain | None = None
+
+
+class SearchResponse(msgspec.Struct):
+    query: str
+    mode: Mode
+    as_of: datetime
+    offset: int
+    limit: int
+    total_candidates: int
+    took_ms: float
+    timings_ms: dict[str, float]
+    results: list[ResultItem]
+
+
+def result_item(hit: Hit, explain: bool) -> ResultItem:
+    p = hit.post
+    return ResultItem(id=p.id, text=p.text, score=hit.score, platform=p.platform,
+                      created_at=p.created_at, likes=p.likes, reposts=p.reposts,
+                      comments=p.comments, author=p.author, lang=p.lang,
+                      image_urls=list(p.image_urls), url=p.url,
+                      explain=hit.explain if explain else None)
+
+
+@post("/v1/search", status_code=200, sync_to_thread=True, tags=["search"])
+def search(data: SearchRequest, services: Services) -> SearchResponse:
+    started = time.perf_counter()
+    result = services.pipeline.search(data)
+    return SearchResponse(
+        query=data.query, mode=data.mode, as_of=result.as_of, offset=data.offset, limit=data.limit,
+        total_candidates=result.total_candidates,
+        took_ms=round((time.perf_counter() - started) * 1000, 2), timings_ms=result.timings_ms,
+        results=[result_item(h, data.explain) for h in result.hits],
+    )

