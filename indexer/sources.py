@@ -43,6 +43,8 @@ def read_csv(path: Path) -> Iterator[Record]:
     """Header row names the `Post` fields; `line` is the row's first physical line."""
     with path.open(newline="", encoding="utf-8-sig") as fh:
         reader = csv.DictReader(fh)
+        if reader.fieldnames is None:  # reads the header row
+            return
         line = reader.line_num
         for row in reader:
             yield line + 1, from_csv_row(row)

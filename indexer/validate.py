@@ -17,6 +17,13 @@ from search.text import detect_lang
 
 _AT = re.compile(r"^(?P<problem>.*?)(?: - at `\$(?P<path>[^`]*)`)?$", re.S)
 CSV_LIST_FIELDS = ("image_urls",)
+# What a regex constraint means, in words a user can act on (keyed by the leaf field).
+PATTERN_PROBLEMS = {
+    "id": "must be 1-128 characters without spaces, `/`, `?` or `#`",
+    "url": "must be an http:// or https:// URL",
+    "image_urls": "must be an http:// or https:// URL",
+    "lang": "must be a language code such as `en`, `zh` or `zh-hant`",
+}
 
 
 def _field_of(path: str) -> str:
@@ -37,6 +44,9 @@ def field_error(exc: msgspec.ValidationError, *, index: int | None = None,
     if missing:
         return FieldError(_field_of(f"{path}.{missing.group(1)}"), "required field is missing",
                           index=index, line=line)
+    if "matching regex" in problem:
+        leaf = re.sub(r"\[\d+\]$", "", _field_of(path)).rsplit(".", 1)[-1]
+        problem = PATTERN_PROBLEMS.get(leaf, problem)
     if "Expected `datetime`" in problem or "datetime" in problem and "timezone" in problem.lower():
         problem = f"{problem} (RFC 3339 with an offset, e.g. 2024-05-01T12:00:00+08:00)"
     return FieldError(_field_of(path), problem, index=index, line=line)

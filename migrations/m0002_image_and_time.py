@@ -1,4 +1,4 @@
-"""Indexes for the has-image filter and for ordering by time (`latest`, trends
+"""Indexes for the has-image filter (`image_count`) and for ordering by time (`latest`, trends
 scroll by `created_ts`): both fields are derived at write time, see
 `search.store.base.to_payload`, and exist on every point ever written."""
 
@@ -9,5 +9,5 @@ ID = "0002_image_and_time"
 
 
 def upgrade(store: Store, model: ModelInfo) -> None:
-    store.create_payload_index("has_image", "bool")
+    store.create_payload_index("image_count", "integer")
     store.create_payload_index("created_ts", "float")

@@ -24,9 +24,9 @@ from search.models import Engagement, Post, SearchFilters, SparseVector
 
 SCHEMA_VERSION_KEY = "schema"
 POINT_NAMESPACE = uuid.UUID("0b7c1a36-3f52-5c1e-9d5e-7a1c2b3d4e5f")
-DERIVED_FIELDS = ("created_ts", "has_image")
+DERIVED_FIELDS = ("created_ts", "image_count")
 
-FieldKind = Literal["keyword", "integer", "datetime", "bool", "float"]
+FieldKind = Literal["keyword", "integer", "datetime", "float"]
 
 
 class IndexManifest(msgspec.Struct, frozen=True):
@@ -52,7 +52,9 @@ def to_payload(post: Post) -> dict[str, Any]:
     created = post.created_at.astimezone(UTC)
     payload["created_at"] = created.isoformat().replace("+00:00", "Z")
     payload["created_ts"] = created.timestamp()
-    payload["has_image"] = bool(post.image_urls)
+    # An int, not a bool: Qdrant Edge 0.9 never matches MatchValue(True/False) on a
+    # bool payload (indexed or not), so has-image filters use a range on this count.
+    payload["image_count"] = len(post.image_urls)
     return payload
 
 
@@ -72,15 +74,13 @@ C = TypeVar("C")
 
 
 class ConditionFactory(Protocol[C]):
-    """The four condition shapes our filters need, in a back end's own types."""
+    """The three condition shapes our filters need, in a back end's own types."""
 
     def any_of(self, key: str, values: list[str]) -> C: ...
 
     def datetime_range(self, key: str, gte: str | None, lte: str | None) -> C: ...
 
-    def int_at_least(self, key: str, value: int) -> C: ...
-
-    def equals_bool(self, key: str, value: bool) -> C: ...
+    def int_range(self, key: str, gte: int | None, lte: int | None) -> C: ...
 
 
 def filter_conditions(filters: SearchFilters | None, make: ConditionFactory[C]) -> list[C]:
@@ -101,9 +101,10 @@ def filter_conditions(filters: SearchFilters | None, make: ConditionFactory[C]) 
     for key, value in (("likes", filters.min_likes), ("reposts", filters.min_reposts),
                        ("comments", filters.min_comments)):
         if value:
-            out.append(make.int_at_least(key, value))
+            out.append(make.int_range(key, value, None))
     if filters.has_image is not None:
-        out.append(make.equals_bool("has_image", filters.has_image))
+        out.append(make.int_range("image_count", 1, None) if filters.has_image
+                   else make.int_range("image_count", None, 0))
     return out
 
 

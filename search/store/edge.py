@@ -41,7 +41,6 @@ _KINDS: dict[FieldKind, Any] = {
     "keyword": qe.PayloadSchemaType.Keyword,
     "integer": qe.PayloadSchemaType.Integer,
     "datetime": qe.PayloadSchemaType.Datetime,
-    "bool": qe.PayloadSchemaType.Bool,
     "float": qe.PayloadSchemaType.Float,
 }
 
@@ -53,11 +52,9 @@ class _EdgeConditions:
     def datetime_range(self, key: str, gte: str | None, lte: str | None) -> Any:
         return qe.FieldCondition(key=key, range=qe.RangeDateTime(gte=gte, lte=lte))
 
-    def int_at_least(self, key: str, value: int) -> Any:
-        return qe.FieldCondition(key=key, range=qe.RangeFloat(gte=float(value)))
-
-    def equals_bool(self, key: str, value: bool) -> Any:
-        return qe.FieldCondition(key=key, match=qe.MatchValue(value))
+    def int_range(self, key: str, gte: int | None, lte: int | None) -> Any:
+        return qe.FieldCondition(key=key, range=qe.RangeFloat(
+            gte=None if gte is None else float(gte), lte=None if lte is None else float(lte)))
 
 
 def edge_filter(filters: SearchFilters | None) -> Any:

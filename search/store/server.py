@@ -52,7 +52,6 @@ _KINDS: dict[FieldKind, qm.PayloadSchemaType] = {
     "keyword": qm.PayloadSchemaType.KEYWORD,
     "integer": qm.PayloadSchemaType.INTEGER,
     "datetime": qm.PayloadSchemaType.DATETIME,
-    "bool": qm.PayloadSchemaType.BOOL,
     "float": qm.PayloadSchemaType.FLOAT,
 }
 
@@ -95,11 +94,8 @@ class _ClientConditions:
     def datetime_range(self, key: str, gte: str | None, lte: str | None) -> Any:
         return qm.FieldCondition(key=key, range=qm.DatetimeRange(gte=gte, lte=lte))
 
-    def int_at_least(self, key: str, value: int) -> Any:
-        return qm.FieldCondition(key=key, range=qm.Range(gte=value))
-
-    def equals_bool(self, key: str, value: bool) -> Any:
-        return qm.FieldCondition(key=key, match=qm.MatchValue(value=value))
+    def int_range(self, key: str, gte: int | None, lte: int | None) -> Any:
+        return qm.FieldCondition(key=key, range=qm.Range(gte=gte, lte=lte))
 
 
 def client_filter(filters: SearchFilters | None) -> qm.Filter | None:
@@ -124,6 +120,8 @@ class ServerStore:
         return f"collection {self._collection}"
 
     def manifest(self) -> IndexManifest:
+        if not self._call(self._client.collection_exists, self._collection):
+            raise IndexNotReady(f"{self.location} does not exist: run `trendsearch migrate`")
         info = self._call(self._client.get_collection, self._collection)
         meta = (info.config.metadata or {}).get(_META_KEY)
         if meta is None:

@@ -26,6 +26,7 @@ Rules, in order:
 from __future__ import annotations
 
 import html
+import importlib.metadata
 import logging
 import threading
 import zlib
@@ -35,6 +36,7 @@ from pathlib import Path
 
 import jieba
 import regex
+from snowballstemmer.english_stemmer import EnglishStemmer
 
 from search.text import _stopwords
 from search.text.normalize import clean, fold
@@ -163,11 +165,7 @@ def _segmenter() -> jieba.Tokenizer:
 def _build_segmenter() -> jieba.Tokenizer:
     jieba.setLogLevel(logging.WARNING)  # init logs "Building prefix dict..." to stderr
     segmenter = jieba.Tokenizer()
-    try:
-        _JIEBA_CACHE_DIR.mkdir(parents=True, exist_ok=True)
-        segmenter.tmp_dir = str(_JIEBA_CACHE_DIR)  # its ~9 MB cache, not in /tmp
-    except OSError:
-        pass  # read-only home: jieba still works, caching in the system temp folder
+    segmenter.tmp_dir = _jieba_cache_dir()
     segmenter.initialize()
     for line in USERDICT_PATH.read_text(encoding="utf-8").splitlines():
         fields = line.split()
@@ -177,9 +175,30 @@ def _build_segmenter() -> jieba.Tokenizer:
     return segmenter
 
 
-_STEMMER_ID = "none"
+def _jieba_cache_dir() -> str | None:
+    """Our cache folder for jieba's ~9 MB prefix-dict cache, so /tmp stays clean.
+
+    None (jieba's default, the system temp folder) when home is read-only:
+    jieba still works there, and a tokeniser must not fail over a cache.
+    """
+    try:
+        _JIEBA_CACHE_DIR.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return str(_JIEBA_CACHE_DIR)
+
+
+# Snowball English, measured with BM25 on crisislex6 and tweeteval_stance:
+# nDCG@10 0.962 -> 0.988 and 0.840 -> 0.844, Recall@1000 0.163 -> 0.181 and
+# 0.158 -> 0.169 against no stemming; a plural-only stemmer got half of that.
+# The pure-Python class is imported by name: `snowballstemmer.stemmer()` would
+# switch to PyStemmer's C build when installed, whose Snowball release may differ.
+_STEMMER_ID = f"snowball-english-{importlib.metadata.version('snowballstemmer')}"
+_stemmer = EnglishStemmer()
+_stemmer_lock = threading.Lock()  # the stemmer keeps its cursor on the instance
 
 
 @lru_cache(maxsize=65536)
 def _stem(word: str) -> str:
-    return word
+    with _stemmer_lock:
+        return str(_stemmer.stemWord(word))

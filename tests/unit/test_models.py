@@ -23,11 +23,12 @@ def test_a_complete_record_becomes_a_post_with_its_offset_kept() -> None:
     ({"created_at": "2024-05-01T12:00:00"}, "created_at", "timezone"),
     ({"likes": -1}, "likes", ">= 0"),
     ({"likes": "many"}, "likes", "Expected `int`"),
-    ({"image_urls": ["ftp://x.org/a.png"]}, "image_urls[0]", "match pattern"),
-    ({"url": "javascript:alert(1)"}, "url", "match pattern"),
+    ({"image_urls": ["ftp://x.org/a.png"]}, "image_urls[0]", "must be an http:// or https:// URL"),
+    ({"url": "javascript:alert(1)"}, "url", "must be an http:// or https:// URL"),
     ({"text": ""}, "text", "length >= 1"),
     ({"text": "x" * (MAX_TEXT_CHARS + 1)}, "text", f"length <= {MAX_TEXT_CHARS}"),
-    ({"id": "has space"}, "id", "match pattern"),
+    ({"id": "has space"}, "id", "without spaces"),
+    ({"lang": "English"}, "lang", "language code"),
     ({"colour": "red"}, "colour", "unknown field"),
 ])
 def test_bad_fields_are_named_with_the_problem(change: dict[str, object], field: str, problem: str) -> None:
