@@ -22,11 +22,20 @@ SETTING = "TRENDSEARCH_MODEL_PATH"
 
 
 class BgeM3Embedder:
-    """`Embedder` over FlagEmbedding's `BGEM3FlagModel`.
+    """`Embedder` over FlagEmbedding's BGE-M3 model, with our own batching loop.
 
-    No length sorting here: `BGEM3FlagModel.encode_single_device` already
-    sorts the tokenised batch by length (less padding) and restores input
-    order, so sorting again would only cost time.
+    FlagEmbedding loads the model (weights plus the sparse and ColBERT heads);
+    its `encode` is not used, for three measured reasons:
+    - it runs the first (longest) batch twice per call, to probe memory: a
+      one-query search pays two forward passes (~130 ms each for XLM-R large
+      on 2 CPU cores), a 500-post batch 17 instead of 16;
+    - the probe swallows every RuntimeError and retries with a smaller batch,
+      so a real error surfaces as `AttributeError: 'list' object has no
+      attribute 'keys'` (FACTS.md);
+    - it draws tqdm bars on stderr for any call of `batch_size` texts or more.
+    The loop below sorts by token length (longest first, so a batch that does
+    not fit fails at once), pads per batch and restores input order, as
+    FlagEmbedding does; a test holds the two to the same vectors.
     """
 
     def __init__(self, name_or_path: str, *, model_id: str | None = None,
@@ -44,20 +53,21 @@ class BgeM3Embedder:
         from FlagEmbedding import BGEM3FlagModel
 
         try:
-            self._model = BGEM3FlagModel(
-                str(folder), use_fp16=use_fp16(self._device), devices=self._device,
-                batch_size=batch_size, query_max_length=max_length,
-                passage_max_length=max_length, return_dense=True, return_sparse=True,
-                return_colbert_vecs=False,
-            )
+            flag_model = BGEM3FlagModel(str(folder), use_fp16=use_fp16(self._device),
+                                        devices=self._device, return_dense=True,
+                                        return_sparse=True, return_colbert_vecs=False)
         except Exception as error:  # corrupt or incomplete folders raise many types
             raise ModelLoadFailed(
                 f"cannot load the BGE-M3 embedder from {folder}: {type(error).__name__}: {error}"
             ) from error
-        dim = int(self._model.model.model.config.hidden_size)
+        self._tokenizer = flag_model.tokenizer
+        self._net = flag_model.model.to(self._device).eval()
+        config = flag_model.model.model.config
+        check_max_length(max_length, config, what="BGE-M3 embedder")
+        self._special_ids = special_ids(self._tokenizer)
         self._info = ModelInfo(
             model_id=model_id or local_model_id("bge-m3", name_or_path, folder),
-            dense_dim=dim, sparse_idf=False,
+            dense_dim=int(config.hidden_size), sparse_idf=False,
         )
 
     @property
@@ -65,30 +75,51 @@ class BgeM3Embedder:
         return self._info
 
     def encode_documents(self, texts: list[str]) -> Encoded:
-        if not texts:
-            return self._empty()
-        return self._convert(self._model.encode_corpus(
-            texts, batch_size=self._batch_size, max_length=self._max_length,
-            return_dense=True, return_sparse=True, return_colbert_vecs=False,
-        ))
+        return self._encode(texts)
 
     def encode_queries(self, texts: list[str]) -> Encoded:
-        if not texts:
-            return self._empty()
-        return self._convert(self._model.encode_queries(
-            texts, batch_size=self._batch_size, max_length=self._max_length,
-            return_dense=True, return_sparse=True, return_colbert_vecs=False,
-        ))
+        """Same as documents: BGE-M3 uses no query instruction."""
+        return self._encode(texts)
 
-    def _empty(self) -> Encoded:
-        """FlagEmbedding fails on an empty list (it concatenates no batches)."""
-        return Encoded(dense=np.zeros((0, self._info.dense_dim), dtype=np.float32), sparse=[])
+    def _encode(self, texts: list[str]) -> Encoded:
+        import torch
 
-    def _convert(self, output: dict[str, Any]) -> Encoded:
-        return Encoded(
-            dense=normalise(np.asarray(output["dense_vecs"], dtype=np.float32)),
-            sparse=[to_sparse(weights) for weights in output["lexical_weights"]],
-        )
+        dense = np.zeros((len(texts), self._info.dense_dim), dtype=np.float32)
+        sparse: list[SparseVector] = [SparseVector(indices=[], values=[])] * len(texts)
+        ids: list[list[int]] = self._tokenizer(texts, truncation=True,
+                                               max_length=self._max_length)["input_ids"]
+        order = sorted(range(len(texts)), key=lambda i: -len(ids[i]))
+        with torch.inference_mode():
+            for start in range(0, len(order), self._batch_size):
+                rows = order[start:start + self._batch_size]
+                batch = self._tokenizer.pad({"input_ids": [ids[i] for i in rows]}, padding=True,
+                                            return_tensors="pt").to(self._device)
+                out = self._net(batch, return_dense=True, return_sparse=True,
+                                return_colbert_vecs=False)
+                batch_dense = out["dense_vecs"].float().cpu().numpy()
+                weights = out["sparse_vecs"].squeeze(-1).float().cpu().numpy()
+                tokens = batch["input_ids"].cpu().numpy()
+                for k, i in enumerate(rows):
+                    dense[i] = batch_dense[k]
+                    sparse[i] = to_sparse(tokens[k], weights[k], self._special_ids)
+        return Encoded(dense=normalise(dense), sparse=sparse)
+
+
+def special_ids(tokenizer: Any) -> frozenset[int]:
+    """Ids that are never lexical evidence: the set FlagEmbedding drops, plus <mask>."""
+    return frozenset(tokenizer.all_special_ids)
+
+
+def check_max_length(max_length: int, config: Any, *, what: str) -> None:
+    """Refuse a max_length the position table cannot hold, at load instead of mid-batch.
+
+    XLM-R models number positions from pad_token_id + 1, so they fit
+    `max_position_embeddings - 2` tokens (514 -> 512).
+    """
+    limit = int(config.max_position_embeddings) - 2
+    if max_length > limit:
+        raise ModelLoadFailed(f"max_length {max_length} is more than the {what} can read "
+                              f"({limit} tokens); lower it")
 
 
 def normalise(dense: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
@@ -101,9 +132,16 @@ def normalise(dense: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
     return (dense / np.maximum(norms, 1e-12)).astype(np.float32)
 
 
-def to_sparse(weights: dict[str, float]) -> SparseVector:
-    """M3 lexical weights (token-id string -> weight) as Qdrant's sorted int indices."""
-    pairs = sorted((int(token), float(weight)) for token, weight in weights.items()
-                   if weight > 0)
-    return SparseVector(indices=[index for index, _ in pairs],
-                        values=[value for _, value in pairs])
+def to_sparse(tokens: npt.NDArray[np.int64], weights: npt.NDArray[np.float32],
+              skip: frozenset[int]) -> SparseVector:
+    """Per-token weights as Qdrant wants them: unique int ids, sorted, weight > 0.
+
+    A token that occurs twice keeps its larger weight, as in M3's lexical
+    matching; padding and special tokens are dropped.
+    """
+    best: dict[int, float] = {}
+    for token, weight in zip(tokens.tolist(), weights.tolist()):
+        if weight > 0 and token not in skip and weight > best.get(token, 0.0):
+            best[token] = weight
+    indices = sorted(best)
+    return SparseVector(indices=indices, values=[best[i] for i in indices])

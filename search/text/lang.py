@@ -13,9 +13,13 @@ from __future__ import annotations
 
 import regex
 
+from search.text import _patterns
+
 # URLs would count as Latin letters, mentions are names: neither says what a
 # post is written in. Hashtags do, so only their "#" goes (with the punctuation).
-XX@[\p{L}\p{N}_-]+")
+_NOISE = regex.compile(
+    rf"{_patterns.URL}|{_patterns.NOT_AFTER_WORD}@{_patterns.MENTION_NAME}", flags=regex.V1
+)
 
 # Script -> language. Kana and Hangul are handled apart because Japanese and
 # Korean text also contains Han characters.
@@ -32,42 +36,47 @@ _SCRIPTS = regex.compile(
         for name in ("Han", "Hiragana", "Katakana", "Hangul", *_SCRIPT_LANG)
     )
 )
-# One Han character carries about what three Latin letters do (a Chinese word
-# is ~1.5 characters, an English one ~5 letters), so Han counts three times.
+# Chinese and English are compared in words: a Chinese word is ~1.5 characters;
+# an English word is a run of 2+ Latin letters not glued to digits ("iPhone6s"
+# and "5se" are model names, not English) and ~4.5 letters long. So when
+# scripts are weighed by letters, one Han character counts as three.
+_HAN_CHARS_PER_WORD = 1.5
 _HAN_WEIGHT = 3
-# "mul" needs Chinese and English each to carry this share of the weighted
-# letters, and each at least MIXED_MIN_LETTERS of them: a product name
-# ("iPhone SE") in a Chinese post is still Chinese; a sentence of each is mixed.
-MIXED_MIN_SHARE = 0.3
-MIXED_MIN_LETTERS = 12
-# Kana share of the CJK characters above which Han-and-kana text is Japanese;
-# a stray "の" in a Chinese post is decoration.
+_LATIN_WORD = regex.compile(r"(?<![\p{L}\p{N}])\p{Script=Latin}{2,}(?![\p{L}\p{N}])")
+# "mul" needs each language to have MIXED_MIN_WORDS words and this share of
+# them: product names in a Chinese post ("iPhone SE", "Galaxy S7") leave it
+# Chinese; a sentence of each makes it mixed. Tuned on the Weibo posts.
+MIXED_MIN_SHARE = 0.4
+MIXED_MIN_WORDS = 4
+# Kana share of the CJK characters from which Han-and-kana text is Japanese;
+# a stray "の" in a long Chinese post is decoration.
 JAPANESE_MIN_KANA_SHARE = 0.1
 
 
 def detect_lang(text: str) -> str:
     """Lowercase code: "zh", "en", "mul" (Chinese + English), "ja", "ko", "ru", ...;
     "und" when the text has no letters to go by (only emoji, links, numbers)."""
+    text = _NOISE.sub(" ", text)
     letters: dict[str, int] = {}
-    for match in _SCRIPTS.finditer(_NOISE.sub(" ", text)):
+    for match in _SCRIPTS.finditer(text):
         script = match.lastgroup or ""
         letters[script] = letters.get(script, 0) + len(match.group())
-    if not letters:
-        return "und"
     kana = letters.pop("Hiragana", 0) + letters.pop("Katakana", 0)
     han = letters.pop("Han", 0)
-    if kana >= max(1.0, JAPANESE_MIN_KANA_SHARE * (kana + han)):
+    hangul = letters.pop("Hangul", 0)
+    if kana and kana >= JAPANESE_MIN_KANA_SHARE * (kana + han):
         return "ja"
-    if letters.get("Hangul", 0) >= han > 0 or (han == 0 and "Hangul" in letters):
-        return "ko"  # Korean may carry Hanja; compared by raw count on purpose
-    letters.pop("Hangul", None)
-    weighted_han = _HAN_WEIGHT * han
-    latin = letters.get("Latin", 0)
-    if min(weighted_han, latin) >= max(
-        MIXED_MIN_LETTERS, MIXED_MIN_SHARE * (weighted_han + latin)
-    ):
+    if hangul and hangul >= han:
+        return "ko"  # Korean may carry Hanja, and is written mostly in Hangul
+    if han and "Latin" in letters and _is_mixed(han / _HAN_CHARS_PER_WORD, text):
         return "mul"
     best = max(letters, key=letters.__getitem__, default=None)
-    if best is None or weighted_han >= letters[best]:
-        return "zh"
+    if best is None or _HAN_WEIGHT * han >= letters[best]:
+        return "zh" if han else "und"
     return _SCRIPT_LANG[best]
+
+
+def _is_mixed(zh_words: float, text: str) -> bool:
+    en_words = len(_LATIN_WORD.findall(text))
+    fewer = min(zh_words, en_words)
+    return fewer >= MIXED_MIN_WORDS and fewer >= MIXED_MIN_SHARE * (zh_words + en_words)

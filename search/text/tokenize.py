@@ -38,7 +38,7 @@ import jieba
 import regex
 from snowballstemmer.english_stemmer import EnglishStemmer
 
-from search.text import _stopwords
+from search.text import _patterns, _stopwords
 from search.text.normalize import clean, fold
 
 # Bump when a rule in this module changes what tokens come out.
@@ -47,18 +47,15 @@ TOKENIZER_VERSION = "1"
 USERDICT_PATH = Path(__file__).with_name("userdict.txt")
 _JIEBA_CACHE_DIR = Path.home() / ".cache" / "trendsearch" / "jieba"
 
-_URL = r"(?:https?://|www\.)[^\s<>\"']+"
-# Mentions and tags may follow Chinese directly ("今天@深圳交警"), but not a
-# Latin word ("foo@bar.com", "&#39;").
-_RT = r"(?<![[\p{L}\p{N}_@#]--\p{Han}])(?i:rt)\s*@[\p{L}\p{N}_]+(?:-[\p{L}\p{N}_]+)*\s*:?"
-_MENTION = r"(?<![[\p{L}\p{N}_@]--\p{Han}])@(?P<mention>[\p{L}\p{N}_]+(?:-[\p{L}\p{N}_]+)*)"
+_RT = rf"{_patterns.NOT_AFTER_WORD}(?i:rt)\s*@{_patterns.MENTION_NAME}\s*:?"
+_MENTION = rf"{_patterns.NOT_AFTER_WORD}@(?P<mention>{_patterns.MENTION_NAME})"
 _WEIBO_TAG = r"\#(?P<weibo>[^\#\s](?:[^\#\r\n]{0,58}[^\#\s])?)\#"
-_HASHTAG = r"(?<![[\p{L}\p{N}_&]--\p{Han}])\#(?P<tag>[\p{L}\p{M}\p{N}_]+)"
+_HASHTAG = _patterns.NOT_AFTER_WORD + r"\#(?P<tag>[\p{L}\p{M}\p{N}_]+)"
 _ENTITIES_PLAIN = regex.compile(
-    rf"(?P<url>(?i:{_URL}))|(?P<rt>{_RT})|{_MENTION}|{_HASHTAG}", flags=regex.V1
+    rf"(?P<url>{_patterns.URL})|(?P<rt>{_RT})|{_MENTION}|{_HASHTAG}", flags=regex.V1
 )
 _ENTITIES_WEIBO = regex.compile(
-    rf"(?P<url>(?i:{_URL}))|(?P<rt>{_RT})|{_MENTION}|{_WEIBO_TAG}|{_HASHTAG}", flags=regex.V1
+    rf"(?P<url>{_patterns.URL})|(?P<rt>{_RT})|{_MENTION}|{_WEIBO_TAG}|{_HASHTAG}", flags=regex.V1
 )
 _HAN = regex.compile(r"\p{Han}")
 # Letters, marks (Devanagari, Thai vowel signs) and digits, not Han; digits may
