@@ -12,7 +12,13 @@ from typing import Protocol, runtime_checkable
 
 import msgspec
 
-from search.embed.loading import choose_device, local_model_id, resolve_model_folder, use_fp16
+from search.embed.loading import (
+    check_max_length,
+    choose_device,
+    local_model_id,
+    resolve_model_folder,
+    use_fp16,
+)
 from search.errors import ModelLoadFailed
 
 
@@ -58,10 +64,14 @@ def rerank_within_budget(reranker: Reranker | None, query: str, texts: list[str]
 
 
 class CrossEncoderReranker:
-    """`Reranker` over FlagEmbedding's `FlagReranker` (bge-reranker-v2-m3 and kin).
+    """`Reranker` over a cross-encoder loaded by FlagEmbedding's `FlagReranker`.
 
-    FlagReranker sorts pairs by length and restores input order itself, so no
-    sorting here. Scores are sigmoid-normalised logits, in [0, 1].
+    FlagReranker loads tokenizer and model; its `compute_score` is not used:
+    it runs the first batch twice per call to probe memory, and since
+    `rerank_within_budget` calls `score` once per batch, every candidate would
+    be scored twice. It also swallows RuntimeErrors and draws tqdm bars. The
+    loop below sorts pairs by length, pads per batch, restores input order and
+    applies the same sigmoid; a test holds it to FlagReranker's scores.
     """
 
     def __init__(self, name_or_path: str, *, model_id: str | None = None,
@@ -74,19 +84,23 @@ class CrossEncoderReranker:
         """
         folder = resolve_model_folder(name_or_path, what="reranker",
                                       setting="TRENDSEARCH_RERANKER_PATH")
-        device = choose_device(device)
+        check_max_length(folder, max_length, what="reranker")
+        self._device = choose_device(device)
         self._batch_size = batch_size
         self._max_length = max_length
         from FlagEmbedding import FlagReranker
 
         try:
-            self._model = FlagReranker(str(folder), use_fp16=use_fp16(device), devices=device,
-                                       batch_size=batch_size, max_length=max_length,
-                                       normalize=True)
+            flag = FlagReranker(str(folder), use_fp16=use_fp16(self._device), devices=self._device)
         except Exception as error:  # corrupt or incomplete folders raise many types
             raise ModelLoadFailed(
                 f"cannot load the reranker from {folder}: {type(error).__name__}: {error}"
             ) from error
+        # Kept alive on purpose: its __del__ moves the model back to the CPU.
+        self._flag = flag
+        self._tokenizer = flag.tokenizer
+        net = flag.model.half() if use_fp16(self._device) else flag.model
+        self._net = net.to(self._device).eval()
         self._model_id = model_id or local_model_id("bge-reranker", name_or_path, folder)
 
     @property
@@ -94,11 +108,25 @@ class CrossEncoderReranker:
         return self._model_id
 
     def score(self, query: str, texts: list[str]) -> list[float]:
+        """Sigmoid of the cross-encoder logit per text, in input order.
+
+        Truncation trims the longer side of each pair first, which for a
+        short query and a long post is the post, and never fails on a long query.
+        """
+        import torch
+
         if not texts:
             return []
-        raw = self._model.compute_score([(query, text) for text in texts],
-                                        batch_size=self._batch_size,
-                                        max_length=self._max_length, normalize=True)
-        # One pair may come back as a bare float, depending on the FlagEmbedding version.
-        values = raw if isinstance(raw, list) else [raw]
-        return [float(value) for value in values]
+        pairs = self._tokenizer([query] * len(texts), texts, truncation="longest_first",
+                                max_length=self._max_length)["input_ids"]
+        order = sorted(range(len(texts)), key=lambda i: -len(pairs[i]))
+        scores = [0.0] * len(texts)
+        with torch.inference_mode():
+            for start in range(0, len(order), self._batch_size):
+                rows = order[start:start + self._batch_size]
+                batch = self._tokenizer.pad({"input_ids": [pairs[i] for i in rows]},
+                                            padding=True, return_tensors="pt").to(self._device)
+                logits = self._net(**batch, return_dict=True).logits.view(-1).float()
+                for i, value in zip(rows, torch.sigmoid(logits).cpu().tolist()):
+                    scores[i] = float(value)
+        return scores

@@ -54,8 +54,11 @@ def _litestar_validation(exc: ValidationException) -> ProblemDetailsException:
     """Litestar's own msgspec errors, rewritten to name the field like ours do."""
     errors = []
     for item in exc.extra if isinstance(exc.extra, list) else []:
-        message = str(item.get("message", "")) if isinstance(item, dict) else str(item)
-        located = field_error(msgspec.ValidationError(message))
+        if not isinstance(item, dict):
+            continue
+        message, key = str(item.get("message", "")), str(item.get("key") or "")
+        key = "" if key == "data" else key.removeprefix("data.")  # `data` is the whole body
+        located = field_error(msgspec.ValidationError(f"{message} - at `$.{key}`" if key else message))
         errors.append(located.as_dict())
     detail = "; ".join(f"`{e['field']}`: {e['problem']}" for e in errors) or str(exc.detail)
     return _problem(422, "invalid-input", detail, errors=errors)

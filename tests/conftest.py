@@ -12,14 +12,13 @@ import os
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
 
-from pathlib import Path  # noqa: E402
+from pathlib import Path
 
-import pytest  # noqa: E402
+import pytest
 
-from search.embed.bge_m3 import BgeM3Embedder  # noqa: E402
-from search.embed.tiny import build_tiny_m3, build_tiny_reranker  # noqa: E402
-from search.rerank import CrossEncoderReranker  # noqa: E402
-
+from search.embed.bge_m3 import BgeM3Embedder
+from search.embed.tiny import build_tiny_m3, build_tiny_reranker
+from search.rerank import CrossEncoderReranker
 
 # --- models -----------------------------------------------------------------
 

@@ -8,13 +8,17 @@ is False).
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import numpy.typing as npt
 
 from search.embed.base import Encoded, ModelInfo
-from search.embed.loading import choose_device, local_model_id, resolve_model_folder, use_fp16
+from search.embed.loading import (
+    check_max_length,
+    choose_device,
+    local_model_id,
+    resolve_model_folder,
+    use_fp16,
+)
 from search.errors import ModelLoadFailed
 from search.models import SparseVector
 
@@ -27,8 +31,8 @@ class BgeM3Embedder:
     FlagEmbedding loads the model (weights plus the sparse and ColBERT heads);
     its `encode` is not used, for three measured reasons:
     - it runs the first (longest) batch twice per call, to probe memory: a
-      one-query search pays two forward passes (~130 ms each for XLM-R large
-      on 2 CPU cores), a 500-post batch 17 instead of 16;
+      one-query search pays two forward passes (~130 ms each for an XLM-R
+      large shaped model on 2 CPU cores), a 500-post batch 17 instead of 16;
     - the probe swallows every RuntimeError and retries with a smaller batch,
       so a real error surfaces as `AttributeError: 'list' object has no
       attribute 'keys'` (FACTS.md);
@@ -47,6 +51,7 @@ class BgeM3Embedder:
         4-9 s (datasets, peft, pandas), which the offline profile never needs.
         """
         folder = resolve_model_folder(name_or_path, what="BGE-M3 embedder", setting=SETTING)
+        check_max_length(folder, max_length, what="BGE-M3 embedder")
         self._device = choose_device(device)
         self._batch_size = batch_size
         self._max_length = max_length
@@ -60,14 +65,15 @@ class BgeM3Embedder:
             raise ModelLoadFailed(
                 f"cannot load the BGE-M3 embedder from {folder}: {type(error).__name__}: {error}"
             ) from error
+        # Kept alive on purpose: its __del__ moves the model back to the CPU.
+        self._flag_model = flag_model
         self._tokenizer = flag_model.tokenizer
         self._net = flag_model.model.to(self._device).eval()
-        config = flag_model.model.model.config
-        check_max_length(max_length, config, what="BGE-M3 embedder")
-        self._special_ids = special_ids(self._tokenizer)
+        # FlagEmbedding drops <s>, </s>, <pad>, <unk>; <mask> is no evidence either.
+        self._special_ids = frozenset(self._tokenizer.all_special_ids)
         self._info = ModelInfo(
             model_id=model_id or local_model_id("bge-m3", name_or_path, folder),
-            dense_dim=int(config.hidden_size), sparse_idf=False,
+            dense_dim=int(flag_model.model.model.config.hidden_size), sparse_idf=False,
         )
 
     @property
@@ -86,6 +92,8 @@ class BgeM3Embedder:
 
         dense = np.zeros((len(texts), self._info.dense_dim), dtype=np.float32)
         sparse: list[SparseVector] = [SparseVector(indices=[], values=[])] * len(texts)
+        if not texts:
+            return Encoded(dense=dense, sparse=[])
         ids: list[list[int]] = self._tokenizer(texts, truncation=True,
                                                max_length=self._max_length)["input_ids"]
         order = sorted(range(len(texts)), key=lambda i: -len(ids[i]))
@@ -105,23 +113,6 @@ class BgeM3Embedder:
         return Encoded(dense=normalise(dense), sparse=sparse)
 
 
-def special_ids(tokenizer: Any) -> frozenset[int]:
-    """Ids that are never lexical evidence: the set FlagEmbedding drops, plus <mask>."""
-    return frozenset(tokenizer.all_special_ids)
-
-
-def check_max_length(max_length: int, config: Any, *, what: str) -> None:
-    """Refuse a max_length the position table cannot hold, at load instead of mid-batch.
-
-    XLM-R models number positions from pad_token_id + 1, so they fit
-    `max_position_embeddings - 2` tokens (514 -> 512).
-    """
-    limit = int(config.max_position_embeddings) - 2
-    if max_length > limit:
-        raise ModelLoadFailed(f"max_length {max_length} is more than the {what} can read "
-                              f"({limit} tokens); lower it")
-
-
 def normalise(dense: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
     """L2-normalise rows again in float32.
 
@@ -129,7 +120,8 @@ def normalise(dense: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
     norms a few 1e-4 off 1; cosine and dot-product scores must agree.
     """
     norms = np.linalg.norm(dense, axis=1, keepdims=True)
-    return (dense / np.maximum(norms, 1e-12)).astype(np.float32)
+    unit: npt.NDArray[np.float32] = (dense / np.maximum(norms, 1e-12)).astype(np.float32)
+    return unit
 
 
 def to_sparse(tokens: npt.NDArray[np.int64], weights: npt.NDArray[np.float32],

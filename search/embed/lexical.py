@@ -34,7 +34,7 @@ class LexicalSparseEncoder:
     """BM25 term weights over `search.text.tokenize`, without IDF (Qdrant adds it)."""
 
     def __init__(self, k1: float = 1.2, b: float = 0.75, avg_len: float = 20.0) -> None:
-        if k1 < 0 or not 0 <= b <= 1 or avg_len <= 0:
+        if not (k1 >= 0 and 0 <= b <= 1 and avg_len > 0):  # also refuses NaN
             raise ValueError(
                 f"BM25 needs k1 >= 0, 0 <= b <= 1 and avg_len > 0; got k1={k1}, b={b}, "
                 f"avg_len={avg_len}"

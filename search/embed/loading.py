@@ -20,12 +20,16 @@ HF_HUB_OFFLINE=1 (before importing huggingface_hub, which reads it once).
 from __future__ import annotations
 
 import hashlib
+import json
 import os
+import re
 from pathlib import Path
 
 from search.errors import ModelLoadFailed
 
 _TRUE = {"1", "true", "yes", "on"}
+_REPO_ID = re.compile(r"(?:[A-Za-z0-9][\w.-]{0,95}/)?[A-Za-z0-9][\w.-]{0,95}")
+_OFFSET_TYPES = {"xlm-roberta", "roberta", "camembert"}  # positions start after pad_token_id
 # Hub repositories carry ONNX and other framework copies that torch never reads.
 _IGNORE = ["onnx/*", "*.onnx", "*.onnx_data", "flax_model.msgpack", "rust_model.ot",
            "tf_model.h5", "openvino/*"]
@@ -87,6 +91,25 @@ def local_model_id(prefix: str, name_or_path: str, folder: Path) -> str:
     return f"{prefix}:{name_or_path}"
 
 
+def check_max_length(folder: Path, max_length: int, *, what: str) -> None:
+    """Refuse a max_length the model cannot read, before loading it.
+
+    Why: a longer input overruns the position table, and inside
+    FlagEmbedding that error is swallowed and resurfaces as a riddle. XLM-R
+    numbers positions from pad_token_id + 1, so 514 positions hold 512 tokens.
+    """
+    try:
+        config = json.loads((folder / "config.json").read_text())
+        positions = int(config["max_position_embeddings"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return  # not a readable model config: the loader names that problem
+    if config.get("model_type") in _OFFSET_TYPES:
+        positions -= int(config.get("pad_token_id", 1)) + 1
+    if max_length > positions:
+        raise ModelLoadFailed(f"max_length {max_length} is more than the {what} in {folder} can "
+                              f"read ({positions} tokens); lower it")
+
+
 def choose_device(device: str | None) -> str:
     """The caller's device, else `cuda:0` when available, else `cpu`.
 
@@ -101,20 +124,13 @@ def choose_device(device: str | None) -> str:
 
 
 def use_fp16(device: str) -> bool:
-    """Half precision only on CUDA: on CPU it is slower and FlagEmbedding casts back anyway."""
+    """Half precision only on CUDA: on CPU fp16 kernels are slow or missing."""
     return device.startswith("cuda")
 
 
 def _is_hub_name(name: str) -> bool:
-    from huggingface_hub.utils import HFValidationError, validate_repo_id
-
-    if name.startswith((".", "~", "/")):
-        return False
-    try:
-        validate_repo_id(name)
-    except HFValidationError:
-        return False
-    return True
+    """`name` or `owner/name` as the hub spells them; paths and typos like `a//b` are not."""
+    return bool(_REPO_ID.fullmatch(name)) and "--" not in name and ".." not in name
 
 
 def _from_hub(repo_id: str, *, what: str, setting: str) -> Path:

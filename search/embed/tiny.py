@@ -223,7 +223,7 @@ def _save_tokenizer(out: Path) -> PreTrainedTokenizerFast:
         single="<s> $A </s>", pair="<s> $A </s> </s> $B </s>",
         special_tokens=[("<s>", bos), ("</s>", eos)],
     )
-    tokenizer = PreTrainedTokenizerFast(
+    tokenizer = PreTrainedTokenizerFast(  # type: ignore[no-untyped-call]
         tokenizer_object=backend, bos_token="<s>", eos_token="</s>", cls_token="<s>",
         sep_token="</s>", pad_token="<pad>", unk_token="<unk>", mask_token="<mask>",
         model_max_length=MAX_POSITIONS - 2,

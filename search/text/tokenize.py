@@ -31,7 +31,7 @@ import logging
 import threading
 import zlib
 from collections.abc import Iterator
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 import jieba
@@ -96,6 +96,7 @@ def tokenize(text: str) -> list[str]:
     return tokens
 
 
+@cache
 def fingerprint() -> str:
     """Short id of everything that decides the tokens, for the lexical model id."""
     parts = [

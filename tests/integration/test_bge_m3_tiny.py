@@ -25,8 +25,8 @@ TEXTS = [
     "台风来了！Typhoon warning for 香港 and Shenzhen, trains delayed",
     "lol",
     "今天",
-    "Officials say the earthquake near Tokyo is under control, 3 people injured. "
-    "Live updates: volunteers needed, donate at the link. RT if you're ok",
+    ("Officials say the earthquake near Tokyo is under control, 3 people injured. "
+     "Live updates: volunteers needed, donate at the link. RT if you're ok"),
 ]
 SPECIAL_IDS = {0, 1, 2, 3}  # <s> <pad> </s> <unk>: never lexical evidence
 
@@ -156,3 +156,25 @@ def test_folder_without_a_model_fails_naming_it(tmp_path: Path) -> None:
     with pytest.raises(ModelLoadFailed, match="cannot load the BGE-M3 embedder from ") as caught:
         BgeM3Embedder(str(tmp_path), device="cpu")
     assert str(tmp_path) in str(caught.value)
+
+
+def test_same_vectors_as_flagembedding_encode(tiny_m3_path: Path,
+                                              tiny_embedder: BgeM3Embedder) -> None:
+    """Our batching loop replaces BGEM3FlagModel.encode; it must not change the vectors."""
+    from FlagEmbedding import BGEM3FlagModel
+
+    reference = BGEM3FlagModel(str(tiny_m3_path), use_fp16=False, devices="cpu").encode(
+        TEXTS, batch_size=4, max_length=128, return_dense=True, return_sparse=True)
+    ours = tiny_embedder.encode_documents(TEXTS)
+    np.testing.assert_allclose(ours.dense, reference["dense_vecs"], atol=1e-5)
+    for vector, weights in zip(ours.sparse, reference["lexical_weights"]):
+        assert vector.indices == sorted(int(token) for token in weights)
+        np.testing.assert_allclose(vector.values, [weights[str(i)] for i in vector.indices],
+                                   atol=1e-5)
+
+
+def test_max_length_beyond_the_model_is_refused(tiny_m3_path: Path) -> None:
+    with pytest.raises(ModelLoadFailed) as caught:
+        BgeM3Embedder(str(tiny_m3_path), device="cpu", max_length=1000)
+    assert str(caught.value) == (f"max_length 1000 is more than the BGE-M3 embedder in "
+                                 f"{tiny_m3_path} can read (512 tokens); lower it")

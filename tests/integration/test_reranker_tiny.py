@@ -72,3 +72,14 @@ def test_two_loads_agree(tiny_reranker_path: Path,
     again = CrossEncoderReranker(str(tiny_reranker_path), device="cpu")
     assert again.model_id == tiny_reranker.model_id
     assert again.score(QUERY, TEXTS) == pytest.approx(tiny_reranker.score(QUERY, TEXTS), abs=1e-6)
+
+
+def test_same_scores_as_flagreranker(tiny_reranker_path: Path,
+                                     tiny_reranker: CrossEncoderReranker) -> None:
+    """Our batching loop replaces FlagReranker.compute_score; it must not change the scores."""
+    from FlagEmbedding import FlagReranker
+
+    reference = FlagReranker(str(tiny_reranker_path), use_fp16=False, devices="cpu")
+    expected = reference.compute_score([(QUERY, text) for text in TEXTS], batch_size=2,
+                                       max_length=128, normalize=True)
+    assert tiny_reranker.score(QUERY, TEXTS) == pytest.approx(expected, abs=1e-5)

@@ -1,0 +1,35 @@
+from pathlib import Path
+
+import msgspec
+import pytest
+
+from search.errors import FieldError
+from server.settings import SETTINGS_HELP, Settings, env_name, load_settings
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+def test_every_setting_is_documented_in_code_and_readme() -> None:
+    names = [f.name for f in msgspec.structs.fields(Settings)]
+    assert sorted(SETTINGS_HELP) == sorted(names)
+    readme = README.read_text(encoding="utf-8")
+    missing = [env_name(n) for n in names if f"`{env_name(n)}" not in readme]
+    assert missing == []
+
+
+def test_environment_values_are_converted() -> None:
+    s = load_settings({"TRENDSEARCH_PORT": "9000", "QDRANT_URL": "http://q:6333",
+                       "TRENDSEARCH_HALF_LIFE_HOURS": "12.5"})
+    assert (s.port, s.qdrant_url, s.half_life_hours) == (9000, "http://q:6333", 12.5)
+
+
+@pytest.mark.parametrize(("env", "variable", "problem"), [
+    ({"TRENDSEARCH_PORT": "99999"}, "TRENDSEARCH_PORT", "<= 65535"),
+    ({"TRENDSEARCH_PROFILE": "gpt"}, "TRENDSEARCH_PROFILE", "Invalid enum value 'gpt'"),
+    ({"TRENDSEARCH_RRF_K": "zero"}, "TRENDSEARCH_RRF_K", "Expected `int`"),
+])
+def test_a_bad_variable_is_named(env: dict[str, str], variable: str, problem: str) -> None:
+    with pytest.raises(FieldError) as info:
+        load_settings(env)
+    assert info.value.field == variable
+    assert problem in info.value.problem
