@@ -110,13 +110,13 @@ def cmd_reindex(args: argparse.Namespace) -> int:
     return 0
 
 
-def _serve(settings: Settings) -> int:
+def _serve(settings: Settings, models: Any = None) -> int:
     import uvicorn
 
     from server.app import create_app
     from server.services import Services
 
-    services = Services.build(settings)
+    services = Services.build(settings, models)
     _banner(settings, services.models)
     print(f"serving on http://{settings.host}:{settings.port}/  (API docs: /schema)",
           file=sys.stderr, flush=True)
@@ -140,6 +140,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     sample = Path(args.sample)
     digest = hashlib.sha256(sample.read_bytes()).hexdigest()
     models = load_models(settings)
+    _banner(settings, models)
     catalog = open_catalog(settings)
     try:
         store = open_live(catalog, models.embedder.info, create=True)
@@ -154,7 +155,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
                   file=sys.stderr)
     finally:
         catalog.close()
-    return _serve(settings)
+    return _serve(settings, models)
 
 
 def cmd_search(args: argparse.Namespace) -> int:

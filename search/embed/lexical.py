@@ -10,7 +10,9 @@ frequencies that go stale as posts arrive.
 `avg_len` is fixed when the index is built (it is in the model id): document
 values cannot follow a drifting average without re-encoding everything. Set it
 to the corpus's mean token count; a wrong value only changes length
-normalisation, not which documents match.
+normalisation, not which documents match. A text with no tokens gets an empty
+vector, and Qdrant's N then counts only points that have terms (seen on Qdrant
+Edge 0.9), which is BM25's N over tokenised documents.
 """
 
 from __future__ import annotations

@@ -24,11 +24,28 @@ _NOISE = regex.compile(
 # Script -> language. Kana and Hangul are handled apart because Japanese and
 # Korean text also contains Han characters.
 _SCRIPT_LANG = {
-    "Latin": "en", "Cyrillic": "ru", "Arabic": "ar", "Hebrew": "he", "Greek": "el",
-    "Thai": "th", "Devanagari": "hi", "Bengali": "bn", "Tamil": "ta", "Telugu": "te",
-    "Kannada": "kn", "Malayalam": "ml", "Gujarati": "gu", "Gurmukhi": "pa",
-    "Sinhala": "si", "Armenian": "hy", "Georgian": "ka", "Ethiopic": "am",
-    "Khmer": "km", "Lao": "lo", "Myanmar": "my", "Tibetan": "bo",
+    "Latin": "en",
+    "Cyrillic": "ru",
+    "Arabic": "ar",
+    "Hebrew": "he",
+    "Greek": "el",
+    "Thai": "th",
+    "Devanagari": "hi",
+    "Bengali": "bn",
+    "Tamil": "ta",
+    "Telugu": "te",
+    "Kannada": "kn",
+    "Malayalam": "ml",
+    "Gujarati": "gu",
+    "Gurmukhi": "pa",
+    "Sinhala": "si",
+    "Armenian": "hy",
+    "Georgian": "ka",
+    "Ethiopic": "am",
+    "Khmer": "km",
+    "Lao": "lo",
+    "Myanmar": "my",
+    "Tibetan": "bo",
 }
 _SCRIPTS = regex.compile(
     "|".join(

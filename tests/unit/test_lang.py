@@ -18,7 +18,10 @@ from search.text import detect_lang
         ("iPhone SE手感初体验，Nice！", "zh"),
         ("三星 Galaxy S7 华为 P9 iPhone SE 都不错", "zh"),
         # A sentence in each language is mixed.
-        ("Setting off firecrackers is a very important activity. 放鞭炮是春节期间的重要活动。", "mul"),
+        (
+            "Setting off firecrackers is a very important activity. 放鞭炮是春节期间的重要活动。",
+            "mul",
+        ),
         # Links and mentions say nothing about the language.
         ("http://t.cn/R5UKELs 二孩政策来了", "zh"),
         ("@BostonGlobe @CNN 加油", "zh"),

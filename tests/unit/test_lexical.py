@@ -73,7 +73,8 @@ def test_model_id_names_parameters_and_tokeniser() -> None:
 
 
 @pytest.mark.parametrize(
-    ("k1", "b", "avg_len"), [(-0.1, 0.75, 20.0), (1.2, 1.5, 20.0), (1.2, 0.75, 0.0), (math.nan, 0.5, 1.0)]
+    ("k1", "b", "avg_len"),
+    [(-0.1, 0.75, 20.0), (1.2, 1.5, 20.0), (1.2, 0.75, 0.0), (math.nan, 0.5, 1.0)],
 )
 def test_rejects_parameters_outside_bm25(k1: float, b: float, avg_len: float) -> None:
     with pytest.raises(ValueError, match="BM25 needs k1 >= 0, 0 <= b <= 1 and avg_len > 0"):

@@ -13,8 +13,31 @@ ANY_TEXT = st.text(alphabet=st.characters(codec=None, exclude_categories=()), ma
 # Pieces that exercise each rule, mixed with arbitrary characters.
 TRICKY = st.lists(
     st.sampled_from(
-        ["Ａ", "１", "，", "\u200b", "\u200d", "\ufeff", "\u00ad", "ß", "İ", "ﬁ", "ǰ", "ᾳ",
-         "ooo", "OOO", "哈哈哈", "\x00", "\t", "\u3000", "\ufe0f", "❤", "\ud800", "\u0301", " "]
+        [
+            "Ａ",
+            "１",
+            "，",
+            "\u200b",
+            "\u200d",
+            "\ufeff",
+            "\u00ad",
+            "ß",
+            "İ",
+            "ﬁ",
+            "ǰ",
+            "ᾳ",
+            "ooo",
+            "OOO",
+            "哈哈哈",
+            "\x00",
+            "\t",
+            "\u3000",
+            "\ufe0f",
+            "❤",
+            "\ud800",
+            "\u0301",
+            " ",
+        ]
     )
     | ANY_TEXT,
     max_size=12,

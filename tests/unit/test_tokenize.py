@@ -4,9 +4,11 @@ here, because a silent change splits index and query tokens apart."""
 from __future__ import annotations
 
 import importlib
+import logging
 import threading
 from pathlib import Path
 
+import jieba
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -17,8 +19,31 @@ from search.text.tokenize import TOKENIZER_VERSION, USERDICT_PATH, fingerprint
 # Arbitrary unicode (surrogates included) plus the pieces each rule looks for.
 POSTS = st.lists(
     st.sampled_from(
-        ["#", "##", "@", "RT @a:", "http://t.co/x", "www.", "#深圳#", "#Tag", "的", "比特币",
-         "😂", "🇺🇸", "👍🏽", "\u200d", "Ａ", "ß", "İ", "'s", "1,000", "2.5", "&amp;", " ", "\n"]
+        [
+            "#",
+            "##",
+            "@",
+            "RT @a:",
+            "http://t.co/x",
+            "www.",
+            "#深圳#",
+            "#Tag",
+            "的",
+            "比特币",
+            "😂",
+            "🇺🇸",
+            "👍🏽",
+            "\u200d",
+            "Ａ",
+            "ß",
+            "İ",
+            "'s",
+            "1,000",
+            "2.5",
+            "&amp;",
+            " ",
+            "\n",
+        ]
     )
     | st.text(alphabet=st.characters(codec=None, exclude_categories=()), max_size=40),
     max_size=15,
@@ -90,9 +115,31 @@ def test_every_userdict_word_stays_whole() -> None:
     assert [w for w in words if tokenize(w) != [w]] == []
 
 
-def test_jieba_caches_outside_tmp() -> None:
-    tokenize("中文")
-    assert (Path.home() / ".cache" / "trendsearch" / "jieba" / "jieba.cache").is_file()
+class _Collect(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+def test_jieba_builds_quietly_into_our_cache_folder(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    module = importlib.import_module("search.text.tokenize")
+    monkeypatch.setattr(module, "_JIEBA_CACHE_DIR", tmp_path / "jieba")
+    monkeypatch.setattr(module, "_jieba", None)
+    # As on a fresh import: jieba logs its start-up to stderr at DEBUG.
+    monkeypatch.setattr(jieba.default_logger, "level", logging.DEBUG)
+    collect = _Collect()
+    jieba.default_logger.addHandler(collect)
+    try:
+        assert tokenize("中文分词") == ["中文", "分词"]
+    finally:
+        jieba.default_logger.removeHandler(collect)
+    assert (tmp_path / "jieba" / "jieba.cache").is_file()  # not in the system temp folder
+    assert [r.getMessage() for r in collect.records] == []
 
 
 def test_jieba_is_built_once_when_threads_race(monkeypatch: pytest.MonkeyPatch) -> None:
