@@ -149,10 +149,13 @@ class SearchPipeline:
 
         if mode == "latest":
             keep = [r for r in rows if r[5] >= p.latest_min_relevance]
-            keep.sort(key=lambda r: (r[0].post.created_at, r[6]), reverse=True)
+            keep.sort(key=lambda r: (-r[0].post.created_at.timestamp(), -r[6], r[0].post.id))
             rows = keep
         else:
-            rows.sort(key=lambda r: (r[6], -r[0].fused_rank), reverse=True)
+            # Ties (common in RRF: ranks 7/55 and 55/7 fuse equally) break by fused score, then
+            # post id, never by the order a back end happened to return: Edge and the server
+            # break ties differently, and the same query must give the same page on both.
+            rows.sort(key=lambda r: (-r[6], -r[0].fused_score, r[0].post.id))
 
         fusion = f"rrf(k={p.rrf_k})" if p.fusion == "rrf" else "dbsf"
         return [

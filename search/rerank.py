@@ -83,7 +83,7 @@ class CrossEncoderReranker:
         profiles that rerank.
         """
         folder = resolve_model_folder(name_or_path, what="reranker",
-                                      setting="TRENDSEARCH_RERANKER_PATH")
+                                      setting="TRENDSEARCH_RERANKER")
         check_max_length(folder, max_length, what="reranker")
         self._device = choose_device(device)
         self._batch_size = batch_size

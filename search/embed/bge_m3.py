@@ -22,7 +22,7 @@ from search.embed.loading import (
 from search.errors import ModelLoadFailed
 from search.models import SparseVector
 
-SETTING = "TRENDSEARCH_MODEL_PATH"
+SETTING = "TRENDSEARCH_MODEL"
 
 
 class BgeM3Embedder:

@@ -39,7 +39,7 @@ def resolve_model_folder(name_or_path: str, *, what: str, setting: str) -> Path:
     """A local folder holding the model named `name_or_path`, or ModelLoadFailed.
 
     `what` names the model's role in messages ("BGE-M3 embedder"); `setting`
-    is the variable a server user sets to pass a folder (TRENDSEARCH_MODEL_PATH).
+    is the variable a server user sets to pass a folder (TRENDSEARCH_MODEL).
     """
     path = Path(name_or_path).expanduser()
     if path.is_dir():

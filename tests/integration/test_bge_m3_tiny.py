@@ -136,7 +136,7 @@ def test_hub_name_offline_fails_at_once_naming_the_model() -> None:
         "cannot load the BGE-M3 embedder `BAAI/bge-m3-typo`: there is no such local folder, "
         "it is not in the Hugging Face cache, and this machine cannot reach a model hub "
         "(HF_HUB_OFFLINE is set); download it on a machine with access and pass the local "
-        "folder instead (for the server: TRENDSEARCH_MODEL_PATH=/path/to/folder)"
+        "folder instead (for the server: TRENDSEARCH_MODEL=/path/to/folder)"
     )
 
 
@@ -148,7 +148,7 @@ def test_missing_folder_fails_at_once_naming_it(tmp_path: Path) -> None:
     assert time.perf_counter() - started < 5
     assert str(caught.value) == (
         f"cannot load the BGE-M3 embedder: there is no folder `{missing}`; "
-        "check the path (TRENDSEARCH_MODEL_PATH)"
+        "check the path (TRENDSEARCH_MODEL)"
     )
 
 

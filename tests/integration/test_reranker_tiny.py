@@ -63,7 +63,7 @@ def test_hub_name_offline_fails_at_once_naming_the_model() -> None:
         "cannot load the reranker `BAAI/bge-reranker-v2-m3`: there is no such local folder, "
         "it is not in the Hugging Face cache, and this machine cannot reach a model hub "
         "(HF_HUB_OFFLINE is set); download it on a machine with access and pass the local "
-        "folder instead (for the server: TRENDSEARCH_RERANKER_PATH=/path/to/folder)"
+        "folder instead (for the server: TRENDSEARCH_RERANKER=/path/to/folder)"
     )
 
 
