@@ -92,7 +92,8 @@ def index_files(paths: Sequence[Path], store: Store, embedder: Embedder, *, batc
     progress = Progress(TextColumn("[bold]indexing[/] {task.description}"), BarColumn(),
                         TextColumn("{task.fields[done]} posts, {task.fields[rate]:.0f} posts/s, "
                                    "{task.fields[bad]} rejected"),
-                        TimeElapsedColumn(), disable=not show_progress, transient=False)
+                        TimeElapsedColumn(), disable=not show_progress, transient=False,
+                        redirect_stdout=False, redirect_stderr=False)
 
     def valid_posts(path: Path) -> Iterator[Post]:
         for line, record in read_any(path):

@@ -77,6 +77,7 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: object) -> 
     `TRENDSEARCH_PORT`: Expected `int` <= 65535.
     """
     env = os.environ if env is None else env
+    given = {k: v for k, v in overrides.items() if v is not None}
     raw: dict[str, object] = {}
     for field in msgspec.structs.fields(Settings):
         value = env.get(env_name(field.name))
@@ -84,12 +85,12 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: object) -> 
             value = env.get(field.name.upper())
         if value not in (None, ""):
             raw[field.name] = value
-    raw.update({k: v for k, v in overrides.items() if v is not None})
+    raw.update(given)
     try:
         return msgspec.convert(raw, Settings, strict=False)
     except msgspec.ValidationError as exc:
         message = str(exc)
         field = message.rsplit("`$.", 1)[-1].rstrip("`") if "`$." in message else "?"
         problem = message.split(" - at ")[0]
-        source = env_name(field) if field in raw and field not in overrides else f"--{field}"
+        source = f"--{field.replace('_', '-')}" if field in given else env_name(field)
         raise FieldError(source, problem) from None

@@ -1,0 +1,51 @@
+"""A new model builds a new index beside the live one; the switch happens only when it is whole."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from indexer.reindex import reindex
+from migrations import open_live
+from search.embed.bge_m3 import BgeM3Embedder
+from search.embed.base import Embedder
+from search.errors import IndexNotReady, ModelMismatch
+from search.store.base import Store
+from tests.factories import corpus
+
+
+@pytest.fixture(scope="module")
+def other_embedder(tiny_m3_path: Path) -> BgeM3Embedder:
+    return BgeM3Embedder(str(tiny_m3_path), model_id="tiny-second-model", device="cpu",
+                         batch_size=16, max_length=128)
+
+
+def test_reindex_copies_every_post_and_switches(catalog: Any, filled_store: Store,
+                                                tiny_embedder: Embedder,
+                                                other_embedder: BgeM3Embedder) -> None:
+    old_name = catalog.live_name()
+    old, new, count = reindex(catalog, other_embedder, batch_size=5)
+    assert (old, count) == (old_name, len(corpus()))
+    assert catalog.live_name() == new != old
+    assert old not in catalog.names()
+    store = open_live(catalog, other_embedder.info, create=False)
+    assert store.count() == len(corpus())
+    assert store.manifest().model.model_id == "tiny-second-model"
+    assert store.get(["zh-1"])[0].text == corpus()[8].text
+    with pytest.raises(ModelMismatch, match="tiny-second-model"):
+        open_live(catalog, tiny_embedder.info, create=False)
+
+
+def test_reindex_can_keep_the_old_index(catalog: Any, filled_store: Store,
+                                        other_embedder: BgeM3Embedder) -> None:
+    old, new, _ = reindex(catalog, other_embedder, keep_old=True)
+    assert {old, new} <= set(catalog.names())
+    with pytest.raises(IndexNotReady, match="refusing to drop the live index"):
+        catalog.drop(new)
+
+
+def test_nothing_to_reindex_is_a_clear_error(catalog: Any, other_embedder: BgeM3Embedder) -> None:
+    with pytest.raises(IndexNotReady, match="no live index"):
+        reindex(catalog, other_embedder)
