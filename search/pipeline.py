@@ -103,7 +103,7 @@ class SearchPipeline:
         response = self.store.recall(RecallQuery(
             dense=encoded.dense[0].tolist(), sparse=encoded.sparse[0],
             filters=_visible_until(request.filters, as_of), fusion=p.fusion, rrf_k=p.rrf_k,
-            prefetch_limit=max(p.prefetch_limit, pool), limit=pool,
+            prefetch_limit=max(p.prefetch_limit, pool), limit=pool, signals=request.explain,
         ))
         candidates = assemble(response)
         lap("recall")

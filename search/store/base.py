@@ -118,6 +118,9 @@ class RecallQuery(msgspec.Struct, frozen=True):
     rrf_k: int
     prefetch_limit: int
     limit: int
+    # Each signal's own ranking costs one more search per signal (the dense one
+    # doubles recall time at 100k points): run them only when explain asks.
+    signals: bool = True
 
 
 class ScoredId(msgspec.Struct, frozen=True):

@@ -158,15 +158,16 @@ class EdgeStore:
         sparse = qe.Query.Nearest(_sparse(query.sparse), using="sparse")
         fusion = qe.Fusion.Rrf(k=query.rrf_k) if query.fusion == "rrf" else qe.Fusion.Dbsf()
         n = query.prefetch_limit
-        fused, dense_hits, sparse_hits = self.shard.query_batch(qe.QueryBatchRequest([
-            qe.QueryRequest(
-                limit=query.limit, query=fusion, filter=flt, with_payload=True,
-                prefetches=[qe.Prefetch(limit=n, query=dense, filter=flt),
-                            qe.Prefetch(limit=n, query=sparse, filter=flt)],
-            ),
-            qe.QueryRequest(limit=n, query=dense, filter=flt, with_payload=False),
-            qe.QueryRequest(limit=n, query=sparse, filter=flt, with_payload=False),
-        ]))
+        requests = [qe.QueryRequest(
+            limit=query.limit, query=fusion, filter=flt, with_payload=True,
+            prefetches=[qe.Prefetch(limit=n, query=dense, filter=flt),
+                        qe.Prefetch(limit=n, query=sparse, filter=flt)],
+        )]
+        if query.signals:
+            requests += [qe.QueryRequest(limit=n, query=dense, filter=flt, with_payload=False),
+                         qe.QueryRequest(limit=n, query=sparse, filter=flt, with_payload=False)]
+        fused, *signals = self.shard.query_batch(qe.QueryBatchRequest(requests))
+        dense_hits, sparse_hits = signals or ([], [])
         return RecallResponse(
             fused=[(ScoredId(str(p.id), p.score), from_payload(p.payload)) for p in fused],
             dense=[ScoredId(str(p.id), p.score) for p in dense_hits],

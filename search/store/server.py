@@ -179,19 +179,19 @@ class ServerStore:
         fusion = (qm.RrfQuery(rrf=qm.Rrf(k=query.rrf_k)) if query.fusion == "rrf"
                   else qm.FusionQuery(fusion=qm.Fusion.DBSF))
         sparse = _sparse(query.sparse)
-        fused, dense_hits, sparse_hits = self._call(
-            self._client.query_batch_points, self._collection, [
-                qm.QueryRequest(
-                    prefetch=[qm.Prefetch(query=list(query.dense), using="dense", limit=n, filter=flt),
-                              qm.Prefetch(query=sparse, using="sparse", limit=n, filter=flt)],
-                    query=fusion, filter=flt, limit=query.limit, with_payload=True),
-                qm.QueryRequest(query=list(query.dense), using="dense", filter=flt, limit=n),
-                qm.QueryRequest(query=sparse, using="sparse", filter=flt, limit=n),
-            ])
+        requests = [qm.QueryRequest(
+            prefetch=[qm.Prefetch(query=list(query.dense), using="dense", limit=n, filter=flt),
+                      qm.Prefetch(query=sparse, using="sparse", limit=n, filter=flt)],
+            query=fusion, filter=flt, limit=query.limit, with_payload=True)]
+        if query.signals:
+            requests += [qm.QueryRequest(query=list(query.dense), using="dense", filter=flt, limit=n),
+                         qm.QueryRequest(query=sparse, using="sparse", filter=flt, limit=n)]
+        fused, *signals = self._call(self._client.query_batch_points, self._collection, requests)
+        dense_hits, sparse_hits = (s.points for s in signals) if signals else ([], [])
         return RecallResponse(
             fused=[(ScoredId(str(p.id), p.score), from_payload(p.payload or {})) for p in fused.points],
-            dense=[ScoredId(str(p.id), p.score) for p in dense_hits.points],
-            sparse=[ScoredId(str(p.id), p.score) for p in sparse_hits.points],
+            dense=[ScoredId(str(p.id), p.score) for p in dense_hits],
+            sparse=[ScoredId(str(p.id), p.score) for p in sparse_hits],
         )
 
     def get(self, post_ids: Sequence[str]) -> list[Post]:

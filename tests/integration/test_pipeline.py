@@ -38,7 +38,7 @@ def test_relevance_orders_the_reranked_head_by_cross_encoder_score(pipeline: Sea
 
 def test_explain_names_every_stage_and_model(pipeline: SearchPipeline, tiny_embedder: Embedder,
                                              tiny_reranker: Reranker) -> None:
-    hit = pipeline.search(request(mode="trending"), now=NOW).hits[0]
+    hit = pipeline.search(request(mode="trending", explain=True), now=NOW).hits[0]
     e = hit.explain
     assert e.models == {"embedder": tiny_embedder.info.model_id, "reranker": tiny_reranker.model_id}
     assert e.fusion == "rrf(k=60)" and e.fused_rank >= 1 and e.fused_score > 0
@@ -47,6 +47,14 @@ def test_explain_names_every_stage_and_model(pipeline: SearchPipeline, tiny_embe
     assert e.decay is not None and e.engagement is not None
     assert e.final == pytest.approx(e.rerank_score * e.decay * e.engagement)
     assert hit.score == pytest.approx(e.final, abs=1e-6)
+
+
+def test_signal_ranks_are_computed_only_when_explain_asks(pipeline: SearchPipeline) -> None:
+    plain = pipeline.search(request(), now=NOW).hits
+    explained = pipeline.search(request(explain=True), now=NOW).hits
+    assert all(h.explain.dense_rank is None and h.explain.sparse_rank is None for h in plain)
+    assert all(h.explain.dense_rank is not None for h in explained)  # 14 posts, prefetch 200
+    assert [h.post.id for h in plain] == [h.post.id for h in explained]
 
 
 def test_trending_prefers_new_posts_when_relevance_is_equal(filled_store: Store,
