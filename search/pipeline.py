@@ -8,8 +8,8 @@ Modes differ only in the last step:
 - `trending`: relevance x time decay x engagement, relative to `as_of`;
 - `latest`: the relevant candidates, newest first.
 
-`as_of` also hides posts created after it, so a replayed past moment sees
-only what existed then.
+An explicit `as_of` also hides posts created after it, so a replayed past
+moment sees only what existed then.
 """
 
 from __future__ import annotations
@@ -67,7 +67,12 @@ class SearchRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
 
 def _visible_until(filters: SearchFilters | None, as_of: datetime) -> SearchFilters:
-    """Posts created after `as_of` do not exist yet from its point of view."""
+    """Posts created after an explicit `as_of` do not exist yet from its point of view.
+
+    Only for an explicit `as_of`: the range filter turns Edge's dense search into a
+    filtered scan (recall 8 -> 22 ms at 100k points), a price not worth paying to hide
+    the odd post whose clock runs ahead of ours.
+    """
     base = filters or SearchFilters()
     until = min(base.until, as_of) if base.until else as_of
     return msgspec.structs.replace(base, until=until)
@@ -102,7 +107,8 @@ class SearchPipeline:
         pool = max(p.rerank_depth, request.offset + request.limit)
         response = self.store.recall(RecallQuery(
             dense=encoded.dense[0].tolist(), sparse=encoded.sparse[0],
-            filters=_visible_until(request.filters, as_of), fusion=p.fusion, rrf_k=p.rrf_k,
+            filters=_visible_until(request.filters, as_of) if request.as_of else request.filters,
+            fusion=p.fusion, rrf_k=p.rrf_k,
             prefetch_limit=max(p.prefetch_limit, pool), limit=pool, signals=request.explain,
         ))
         candidates = assemble(response)
