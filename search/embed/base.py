@@ -17,10 +17,17 @@ from search.models import SparseVector
 
 
 class Encoded(msgspec.Struct, frozen=True):
-    """`dense` is (n, dim) float32, L2-normalised; `sparse` has one vector per text."""
+    """`dense` is (n, dim) float32, L2-normalised; `sparse` has one vector per text.
+
+    `coverage`, per text, is the share of its word pieces the dense model knows
+    (not `[UNK]`). An English-only model reading Chinese sees mostly unknowns and
+    its vector is then noise; fusion uses this to trust the lexical side instead.
+    None means the model covers every script (BGE-M3).
+    """
 
     dense: npt.NDArray[np.float32]
     sparse: list[SparseVector]
+    coverage: list[float] | None = None
 
 
 class ModelInfo(msgspec.Struct, frozen=True):

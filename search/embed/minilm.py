@@ -64,7 +64,19 @@ class MiniLMEmbedder:
         return Encoded(dense=self._dense(texts), sparse=self._lexical.encode_documents(texts))
 
     def encode_queries(self, texts: list[str]) -> Encoded:
-        return Encoded(dense=self._dense(texts), sparse=self._lexical.encode_queries(texts))
+        return Encoded(dense=self._dense(texts), sparse=self._lexical.encode_queries(texts),
+                       coverage=self.coverage(texts))
+
+    def coverage(self, texts: list[str]) -> list[float]:
+        """Share of non-special word pieces that are not `[UNK]`, per text (1.0 if none)."""
+        tokenizer = self._model.tokenizer
+        special = set(tokenizer.all_special_ids) - {tokenizer.unk_token_id}
+        out = []
+        for ids in tokenizer(texts, add_special_tokens=False)["input_ids"]:
+            pieces = [i for i in ids if i not in special]
+            unknown = sum(1 for i in pieces if i == tokenizer.unk_token_id)
+            out.append(1.0 - unknown / len(pieces) if pieces else 1.0)
+        return out
 
     def _dense(self, texts: list[str]) -> npt.NDArray[np.float32]:
         if not texts:

@@ -49,3 +49,12 @@ def test_empty_batch(minilm: MiniLMEmbedder) -> None:
     encoded = minilm.encode_documents([])
     assert encoded.dense.shape == (0, 384)
     assert encoded.sparse == []
+
+
+def test_coverage_says_how_much_of_a_query_the_dense_model_knows(minilm: MiniLMEmbedder) -> None:
+    english, chinese, mixed = minilm.encode_queries(["flood evacuation", "深圳禁摩限电",
+                                                     "iPhone SE 价格"]).coverage or []
+    assert english == 1.0
+    assert chinese < 0.3
+    assert chinese < mixed < english
+    assert minilm.encode_documents(["x"]).coverage is None
