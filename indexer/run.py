@@ -17,6 +17,7 @@ import msgspec
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from indexer.sources import read_any
+from indexer.takedowns import Takedowns
 from indexer.validate import to_post
 from search.embed.base import Embedder
 from search.errors import FieldError
@@ -84,7 +85,9 @@ class _Rejects:
 
 
 def index_files(paths: Sequence[Path], store: Store, embedder: Embedder, *, batch_size: int = 64,
-                rejects_path: Path | None = None, show_progress: bool = True) -> IndexSummary:
+                rejects_path: Path | None = None, show_progress: bool = True,
+                takedowns: Takedowns | None = None) -> IndexSummary:
+    """Index files in batches; a taken-down id is a reject (`indexer.takedowns`)."""
     summary = IndexSummary(stage_seconds={"read": 0.0, "embed": 0.0, "upsert": 0.0},
                            rejects_file=str(rejects_path) if rejects_path else None)
     rejects = _Rejects(rejects_path)
@@ -102,6 +105,8 @@ def index_files(paths: Sequence[Path], store: Store, embedder: Embedder, *, batc
                 if isinstance(record, FieldError):
                     raise record
                 post = to_post(record, line=line)
+                if takedowns is not None and post.id in takedowns:
+                    raise takedowns.refusal(post.id)
             except FieldError as error:
                 error.line = line
                 rejects.write(path, error, record if not isinstance(record, FieldError) else None)

@@ -119,10 +119,36 @@ class Explain(msgspec.Struct, frozen=True, omit_defaults=False):
     models: dict[str, str]
 
 
+class Earliest(msgspec.Struct, frozen=True):
+    """The first-posted copy of a collapsed text: usually the original."""
+
+    id: str
+    created_at: datetime
+
+
 class Hit(msgspec.Struct, frozen=True):
+    """One result. With collapsing on, it stands for `copies` posts of one text
+    (itself and `duplicate_ids`); `earliest` is set only when there are copies."""
+
     post: Post
     score: float
     explain: Explain
+    copies: int = 1
+    duplicate_ids: list[str] = []
+    earliest: Earliest | None = None
+
+
+class ParsedQuery(msgspec.Struct, frozen=True):
+    """A search-box query taken apart (`search.query.parse_query`).
+
+    `text` is what gets embedded and sparse-encoded: the words and the phrase
+    words, without quotes or exclusions. `phrases` must each occur in a post;
+    a post containing an `excluded` term is dropped. Both are as typed.
+    """
+
+    text: str
+    phrases: tuple[str, ...] = ()
+    excluded: tuple[str, ...] = ()
 
 
 class SearchResult(msgspec.Struct, frozen=True):
@@ -130,3 +156,4 @@ class SearchResult(msgspec.Struct, frozen=True):
     total_candidates: int
     timings_ms: dict[str, float]
     as_of: datetime
+    query: ParsedQuery

@@ -10,19 +10,27 @@ Modes differ only in the last step:
 
 An explicit `as_of` also hides posts created after it, so a replayed past
 moment sees only what existed then.
+
+The query is parsed first (`search.query`): exact phrases and -exclusions go to
+Qdrant as filters on the `terms` field, phrase order is checked here. Copies of
+one text (`search.dedup`) are reranked once and, unless `collapse` is off, shown
+once. Both can leave fewer results than a page needs, so recall grows its pool
+(x4, up to `MAX_POOL`) until the page is full or the index has no more.
 """
 
 from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Annotated
 
 import msgspec
 from msgspec import Meta
 
 from search.boost import engagement_factor, time_decay, trending_score
-from search.embed.base import Embedder
+from search.dedup import collapse, group, signature
+from search.embed.base import Embedder, Encoded
 from search.log import log
 from search.models import (
     AwareDatetime,
@@ -31,15 +39,26 @@ from search.models import (
     Fusion,
     Hit,
     Mode,
+    ParsedQuery,
     SearchFilters,
     SearchResult,
 )
+from search.query import parse_query, phrase_matcher, term_keys
 from search.recall import assemble
 from search.rerank import Reranker, rerank_within_budget
-from search.store.base import RecallQuery, Store
+from search.store.base import RecallQuery, Store, TermFilter
 
 MAX_LIMIT = 100
 MAX_OFFSET = 900
+# Recall pool bound when phrases or collapsing thin the candidates out: 2x the
+# deepest page, so a deep page of heavily copied text still fills.
+MAX_POOL = 2 * (MAX_OFFSET + MAX_LIMIT)
+POOL_GROWTH = 4
+# Recall reads a few past the page: RRF ties are common (ranks 7/55 and 55/7 fuse
+# equally), and a tie cut by the pool's edge would be broken by the back end.
+POOL_SLACK = 10
+# Signatures are pure and the same posts come back query after query (~30 us each).
+_signature = lru_cache(maxsize=2**16)(signature)
 
 
 class SearchParams(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -64,6 +83,16 @@ class SearchRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     offset: Annotated[int, Meta(ge=0, le=MAX_OFFSET)] = 0
     explain: bool = False
     as_of: AwareDatetime | None = None
+    collapse: bool = True
+
+
+def term_filter(query: ParsedQuery) -> TermFilter | None:
+    """The exact-match part of a query, as keys of the `terms` payload field."""
+    if not query.phrases and not query.excluded:
+        return None
+    require = [key for phrase in query.phrases for key in term_keys(phrase)]
+    return TermFilter(require=tuple(dict.fromkeys(require)),
+                      exclude=tuple(tuple(term_keys(term)) for term in query.excluded))
 
 
 def _visible_until(filters: SearchFilters | None, as_of: datetime) -> SearchFilters:
@@ -91,7 +120,7 @@ class SearchPipeline:
         }
 
     def search(self, request: SearchRequest, now: datetime | None = None) -> SearchResult:
-        p = self.params
+        query = parse_query(request.query)
         as_of = (request.as_of or now or datetime.now(UTC)).astimezone(UTC)
         timings: dict[str, float] = {}
         clock = time.perf_counter()
@@ -102,47 +131,80 @@ class SearchPipeline:
             timings[stage] = round((now_ - clock) * 1000, 3)
             clock = now_
 
-        encoded = self.embedder.encode_queries([request.query])
+        encoded = self.embedder.encode_queries([query.text])
         lap("embed")
-        pool = max(p.rerank_depth, request.offset + request.limit)
-        response = self.store.recall(RecallQuery(
-            dense=encoded.dense[0].tolist(), sparse=encoded.sparse[0],
-            filters=_visible_until(request.filters, as_of) if request.as_of else request.filters,
-            fusion=p.fusion, rrf_k=p.rrf_k,
-            prefetch_limit=max(p.prefetch_limit, pool), limit=pool, signals=request.explain,
-        ))
-        candidates = assemble(response)
+        candidates, groups, pool = self._recall(request, query, encoded, as_of)
         lap("recall")
-
-        depth = min(p.rerank_depth, len(candidates))
-        outcome = rerank_within_budget(
-            self.reranker, request.query, [c.post.text for c in candidates[:depth]],
-            batch_size=p.rerank_batch, budget_ms=p.rerank_budget_ms)
+        rerank, note = self._rerank(query.text, candidates, groups)
         lap("rerank")
-
-        hits = self._order(request.mode, candidates, outcome.scores, outcome.note, as_of)
+        hits = self._order(request.mode, candidates, rerank, note, as_of)
+        if request.collapse:
+            hits = collapse(hits, {c.post.id: g for c, g in zip(candidates, groups, strict=True)})
         lap("boost" if request.mode == "trending" else "order")
         page = hits[request.offset:request.offset + request.limit]
-        log("search", mode=request.mode, candidates=len(candidates), reranked=len(outcome.scores),
-            returned=len(page), **{f"{k}_ms": v for k, v in timings.items()})
+        log("search", mode=request.mode, candidates=len(candidates), pool=pool,
+            reranked=sum(s is not None for s in rerank), results=len(hits), returned=len(page),
+            phrases=len(query.phrases), excluded=len(query.excluded),
+            **{f"{k}_ms": v for k, v in timings.items()})
         return SearchResult(hits=page, total_candidates=len(candidates), timings_ms=timings,
-                            as_of=as_of)
+                            as_of=as_of, query=query)
 
-    def _order(self, mode: Mode, candidates: list[Candidate], rerank_scores: list[float],
+    def _recall(self, request: SearchRequest, query: ParsedQuery, encoded: Encoded,
+                as_of: datetime) -> tuple[list[Candidate], list[int], int]:
+        """Candidates that hold every phrase in order, their copy groups, and the pool used.
+
+        The pool starts at the rerank depth, or just past the page's end, and grows
+        only when phrases or copies leave too few distinct results for the page.
+        """
+        p = self.params
+        need = request.offset + request.limit
+        pool = max(p.rerank_depth, need + POOL_SLACK)
+        holds_phrases = phrase_matcher(query.phrases)
+        terms = term_filter(query)
+        filters = _visible_until(request.filters, as_of) if request.as_of else request.filters
+        while True:
+            response = self.store.recall(RecallQuery(
+                dense=encoded.dense[0].tolist(), sparse=encoded.sparse[0], filters=filters,
+                fusion=p.fusion, rrf_k=p.rrf_k, prefetch_limit=max(p.prefetch_limit, pool),
+                limit=pool, signals=request.explain, terms=terms,
+            ))
+            candidates = [c for c in assemble(response) if holds_phrases(c.post.text)]
+            groups = group([_signature(c.post.text) for c in candidates])
+            found = len(set(groups)) if request.collapse else len(candidates)
+            if found >= need or len(response.fused) < pool or pool >= MAX_POOL:
+                return candidates, groups, pool
+            pool = min(pool * POOL_GROWTH, MAX_POOL)
+
+    def _rerank(self, text: str, candidates: list[Candidate],
+                groups: list[int]) -> tuple[list[float | None], str]:
+        """Cross-encoder scores per candidate (None past the depth or the budget).
+
+        Each distinct text is read once, the group's best-recalled copy standing
+        for the rest: ten retweets cost one pair, and the depth reaches ten texts.
+        """
+        p = self.params
+        firsts = [i for i, g in enumerate(groups) if g == i][:p.rerank_depth]
+        outcome = rerank_within_budget(
+            self.reranker, text, [candidates[i].post.text for i in firsts],
+            batch_size=p.rerank_batch, budget_ms=p.rerank_budget_ms)
+        by_group = {firsts[j]: score for j, score in enumerate(outcome.scores)}
+        return [by_group.get(g) for g in groups], outcome.note
+
+    def _order(self, mode: Mode, candidates: list[Candidate], rerank_scores: list[float | None],
                rerank_note: str, as_of: datetime) -> list[Hit]:
         p = self.params
         top_fused = max((c.fused_score for c in candidates), default=1.0) or 1.0
-        reranked = len(rerank_scores)
-        rerank_rank = {i: r for r, i in enumerate(
-            sorted(range(reranked), key=lambda i: -rerank_scores[i]), 1)}
+        scored = sorted((-s, i) for i, s in enumerate(rerank_scores) if s is not None)
+        rerank_rank = {i: r for r, (_, i) in enumerate(scored, 1)}
+        floor = -scored[-1][0] if scored else None
         rows = []
         for i, cand in enumerate(candidates):
-            rerank = rerank_scores[i] if i < reranked else None
+            rerank = rerank_scores[i]
             # Relevance on one scale: the cross-encoder's [0, 1] where it ran; otherwise
             # fused score relative to the best one, so unreranked tails sort below.
             relevance = rerank if rerank is not None else cand.fused_score / top_fused
-            if reranked and rerank is None:
-                relevance = min(relevance, min(rerank_scores)) * 0.999
+            if floor is not None and rerank is None:
+                relevance = min(relevance, floor) * 0.999
             decay = engagement = None
             final = relevance
             if mode == "trending":

@@ -3,6 +3,11 @@
 Models load and the store opens in the lifespan, so `/health` answers only
 once they are ready and a failure to load stops start-up with the reason.
 Tests may hand in `services` they built, to share loaded models.
+
+Around every route: the access guard (`server.auth`), a per-key or
+per-client rate limit on `/v1/` (Litestar's `RateLimitConfig`, in memory, per
+process), CORS for the configured origins only, a request body limit, and
+request metrics (`server.metrics`).
 """
 
 from __future__ import annotations
@@ -10,23 +15,32 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
-from litestar import Litestar
+from litestar import Litestar, Request
 from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
 from litestar.di import Provide
+from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.static_files import create_static_files_router
 
+from indexer.takedowns import Takedowns
 from search.log import log
+from server.auth import KeyRing
+from server.metrics import Metrics, after_request, app_gauges, metrics_endpoint
 from server.problems import problem_details_plugin
 from server.routes.health import health, ready
-from server.routes.posts import get_post, ingest
+from server.routes.posts import delete_post, get_post, ingest, update_engagement
 from server.routes.search import search
+from server.routes.takedowns import lift_takedown, list_takedowns
+from server.routes.trends import trends
 from server.services import Services
 from server.settings import Settings
 
 WEB_DIR = Path(__file__).parent / "web"
+RATE_LIMIT_HEADERS = ["RateLimit-Policy", "RateLimit-Limit", "RateLimit-Remaining",
+                      "RateLimit-Reset"]
 
 
 def _services(state: State) -> Services:
@@ -34,29 +48,78 @@ def _services(state: State) -> Services:
     return services
 
 
+def _takedowns(state: State) -> Takedowns:
+    takedowns: Takedowns = state.takedowns
+    return takedowns
+
+
+def _api_only(request: Request[Any, Any, Any]) -> bool:
+    return request.scope["path"].startswith("/v1/")
+
+
+def _cors(settings: Settings) -> CORSConfig | None:
+    if not settings.origins:
+        return None
+    return CORSConfig(allow_origins=settings.origins,
+                      allow_methods=["GET", "POST", "PATCH", "DELETE", "OPTIONS"],
+                      allow_headers=["content-type", "authorization", "x-api-key"],
+                      expose_headers=RATE_LIMIT_HEADERS, max_age=600)
+
+
+def _repair_takedowns(services: Services, takedowns: Takedowns) -> None:
+    """Delete recorded takedowns still in the index (a crash between record and delete)."""
+    ids = [t.id for t in takedowns.records()]
+    if ids:
+        removed = services.store.delete(ids)
+        if removed:
+            services.store.flush()
+            log("takedowns.repaired", removed=removed)
+
+
 def create_app(settings: Settings, services: Services | None = None) -> Litestar:
     owns_services = services is None
+    keys = KeyRing(settings)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         built = services or Services.build(settings)
         app.state.services = built
+        app.state.takedowns = Takedowns(built.settings.data_path)
+        _repair_takedowns(built, app.state.takedowns)
         log("server.ready", profile=built.models.profile, index=built.store.manifest().name,
-            host=settings.host, port=settings.port)
+            host=settings.host, port=settings.port, write_keys=len(keys.write),
+            read_keys=len(keys.read), anonymous_writes=keys.anonymous_writes)
         try:
             yield
         finally:
             if owns_services:
                 built.close()
 
+    state = State()
+    metrics = Metrics(app_gauges(state))
+    state.metrics = metrics
+    middleware: list[Any] = [metrics.middleware()]
+    if settings.rate_limit_per_minute:
+        middleware.append(RateLimitConfig(
+            rate_limit=("minute", settings.rate_limit_per_minute),
+            identifier_for_request=keys.rate_limit_identity,
+            check_throttle_handler=_api_only).middleware)
+
     return Litestar(
-        route_handlers=[search, ingest, get_post, health, ready,
+        route_handlers=[search, trends, ingest, get_post, update_engagement, delete_post,
+                        list_takedowns, lift_takedown, health, ready, metrics_endpoint,
                         create_static_files_router(path="/", directories=[WEB_DIR], html_mode=True,
                                                    name="web", include_in_schema=False)],
-        dependencies={"services": Provide(_services, sync_to_thread=False)},
+        dependencies={"services": Provide(_services, sync_to_thread=False),
+                      "takedowns": Provide(_takedowns, sync_to_thread=False)},
+        state=state,
+        guards=[keys.guard()],
+        middleware=middleware,
+        after_request=after_request,
+        after_exception=[metrics.after_exception],
         lifespan=[lifespan],
         plugins=[problem_details_plugin()],
         openapi_config=OpenAPIConfig(title="trendsearch", version="0.1.0", path="/schema"),
-        cors_config=CORSConfig(allow_origins=[], allow_methods=["GET", "POST"]),
-        request_max_body_size=16 * 1024 * 1024,
+        cors_config=_cors(settings),
+        request_max_body_size=settings.max_body_bytes,
     )

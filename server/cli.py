@@ -7,6 +7,9 @@
     serve     run the API and web page
     search    one query, printed as a table
     bench     indexing and search speed, measured side by side
+    eval      retrieval quality of every configuration on BEIR-format sets
+    trends    what is hot now (or as of a time), printed
+    eval-trends  replay a stream through trends, report topics per checkpoint, score
     settings  every setting, its variable and its default
 
 Usage errors exit 2 naming the option; domain errors exit 1 with a sentence
@@ -28,6 +31,7 @@ import msgspec
 from search.errors import FieldError, TrendsearchError
 from search.log import configure
 from server.settings import SETTINGS_HELP, Settings, env_name, load_settings
+from server.trends_cli import add_parsers as add_trends_parsers
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = REPO_ROOT / "data" / "sample" / "posts.jsonl"
@@ -46,6 +50,7 @@ def _banner(settings: Settings, models: Any) -> None:
 
 def cmd_index(args: argparse.Namespace) -> int:
     from indexer.run import index_files
+    from indexer.takedowns import Takedowns
     from migrations import open_live
     from server.profiles import load_models, open_catalog
 
@@ -61,7 +66,8 @@ def cmd_index(args: argparse.Namespace) -> int:
         store = open_live(catalog, models.embedder.info, create=True)
         rejects = Path(args.rejects) if args.rejects else settings.data_path / "rejects.jsonl"
         summary = index_files(paths, store, models.embedder, batch_size=args.batch_size,
-                              rejects_path=rejects, show_progress=not args.quiet)
+                              rejects_path=rejects, show_progress=not args.quiet,
+                              takedowns=Takedowns(settings.data_path))
         points = store.count()
     finally:
         catalog.close()
@@ -133,6 +139,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     """Index the sample once (skipped when the live index already holds this exact file), serve."""
     from indexer.run import index_files
+    from indexer.takedowns import Takedowns
     from migrations import open_live
     from server.profiles import load_models, open_catalog
 
@@ -149,7 +156,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
             print(f"sample already indexed ({store.count()} posts)", file=sys.stderr)
         else:
             summary = index_files([sample], store, models.embedder, show_progress=True,
-                                  rejects_path=settings.data_path / "rejects.jsonl")
+                                  rejects_path=settings.data_path / "rejects.jsonl",
+                                  takedowns=Takedowns(settings.data_path))
             marker.write_text(digest)
             print(f"indexed {summary.indexed} sample posts ({summary.posts_per_s:.0f} posts/s)",
                   file=sys.stderr)
@@ -198,6 +206,19 @@ def cmd_bench(args: argparse.Namespace) -> int:
     from bench.run import run_bench
 
     return run_bench(_settings(args), synthetic=args.synthetic, sample=Path(args.sample))
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from evaluation import run_eval
+
+    settings = _settings(args)
+    if settings.log_level == "INFO":
+        configure("WARNING")  # one log line per search would bury the progress bars
+    return run_eval(settings, dirs=[Path(d) for d in args.dirs],
+                    output=Path(args.output) if args.output else None, queries=args.queries,
+                    use_cache=not args.no_cache,
+                    cache_dir=Path(args.cache_dir) if args.cache_dir else None,
+                    batch_size=args.batch_size)
 
 
 def cmd_settings(args: argparse.Namespace) -> int:
@@ -254,6 +275,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--synthetic", type=int, default=100_000, help="synthetic posts for the scale test")
     p.add_argument("--sample", default=str(SAMPLE))
     p.set_defaults(run=cmd_bench)
+
+    p = sub.add_parser("eval", parents=[common], help="measure retrieval quality on BEIR sets")
+    p.add_argument("dirs", nargs="+", metavar="DIR",
+                   help="BEIR-format set: corpus.jsonl, queries.jsonl, qrels/test.tsv")
+    p.add_argument("--output", metavar="FILE.json",
+                   help="write results here (and the markdown table beside it, as .md)")
+    p.add_argument("--queries", action="append", metavar="FILE",
+                   help="also run this queries file of each set (e.g. queries_en.jsonl), as "
+                        "entry SET[queries_en]; repeatable (default: every queries_*.jsonl)")
+    p.add_argument("--cache-dir", help="embedding cache folder "
+                                       "(default: DATA_DIR/embed-cache/<model>/)")
+    p.add_argument("--no-cache", action="store_true", help="embed everything afresh, store nothing")
+    p.add_argument("--batch-size", type=int, default=256, help="posts per indexing batch")
+    p.set_defaults(run=cmd_eval)
+
+    add_trends_parsers(sub, common)
 
     p = sub.add_parser("settings", help="list settings and their variables")
     p.set_defaults(run=cmd_settings)

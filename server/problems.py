@@ -19,6 +19,7 @@ from litestar.plugins.problem_details import (
     ProblemDetailsPlugin,
 )
 
+from indexer.takedowns import TakenDown
 from indexer.validate import field_error
 from search.errors import (
     FieldError,
@@ -64,10 +65,19 @@ def _litestar_validation(exc: ValidationException) -> ProblemDetailsException:
     return _problem(422, "invalid-input", detail, errors=errors)
 
 
+def _taken_down(exc: TakenDown) -> ProblemDetailsException:
+    return _problem(409, "taken-down", str(exc), errors=[e.as_dict() for e in exc.errors])
+
+
 def _http(exc: HTTPException) -> ProblemDetailsException:
     status = exc.status_code
     slug = HTTPStatus(status).phrase.lower().replace(" ", "-")
-    return _problem(status, slug, str(exc.detail))
+    headers = dict(exc.headers or {})
+    if status == 429 and "RateLimit-Reset" in headers:
+        headers.setdefault("Retry-After", headers["RateLimit-Reset"])
+    problem = _problem(status, slug, str(exc.detail))
+    problem.headers = headers or None  # WWW-Authenticate on 401, RateLimit-* on 429
+    return problem
 
 
 def _domain(status: int, slug: str) -> Callable[[TrendsearchError], ProblemDetailsException]:
@@ -81,6 +91,7 @@ def _unexpected(exc: Exception) -> ProblemDetailsException:
 
 
 PROBLEM_MAP: dict[type[Exception], Callable[[Any], ProblemDetailsException]] = {
+    TakenDown: _taken_down,
     ValidationFailed: _validation_failed,
     FieldError: _field_error,
     ValidationException: _litestar_validation,

@@ -14,6 +14,7 @@ import msgspec
 from migrations import open_live
 from search.pipeline import SearchParams, SearchPipeline
 from search.store.base import Store
+from search.trends.service import TrendsService
 from server.profiles import Models, load_models, open_catalog
 from server.settings import Settings
 
@@ -32,6 +33,7 @@ class Services(msgspec.Struct):
     store: Store
     pipeline: SearchPipeline
     write_lock: Any = msgspec.field(default_factory=threading.Lock)
+    trends: TrendsService | None = None
 
     @classmethod
     def build(cls, settings: Settings, models: Models | None = None, catalog: Any = None) -> Services:
@@ -48,3 +50,13 @@ class Services(msgspec.Struct):
     def close(self) -> None:
         self.store.flush()
         self.catalog.close()
+
+    def trends_service(self) -> TrendsService:
+        """Built on first use and kept: it holds the trends cache."""
+        with _trends_lock:
+            if self.trends is None or self.trends.store is not self.store:
+                self.trends = TrendsService(self.store, self.models.embedder, self.models.reranker)
+            return self.trends
+
+
+_trends_lock = threading.Lock()

@@ -18,6 +18,26 @@ from search.errors import FieldError
 
 Profile = Literal["offline", "bge-m3", "tiny"]
 ENV_PREFIX = "TRENDSEARCH_"
+# Comma-separated lists, checked whole so a bad entry stops start-up naming the
+# variable. Keys: printable ASCII without spaces or commas, 16+ characters (a
+# short key is guessable within a rate-limit window or two).
+_KEY = r"[!-+\--~]{16,}"
+KeyList = Annotated[str, Meta(pattern=rf"^\s*{_KEY}(\s*,\s*{_KEY})*\s*$")]
+_ORIGIN = r"(\*|https?://[^/\s,]+)"
+OriginList = Annotated[str, Meta(pattern=rf"^\s*{_ORIGIN}(\s*,\s*{_ORIGIN})*\s*$")]
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
+# Said instead of msgspec's "Expected `str` matching regex '...'".
+PATTERN_PROBLEMS = {
+    "api_keys": "expected comma-separated keys, each 16+ printable ASCII characters without spaces",
+    "read_keys": "expected comma-separated keys, each 16+ printable ASCII characters without spaces",
+    "collection": "expected 1-64 letters, digits, `_` or `-`",
+    "cors_origins": "expected comma-separated origins such as `https://desk.example.org` "
+                    "(scheme and host, no path), or `*`",
+}
+
+
+def split_list(value: str | None) -> tuple[str, ...]:
+    return tuple(item.strip() for item in (value or "").split(",") if item.strip())
 
 
 class Settings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -38,10 +58,32 @@ class Settings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     half_life_hours: Annotated[float, Meta(gt=0)] = 24.0
     engagement_weight: Annotated[float, Meta(ge=0)] = 0.1
     max_ingest_batch: Annotated[int, Meta(ge=1, le=10_000)] = 1000
+    api_keys: KeyList | None = None
+    read_keys: KeyList | None = None
+    rate_limit_per_minute: Annotated[int, Meta(ge=0)] = 600
+    cors_origins: OriginList | None = None
+    max_body_bytes: Annotated[int, Meta(ge=1024, le=1024**3)] = 16 * 1024 * 1024
 
     @property
     def data_path(self) -> Path:
         return Path(self.data_dir).expanduser().resolve()
+
+    @property
+    def write_keys(self) -> frozenset[str]:
+        return frozenset(split_list(self.api_keys))
+
+    @property
+    def read_only_keys(self) -> frozenset[str]:
+        return frozenset(split_list(self.read_keys))
+
+    @property
+    def origins(self) -> list[str]:
+        return list(split_list(self.cors_origins))
+
+    @property
+    def loopback_only(self) -> bool:
+        """Bound where only this machine can connect (`127.0.0.0/8`, `::1`, `localhost`)."""
+        return self.host in LOOPBACK_HOSTS or self.host.startswith("127.")
 
 
 SETTINGS_HELP: dict[str, str] = {
@@ -63,6 +105,16 @@ SETTINGS_HELP: dict[str, str] = {
     "half_life_hours": "Trending mode: a post's weight halves every this many hours.",
     "engagement_weight": "Trending mode: weight of log-scaled likes/reposts/comments.",
     "max_ingest_batch": "Most posts accepted by one POST /v1/posts.",
+    "api_keys": "Comma-separated API keys that may write (ingest, engagement updates, deletes, "
+                "takedown lifts) and read; 16+ characters each. Unset: writes are open only while "
+                "the API is bound to a loopback address, refused (403) otherwise.",
+    "read_keys": "Comma-separated API keys that may only read (search, posts, trends). Set: "
+                 "reads need a read or write key. Unset: reads are open.",
+    "rate_limit_per_minute": "Requests per minute per API key (or per client address without "
+                             "one), per process; 0 turns limiting off.",
+    "cors_origins": "Comma-separated origins (`https://desk.example.org`) whose pages may call "
+                    "the API from a browser; `*` for any. Unset: no CORS headers.",
+    "max_body_bytes": "Largest request body accepted; bigger ones are refused with 413.",
 }
 
 
@@ -90,7 +142,9 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: object) -> 
         return msgspec.convert(raw, Settings, strict=False)
     except msgspec.ValidationError as exc:
         message = str(exc)
-        field = message.rsplit("`$.", 1)[-1].rstrip("`") if "`$." in message else "?"
+        name = message.rsplit("`$.", 1)[-1].rstrip("`") if "`$." in message else "?"
         problem = message.split(" - at ")[0]
-        source = f"--{field.replace('_', '-')}" if field in given else env_name(field)
+        if "matching regex" in problem and name in PATTERN_PROBLEMS:
+            problem = PATTERN_PROBLEMS[name]
+        source = f"--{name.replace('_', '-')}" if name in given else env_name(name)
         raise FieldError(source, problem) from None

@@ -13,7 +13,7 @@ the payload layout, and the filter logic (written once against a small
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Generic, Literal, Protocol, TypeVar
 
@@ -21,10 +21,14 @@ import msgspec
 
 from search.embed.base import Encoded, ModelInfo
 from search.models import Engagement, Post, SearchFilters, SparseVector
+from search.query import post_terms
 
 SCHEMA_VERSION_KEY = "schema"
 POINT_NAMESPACE = uuid.UUID("0b7c1a36-3f52-5c1e-9d5e-7a1c2b3d4e5f")
-DERIVED_FIELDS = ("created_ts", "image_count")
+DERIVED_FIELDS = ("created_ts", "image_count", "terms")
+# Large (a Weibo post holds ~90 Han unigrams and bigrams) and only ever filtered
+# on: reads leave it out (`PayloadSelector.Exclude`).
+FILTER_ONLY_FIELDS = ["terms"]
 
 FieldKind = Literal["keyword", "integer", "datetime", "float"]
 
@@ -55,6 +59,8 @@ def to_payload(post: Post) -> dict[str, Any]:
     # An int, not a bool: Qdrant Edge 0.9 never matches MatchValue(True/False) on a
     # bool payload (indexed or not), so has-image filters use a range on this count.
     payload["image_count"] = len(post.image_urls)
+    # Exact matching for phrases and -exclusions (`search.query`); m0003 backfills it.
+    payload["terms"] = post_terms(post.text)
     return payload
 
 
@@ -74,9 +80,11 @@ C = TypeVar("C")
 
 
 class ConditionFactory(Protocol[C]):
-    """The three condition shapes our filters need, in a back end's own types."""
+    """The condition shapes our filters need, in a back end's own types."""
 
     def any_of(self, key: str, values: list[str]) -> C: ...
+
+    def all_of(self, conditions: list[C]) -> C: ...
 
     def datetime_range(self, key: str, gte: str | None, lte: str | None) -> C: ...
 
@@ -108,6 +116,33 @@ def filter_conditions(filters: SearchFilters | None, make: ConditionFactory[C]) 
     return out
 
 
+class TermFilter(msgspec.Struct, frozen=True):
+    """Exact-match constraints on the `terms` payload field (see `search.query`).
+
+    A post must hold every key in `require`, and is dropped when it holds every
+    key of any group in `exclude`.
+    """
+
+    require: tuple[str, ...] = ()
+    exclude: tuple[tuple[str, ...], ...] = ()
+
+
+def term_conditions(terms: TermFilter | None, make: ConditionFactory[C]) -> tuple[list[C], list[C]]:
+    """`must` and `must_not` conditions for a `TermFilter`, once for both back ends.
+
+    One-key exclusions share a single MatchAny; a multi-key one is a nested
+    filter, so `-"e bike"` drops posts with both words rather than either.
+    """
+    if terms is None:
+        return [], []
+    must = [make.any_of("terms", [key]) for key in terms.require]
+    single = sorted({group[0] for group in terms.exclude if len(group) == 1})
+    must_not = [make.any_of("terms", single)] if single else []
+    must_not += [make.all_of([make.any_of("terms", [key]) for key in group])
+                 for group in terms.exclude if len(group) > 1]
+    return must, must_not
+
+
 class RecallQuery(msgspec.Struct, frozen=True):
     """One hybrid query: both prefetches, the fusion, and the filters they share."""
 
@@ -121,6 +156,7 @@ class RecallQuery(msgspec.Struct, frozen=True):
     # Each signal's own ranking costs one more search per signal (the dense one
     # doubles recall time at 100k points): run them only when explain asks.
     signals: bool = True
+    terms: TermFilter | None = None
 
 
 class ScoredId(msgspec.Struct, frozen=True):
@@ -160,6 +196,10 @@ class Store(Protocol):
 
     def update_engagement(self, post_id: str, update: Engagement) -> bool: ...
 
+    def set_payload(self, fields_by_post: Mapping[str, Mapping[str, Any]]) -> None:
+        """Merge fields into existing points' payloads (schema backfills)."""
+        ...
+
     def delete(self, post_ids: Sequence[str]) -> int: ...
 
     def scroll(self, batch_size: int = 256) -> Any: ...
@@ -167,6 +207,12 @@ class Store(Protocol):
     def flush(self) -> None: ...
 
     def close(self) -> None: ...
+
+    def scroll_window(self, since: datetime, until: datetime, filters: SearchFilters | None,
+                      limit: int, post_ids: Sequence[str] | None = None) -> WindowPosts:
+        """Posts created in [since, until) that match `filters` (and are among `post_ids`
+        when given), newest first, at most `limit`, with their stored dense vectors."""
+        ...
 
 
 S = TypeVar("S", bound=Store, covariant=True)
@@ -195,3 +241,29 @@ def new_index_name(model: ModelInfo, now: datetime) -> str:
     slug = "".join(ch if ch.isalnum() else "-" for ch in model.model_id.lower())
     slug = "-".join(part for part in slug.split("-") if part)[:48]
     return f"{slug}-{now.astimezone(UTC):%Y%m%dT%H%M%S%f}"
+
+
+class WindowPosts(msgspec.Struct, frozen=True):
+    """What trends read: posts and their stored dense vectors, row i for post i.
+
+    Why vectors come back: trends cluster what the index already holds; embedding
+    thousands of posts again per call would cost minutes on a CPU.
+    """
+
+    posts: list[Post]
+    dense: Any  # float32 array (n, dim), L2-normalised as stored
+
+
+def window_bounds(since: datetime, until: datetime) -> tuple[float, float]:
+    """[since, until) as `created_ts` floats, the indexed field trends range over."""
+    return since.astimezone(UTC).timestamp(), until.astimezone(UTC).timestamp()
+
+
+def window_posts(rows: Sequence[tuple[dict[str, Any], Sequence[float]]]) -> WindowPosts:
+    """(payload, dense vector) pairs from either back end as one `WindowPosts`."""
+    import numpy as np  # only trends read vectors back; numpy is already loaded by then
+
+    posts = [from_payload(payload) for payload, _ in rows]
+    dense = (np.asarray([vector for _, vector in rows], dtype=np.float32) if rows
+             else np.zeros((0, 0), dtype=np.float32))
+    return WindowPosts(posts=posts, dense=dense)

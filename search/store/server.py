@@ -13,7 +13,8 @@ local mode, which speaks the same API (no server binary exists here).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import datetime
 from typing import Any, TypeVar
 
 import httpx
@@ -34,16 +35,22 @@ from search.embed.base import Encoded, ModelInfo
 from search.errors import IndexNotReady, StoreUnavailable
 from search.models import Engagement, Post, SearchFilters, SparseVector
 from search.store.base import (
+    FILTER_ONLY_FIELDS,
     FieldKind,
     IndexManifest,
     RecallQuery,
     RecallResponse,
     ScoredId,
+    TermFilter,
+    WindowPosts,
     engagement_patch,
     filter_conditions,
     from_payload,
     point_id,
+    term_conditions,
     to_payload,
+    window_bounds,
+    window_posts,
 )
 
 T = TypeVar("T")
@@ -91,6 +98,9 @@ class _ClientConditions:
     def any_of(self, key: str, values: list[str]) -> Any:
         return qm.FieldCondition(key=key, match=qm.MatchAny(any=values))
 
+    def all_of(self, conditions: list[Any]) -> Any:
+        return qm.Filter(must=conditions)
+
     def datetime_range(self, key: str, gte: str | None, lte: str | None) -> Any:
         return qm.FieldCondition(key=key, range=qm.DatetimeRange(gte=gte, lte=lte))
 
@@ -98,9 +108,14 @@ class _ClientConditions:
         return qm.FieldCondition(key=key, range=qm.Range(gte=gte, lte=lte))
 
 
-def client_filter(filters: SearchFilters | None) -> qm.Filter | None:
-    conditions = filter_conditions(filters, _ClientConditions())
-    return qm.Filter(must=conditions) if conditions else None
+def client_filter(filters: SearchFilters | None, terms: TermFilter | None = None) -> qm.Filter | None:
+    make = _ClientConditions()
+    must, must_not = term_conditions(terms, make)
+    must = filter_conditions(filters, make) + must
+    return qm.Filter(must=must or None, must_not=must_not or None) if must or must_not else None
+
+
+_PAYLOAD = qm.PayloadSelectorExclude(exclude=FILTER_ONLY_FIELDS)
 
 
 def _sparse(vector: SparseVector) -> qm.SparseVector:
@@ -162,6 +177,15 @@ class ServerStore:
         self._call(self._client.set_payload, self._collection, engagement_patch(update), [pid], wait=True)
         return True
 
+    def set_payload(self, fields_by_post: Mapping[str, Mapping[str, Any]]) -> None:
+        operations: list[Any] = [
+            qm.SetPayloadOperation(set_payload=qm.SetPayload(
+                payload=dict(fields), points=[point_id(post_id)]))
+            for post_id, fields in fields_by_post.items()
+        ]
+        if operations:
+            self._call(self._client.batch_update_points, self._collection, operations, wait=True)
+
     def delete(self, post_ids: Sequence[str]) -> int:
         pids = [point_id(p) for p in post_ids]
         present = [r.id for r in self._call(self._client.retrieve, self._collection, pids)]
@@ -174,7 +198,7 @@ class ServerStore:
         """Writes use `wait=True`: the server has them durable when the call returns."""
 
     def recall(self, query: RecallQuery) -> RecallResponse:
-        flt = client_filter(query.filters)
+        flt = client_filter(query.filters, query.terms)
         n = query.prefetch_limit
         fusion = (qm.RrfQuery(rrf=qm.Rrf(k=query.rrf_k)) if query.fusion == "rrf"
                   else qm.FusionQuery(fusion=qm.Fusion.DBSF))
@@ -182,7 +206,7 @@ class ServerStore:
         requests = [qm.QueryRequest(
             prefetch=[qm.Prefetch(query=list(query.dense), using="dense", limit=n, filter=flt),
                       qm.Prefetch(query=sparse, using="sparse", limit=n, filter=flt)],
-            query=fusion, filter=flt, limit=query.limit, with_payload=True)]
+            query=fusion, filter=flt, limit=query.limit, with_payload=_PAYLOAD)]
         if query.signals:
             requests += [qm.QueryRequest(query=list(query.dense), using="dense", filter=flt, limit=n),
                          qm.QueryRequest(query=sparse, using="sparse", filter=flt, limit=n)]
@@ -196,7 +220,7 @@ class ServerStore:
 
     def get(self, post_ids: Sequence[str]) -> list[Post]:
         records = self._call(self._client.retrieve, self._collection,
-                             [point_id(p) for p in post_ids], with_payload=True)
+                             [point_id(p) for p in post_ids], with_payload=_PAYLOAD)
         by_id = {post.id: post for post in (from_payload(r.payload or {}) for r in records)}
         return [by_id[p] for p in post_ids if p in by_id]
 
@@ -209,7 +233,7 @@ class ServerStore:
         offset: Any = None
         while True:
             records, offset = self._call(self._client.scroll, self._collection, limit=batch_size,
-                                         offset=offset, with_payload=True, with_vectors=False)
+                                         offset=offset, with_payload=_PAYLOAD, with_vectors=False)
             for record in records:
                 yield from_payload(record.payload or {})
             if offset is None:
@@ -217,6 +241,24 @@ class ServerStore:
 
     def close(self) -> None:
         """The client is the catalog's; nothing is held per collection."""
+
+    def scroll_window(self, since: datetime, until: datetime, filters: SearchFilters | None,
+                      limit: int, post_ids: Sequence[str] | None = None) -> WindowPosts:
+        lo, hi = window_bounds(since, until)
+        conditions: list[Any] = filter_conditions(filters, _ClientConditions())
+        conditions.append(qm.FieldCondition(key="created_ts", range=qm.Range(gte=lo, lt=hi)))
+        if post_ids is not None:
+            conditions.append(qm.HasIdCondition(has_id=[point_id(p) for p in post_ids]))
+        records, _ = self._call(
+            self._client.scroll, self._collection, scroll_filter=qm.Filter(must=conditions),
+            limit=limit, with_vectors=["dense"],
+            with_payload=qm.PayloadSelectorExclude(exclude=FILTER_ONLY_FIELDS),
+            order_by=qm.OrderBy(key="created_ts", direction=qm.Direction.DESC))
+        return window_posts([(r.payload or {}, _dense(r.vector)) for r in records])
+
+
+def _dense(vector: Any) -> list[float]:
+    return list(vector["dense"]) if isinstance(vector, dict) else []
 
 
 class ServerCatalog:

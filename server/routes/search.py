@@ -1,4 +1,9 @@
-"""`POST /v1/search`: parse, call the pipeline, shape the response."""
+"""`POST /v1/search`: parse, call the pipeline, shape the response.
+
+`copies` is on every result (1 for a text seen once), so a client never has to
+ask whether it is there; `duplicate_ids`, `earliest_id` and `earliest_created_at`
+appear only when there are copies.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,7 @@ from datetime import datetime
 import msgspec
 from litestar import post
 
-from search.models import Explain, Hit, Mode
+from search.models import Explain, Hit, Mode, ParsedQuery
 from search.pipeline import SearchRequest
 from server.services import Services
 
@@ -22,15 +27,20 @@ class ResultItem(msgspec.Struct, omit_defaults=True):
     likes: int
     reposts: int
     comments: int
+    copies: int
     author: str | None = None
     lang: str | None = None
     image_urls: list[str] = []
     url: str | None = None
+    duplicate_ids: list[str] = []
+    earliest_id: str | None = None
+    earliest_created_at: datetime | None = None
     explain: Explain | None = None
 
 
 class SearchResponse(msgspec.Struct):
     query: str
+    parsed: ParsedQuery
     mode: Mode
     as_of: datetime
     offset: int
@@ -45,8 +55,11 @@ def result_item(hit: Hit, explain: bool) -> ResultItem:
     p = hit.post
     return ResultItem(id=p.id, text=p.text, score=hit.score, platform=p.platform,
                       created_at=p.created_at, likes=p.likes, reposts=p.reposts,
-                      comments=p.comments, author=p.author, lang=p.lang,
+                      comments=p.comments, copies=hit.copies, author=p.author, lang=p.lang,
                       image_urls=list(p.image_urls), url=p.url,
+                      duplicate_ids=list(hit.duplicate_ids),
+                      earliest_id=hit.earliest.id if hit.earliest else None,
+                      earliest_created_at=hit.earliest.created_at if hit.earliest else None,
                       explain=hit.explain if explain else None)
 
 
@@ -55,7 +68,8 @@ def search(data: SearchRequest, services: Services) -> SearchResponse:
     started = time.perf_counter()
     result = services.pipeline.search(data)
     return SearchResponse(
-        query=data.query, mode=data.mode, as_of=result.as_of, offset=data.offset, limit=data.limit,
+        query=data.query, parsed=result.query, mode=data.mode, as_of=result.as_of,
+        offset=data.offset, limit=data.limit,
         total_candidates=result.total_candidates,
         took_ms=round((time.perf_counter() - started) * 1000, 2), timings_ms=result.timings_ms,
         results=[result_item(h, data.explain) for h in result.hits],

@@ -60,3 +60,22 @@ def test_same_top_results(both, tiny_embedder: Embedder, fusion: str,  # type: i
         ids_a = [h.post.id for h in a.search(req).hits]
         ids_b = [h.post.id for h in b.search(req).hits]
         assert ids_a == ids_b, query
+
+
+SYNTAX = ['"West Texas"', "flood -Queensland", 'flood "Red Cross"', '"禁摩限电"', "电动车 -深圳",
+          'explosion -"West Texas"', "Boston -bombing -#BostonStrong", '"二胎" -政策']
+
+
+@pytest.mark.parametrize("collapse", [True, False])
+def test_same_results_for_phrases_exclusions_and_copies(both, tiny_embedder: Embedder,  # type: ignore[no-untyped-def]
+                                                        collapse: bool) -> None:
+    edge, server = both
+    params = SearchParams(rerank_depth=0)
+    a = SearchPipeline(edge, tiny_embedder, None, params)
+    b = SearchPipeline(server, tiny_embedder, None, params)
+    for query in SYNTAX:
+        req = SearchRequest(query=query, limit=10, collapse=collapse)
+        hits_a, hits_b = a.search(req).hits, b.search(req).hits
+        assert hits_a, query
+        assert [(h.post.id, h.copies, h.duplicate_ids) for h in hits_a] == [
+            (h.post.id, h.copies, h.duplicate_ids) for h in hits_b], query

@@ -1,0 +1,105 @@
+"""The contracts of hot-topic discovery: what is asked, the knobs, what comes back."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Annotated
+
+import msgspec
+from msgspec import Meta
+
+from search.models import AwareDatetime, SearchFilters
+
+MAX_TOPICS = 50
+
+
+class TrendParams(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """Detection knobs; the defaults are what `GET /v1/trends` and `eval-trends` ship with.
+
+    Chosen on crisislex6_overlap and checked unchanged on the two other public
+    streams (NOTES.md, "Trends").
+    """
+
+    # Most posts one call reads from the store (newest first): bounds time and memory.
+    max_posts: Annotated[int, Meta(ge=100, le=200_000)] = 40_000
+    # Similarity = dense_weight * dense cosine + (1 - dense_weight) * TF-IDF cosine.
+    dense_weight: Annotated[float, Meta(ge=0, le=1)] = 0.5
+    # Window posts closer than this (average linkage) form one cluster.
+    cluster_similarity: Annotated[float, Meta(gt=0, lt=1)] = 0.35
+    # Clusters whose centroids are this similar are one story.
+    merge_similarity: Annotated[float, Meta(gt=0, lt=1)] = 0.6
+    # Hot topics whose window posts' dense centroids are this similar are one story.
+    story_similarity: Annotated[float, Meta(gt=0, le=1)] = 0.7
+    # A post belongs to a topic when this similar to its centroid (window and baseline alike).
+    member_similarity: Annotated[float, Meta(gt=0, lt=1)] = 0.3
+    # A topic needs this many posts in the window ...
+    min_posts: Annotated[int, Meta(ge=2)] = 5
+    # ... and this burst z-score against its baseline median.
+    min_z: Annotated[float, Meta(ge=0)] = 3.0
+    # ... and a label term that itself bursts this much over all posts read.
+    min_term_z: Annotated[float, Meta(ge=0)] = 3.0
+    # Posts per bucket assumed for the time before the index's first post.
+    prior_per_bucket: Annotated[float, Meta(ge=0)] = 0.0
+    smoothing: Annotated[float, Meta(gt=0)] = 1.0
+    label_terms: Annotated[int, Meta(ge=1, le=10)] = 4
+    representatives: Annotated[int, Meta(ge=1, le=50)] = 10
+
+
+class TrendsRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    window: timedelta = timedelta(hours=1)
+    baseline: timedelta = timedelta(hours=48)
+    as_of: AwareDatetime | None = None
+    limit: Annotated[int, Meta(ge=1, le=MAX_TOPICS)] = 10
+    query: Annotated[str, Meta(min_length=1, max_length=1000)] | None = None
+    filters: SearchFilters | None = None
+
+
+class TopicScore(msgspec.Struct, frozen=True):
+    """Why a topic ranks where it does; `score` is `z`."""
+
+    posts_in_window: int
+    expected: float
+    z: float
+    poisson_tail: float
+    previous_window: int
+    growth: float
+    engagement_per_hour: float | None
+    baseline_hours_known: float
+    # The label's most bursting term, and its z over all posts read (chatter has none).
+    lead_term: str = ""
+    lead_term_z: float = 0.0
+
+
+class Representative(msgspec.Struct, frozen=True):
+    id: str
+    text: str
+    created_at: datetime
+    platform: str
+    similarity: float
+    copies: int = 1  # posts it stands for (itself and its copies among those read)
+    duplicate_ids: list[str] = []
+
+
+class Topic(msgspec.Struct, frozen=True):
+    id: str
+    label: str
+    terms: list[str]
+    score: float
+    explain: TopicScore
+    post_count: int
+    representatives: list[Representative]
+    representative_method: str
+    series: list[int]
+    series_start: datetime
+    bucket_seconds: int
+
+
+class TrendsResult(msgspec.Struct, frozen=True):
+    as_of: datetime
+    window_seconds: int
+    baseline_seconds: int
+    posts_read: int
+    truncated: bool
+    topics: list[Topic]
+    timings_ms: dict[str, float]
+    cached: bool = False

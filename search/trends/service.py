@@ -1,0 +1,133 @@
+"""`TrendsService`: read the store, run the engine, cache the answer.
+
+What one call reads is bounded: at most `max_posts` posts of [as_of - window -
+baseline, as_of), newest first, with the dense vectors the index already holds
+(nothing is embedded again). When the store holds more, the oldest baseline
+buckets are unknown, and the answer says `truncated`.
+
+With a `query`, the query's posts are recalled first (hybrid recall within the
+same span, as `/v1/search` does it) and bursts are found among them only: "what
+is hot about X".
+
+Answers are cached per (parameters, as_of minute): `as_of` is rounded down to
+the minute, so a page refreshed within a minute costs nothing, and an explicit
+`as_of` on the minute (every replayed checkpoint) is exact.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from datetime import UTC, datetime
+
+import msgspec
+import numpy as np
+
+from search.embed.base import Embedder
+from search.log import log
+from search.models import Post, SearchFilters
+from search.rerank import Reranker
+from search.store.base import RecallQuery, Store
+from search.trends import engine, label
+from search.trends.models import TrendParams, TrendsRequest, TrendsResult
+
+CACHE_BUCKET_S = 60
+CACHE_ENTRIES = 256
+TERM_CACHE_ENTRIES = 400_000
+QUERY_POSTS = 2000
+RRF_K = 60
+
+
+class TrendsService:
+    def __init__(self, store: Store, embedder: Embedder, reranker: Reranker | None,
+                 params: TrendParams | None = None) -> None:
+        self.store = store
+        self.embedder = embedder
+        self.reranker = reranker
+        self.params = params or TrendParams()
+        self._cache: OrderedDict[bytes, TrendsResult] = OrderedDict()
+        self._terms: OrderedDict[tuple[str, int], frozenset[str]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def trends(self, request: TrendsRequest, now: datetime | None = None) -> TrendsResult:
+        moment = (request.as_of or now or datetime.now(UTC)).astimezone(UTC)
+        as_of = datetime.fromtimestamp(
+            moment.timestamp() // CACHE_BUCKET_S * CACHE_BUCKET_S, UTC)
+        key = msgspec.json.encode(msgspec.structs.replace(request, as_of=as_of))
+        with self._lock:
+            hit = self._cache.get(key)
+            if hit is not None:
+                self._cache.move_to_end(key)
+                return msgspec.structs.replace(hit, cached=True)
+        result = self._compute(request, as_of)
+        with self._lock:
+            self._cache[key] = result
+            while len(self._cache) > CACHE_ENTRIES:
+                self._cache.popitem(last=False)
+        return result
+
+    def _compute(self, request: TrendsRequest, as_of: datetime) -> TrendsResult:
+        p = self.params
+        timings: dict[str, float] = {}
+        clock = time.perf_counter()
+
+        def lap(stage: str) -> None:
+            nonlocal clock
+            now_ = time.perf_counter()
+            timings[stage] = round((now_ - clock) * 1000, 3)
+            clock = now_
+
+        since = as_of - request.window - request.baseline
+        post_ids = None
+        if request.query:
+            post_ids = self._recall(request.query, request.filters, since, as_of)
+            lap("recall")
+        read = self.store.scroll_window(since, as_of, request.filters, p.max_posts + 1,
+                                        post_ids=post_ids)
+        truncated = len(read.posts) > p.max_posts
+        posts = read.posts[:p.max_posts]
+        lap("read")
+        corpus = engine.Corpus(
+            posts=posts, ts=np.asarray([q.created_at.timestamp() for q in posts], dtype=np.float64),
+            dense=np.asarray(read.dense[:len(posts)], dtype=np.float32),
+            terms=self._post_terms(posts), truncated=truncated)
+        lap("terms")
+        topics = engine.detect(corpus, as_of=as_of, window_s=request.window.total_seconds(),
+                               baseline_s=request.baseline.total_seconds(), params=p,
+                               limit=request.limit, reranker=self.reranker)
+        lap("detect")
+        log("trends", posts=len(posts), truncated=truncated, topics=len(topics),
+            query=bool(request.query), **{f"{k}_ms": v for k, v in timings.items()})
+        return TrendsResult(as_of=as_of, window_seconds=int(request.window.total_seconds()),
+                            baseline_seconds=int(request.baseline.total_seconds()),
+                            posts_read=len(posts), truncated=truncated, topics=topics,
+                            timings_ms=timings)
+
+    def _recall(self, query: str, filters: SearchFilters | None, since: datetime,
+                until: datetime) -> list[str]:
+        """The query's posts in the span: hybrid recall, as search does, without rerank."""
+        base = filters or SearchFilters()
+        span = msgspec.structs.replace(base, since=max(base.since, since) if base.since else since,
+                                       until=min(base.until, until) if base.until else until)
+        encoded = self.embedder.encode_queries([query])
+        response = self.store.recall(RecallQuery(
+            dense=encoded.dense[0].tolist(), sparse=encoded.sparse[0], filters=span,
+            fusion="rrf", rrf_k=RRF_K, prefetch_limit=QUERY_POSTS, limit=QUERY_POSTS,
+            signals=False))
+        return [post.id for _scored, post in response.fused]
+
+    def _post_terms(self, posts: list[Post]) -> list[frozenset[str]]:
+        """Label terms per post, remembered by post id and text (tokenising is the slow part)."""
+        out = []
+        with self._lock:
+            for post in posts:
+                key = (post.id, hash(post.text))
+                terms = self._terms.get(key)
+                if terms is None:
+                    terms = label.post_terms(post.text)
+                    self._terms[key] = terms
+                    if len(self._terms) > TERM_CACHE_ENTRIES:
+                        self._terms.popitem(last=False)
+                out.append(terms)
+        return out

@@ -1,0 +1,93 @@
+"""`GET /v1/trends`: parse the query string, call the trends service, shape the answer."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timedelta
+from typing import Annotated
+
+import msgspec
+from litestar import get
+from litestar.params import Parameter
+
+from search.errors import FieldError
+from search.models import SearchFilters
+from search.trends.models import MAX_TOPICS, Topic, TrendsRequest
+from search.trends.window import format_duration, parse_duration
+from server.services import Services
+
+MAX_WINDOW = timedelta(days=7)
+MAX_BASELINE = timedelta(days=30)
+MAX_BUCKETS = 1000
+
+
+class TrendsResponse(msgspec.Struct):
+    as_of: datetime
+    window: str
+    baseline: str
+    query: str | None
+    took_ms: float
+    cached: bool
+    posts_read: int
+    truncated: bool
+    timings_ms: dict[str, float]
+    topics: list[Topic]
+
+
+def trends_request(*, window: str, baseline: str, as_of: datetime | None, limit: int,
+                   query: str | None, filters: SearchFilters | None) -> TrendsRequest:
+    """Durations parsed and bounded; each problem names its parameter."""
+    win = parse_duration(window, "window")
+    base = parse_duration(baseline, "baseline")
+    if win > MAX_WINDOW:
+        raise FieldError("window", f"at most {format_duration(MAX_WINDOW)}; got {window!r}")
+    if base > MAX_BASELINE:
+        raise FieldError("baseline", f"at most {format_duration(MAX_BASELINE)}; got {baseline!r}")
+    if base < win:
+        raise FieldError("baseline", f"must be at least the window ({window}); got {baseline!r}")
+    if base / win > MAX_BUCKETS:
+        raise FieldError("baseline", f"at most {MAX_BUCKETS} windows long; got {baseline!r} "
+                                     f"for a {window} window")
+    if as_of is not None and as_of.tzinfo is None:
+        raise FieldError("as_of", "needs an offset (RFC 3339, e.g. 2024-05-01T12:00:00Z)")
+    if query is not None and not query.strip():
+        raise FieldError("query", "must not be blank")
+    return TrendsRequest(window=win, baseline=base, as_of=as_of, limit=limit,
+                         query=query.strip() if query else None, filters=filters)
+
+
+@get("/v1/trends", sync_to_thread=True, tags=["trends"])
+def trends(
+    services: Services,
+    window: str = "1h",
+    baseline: str = "48h",
+    as_of: datetime | None = None,
+    limit: Annotated[int, Parameter(ge=1, le=MAX_TOPICS)] = 10,
+    query: Annotated[str | None, Parameter(max_length=1000)] = None,
+    platform: list[str] | None = None,
+    lang: list[str] | None = None,
+    author: list[str] | None = None,
+    min_likes: Annotated[int | None, Parameter(ge=0)] = None,
+    min_reposts: Annotated[int | None, Parameter(ge=0)] = None,
+    min_comments: Annotated[int | None, Parameter(ge=0)] = None,
+    has_image: bool | None = None,
+) -> TrendsResponse:
+    """Hot topics in the window against the baseline; `query` restricts them to its posts."""
+    started = time.perf_counter()
+    try:
+        filters = msgspec.convert({
+            "platform": platform, "lang": lang, "author": author, "min_likes": min_likes,
+            "min_reposts": min_reposts, "min_comments": min_comments, "has_image": has_image,
+        }, SearchFilters)
+    except msgspec.ValidationError as exc:
+        field = str(exc).rsplit("`$.", 1)[-1].split("`")[0].split("[")[0] if "`$." in str(exc) else "filters"
+        raise FieldError(field, str(exc).split(" - at ")[0]) from None
+    request = trends_request(window=window, baseline=baseline, as_of=as_of, limit=limit,
+                             query=query, filters=filters if msgspec.to_builtins(filters) else None)
+    result = services.trends_service().trends(request)
+    return TrendsResponse(
+        as_of=result.as_of, window=format_duration(request.window),
+        baseline=format_duration(request.baseline), query=request.query,
+        took_ms=round((time.perf_counter() - started) * 1000, 2), cached=result.cached,
+        posts_read=result.posts_read, truncated=result.truncated, timings_ms=result.timings_ms,
+        topics=result.topics)

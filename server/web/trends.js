@@ -1,0 +1,139 @@
+// The trends view: hot topics as cards with a sparkline of volume against baseline.
+
+import {el, relativeTime, absoluteTime} from "./util.js";
+
+const WINDOW_WORDS = {"1h": "hour", "6h": "6 hours", "24h": "24 hours", "7d": "7 days"};
+const SHOWN_POSTS = 3;
+
+/** Query string for GET /v1/trends from the page state. */
+export function trendsParams(state, filters) {
+  const params = new URLSearchParams({window: WINDOW_WORDS[state.window] ? state.window : "1h",
+                                      limit: "10"});
+  if (state.as_of) params.set("as_of", state.as_of);
+  for (const key of ["platform", "lang"]) {
+    for (const value of filters[key] || []) params.append(key, value);
+  }
+  for (const key of ["min_likes", "min_reposts", "has_image"]) {
+    if (filters[key] !== undefined) params.set(key, String(filters[key]));
+  }
+  return params;
+}
+
+/** [{t: Date, count}] from either series shape: counts + series_start/bucket_seconds, or {t, count}. */
+export function seriesOf(topic) {
+  const raw = topic.series || [];
+  if (raw.length && typeof raw[0] === "object") {
+    return raw.map((point) => ({t: new Date(point.t), count: Number(point.count) || 0}));
+  }
+  const start = topic.series_start ? new Date(topic.series_start).getTime() : null;
+  const step = (topic.bucket_seconds || 3600) * 1000;
+  return raw.map((count, i) => ({t: start === null ? null : new Date(start + i * step),
+                                 count: Number(count) || 0}));
+}
+
+function sparkline(points, baseline, label) {
+  const width = 180;
+  const height = 44;
+  const ns = "http://www.w3.org/2000/svg";
+  const svg = document.createElementNS(ns, "svg");
+  svg.setAttribute("viewBox", `0 0 ${width} ${height}`);
+  svg.setAttribute("class", "spark");
+  svg.setAttribute("role", "img");
+  svg.setAttribute("aria-label", label);
+  if (!points.length) return svg;
+  const top = Math.max(1, baseline || 0, ...points.map((p) => p.count));
+  const x = (i) => (points.length === 1 ? width / 2 : 2 + (i * (width - 4)) / (points.length - 1));
+  const y = (v) => height - 3 - (v / top) * (height - 8);
+  const line = points.map((p, i) => `${x(i).toFixed(1)},${y(p.count).toFixed(1)}`).join(" ");
+  const area = document.createElementNS(ns, "polygon");
+  area.setAttribute("points", `${x(0).toFixed(1)},${height - 3} ${line} ${x(points.length - 1).toFixed(1)},${height - 3}`);
+  area.setAttribute("class", "spark-area");
+  const path = document.createElementNS(ns, "polyline");
+  path.setAttribute("points", line);
+  path.setAttribute("class", "spark-line");
+  svg.append(area, path);
+  if (baseline !== null && baseline !== undefined) {
+    const base = document.createElementNS(ns, "line");
+    for (const [k, v] of [["x1", 0], ["x2", width], ["y1", y(baseline)], ["y2", y(baseline)]]) {
+      base.setAttribute(k, v.toFixed ? v.toFixed(1) : v);
+    }
+    base.setAttribute("class", "spark-base");
+    svg.append(base);
+  }
+  const last = document.createElementNS(ns, "circle");
+  last.setAttribute("cx", x(points.length - 1).toFixed(1));
+  last.setAttribute("cy", y(points[points.length - 1].count).toFixed(1));
+  last.setAttribute("r", "2.5");
+  last.setAttribute("class", "spark-now");
+  svg.append(last);
+  return svg;
+}
+
+function number(x, digits = 1) {
+  return x === null || x === undefined ? "–" : Number(x).toFixed(digits).replace(/\.0+$/, "");
+}
+
+function burstText(topic, windowWord) {
+  const x = topic.explain || {};
+  const inWindow = x.posts_in_window ?? topic.post_count;
+  const parts = [`${inWindow} post${inWindow === 1 ? "" : "s"} in the last ${windowWord}`];
+  if (x.expected !== undefined) parts.push(`about ${number(x.expected)} expected from its baseline`);
+  let text = parts.join(", where ") + ".";
+  if (x.z !== undefined || topic.score !== undefined) {
+    text += ` Burst score ${number(topic.score ?? x.z)}: that many standard deviations above its usual rate`;
+    text += x.growth !== undefined && x.growth !== null ? `; ${number(x.growth)}× the window before.` : ".";
+  }
+  return text;
+}
+
+/** Where a click on the topic should take the search: its words, within its window. */
+export function topicScope(topic, data) {
+  const terms = Array.isArray(topic.terms) && topic.terms.length ? topic.terms : [topic.label];
+  const query = terms.map((t) => String(t).replace(/^#|#$/g, "")).join(" ");
+  const until = data.as_of ? new Date(data.as_of) : null;
+  const windowSeconds = data.window_seconds || topic.bucket_seconds;
+  const since = until && windowSeconds ? new Date(until - windowSeconds * 1000) : null;
+  const iso = (d) => (d ? d.toISOString().replace(".000Z", "Z") : "");
+  return {label: topic.label, query, since: iso(since), until: iso(until)};
+}
+
+function topicCard(topic, data, state, onOpen, rank) {
+  const windowWord = WINDOW_WORDS[state.window] || "window";
+  const reference = data.as_of ? new Date(data.as_of) : new Date();
+  const points = seriesOf(topic);
+  const baseline = topic.explain?.expected ?? topic.explain?.baseline ?? null;
+  const first = points[0]?.t;
+  const label = `Posts per ${windowWord}, oldest to newest: ${points.map((p) => p.count).join(", ")}` +
+                (baseline !== null ? `; baseline about ${number(baseline)}` : "");
+  const open = el("button", {type: "button", class: "topic-open",
+                             "aria-describedby": `topic-${rank}-burst`}, topic.label);
+  open.addEventListener("click", () => onOpen(topicScope(topic, data)));
+  const posts = topic.representatives || topic.posts || [];
+  const list = el("ul", {class: "reps"}, ...posts.slice(0, SHOWN_POSTS).map((post) => {
+    const created = post.created_at ? new Date(post.created_at) : null;
+    return el("li", {},
+      el("span", {class: "rep-text"}, post.text.length > 220 ? `${post.text.slice(0, 220)}…` : post.text),
+      el("span", {class: "muted"}, ` — ${post.platform || ""}${created ? `, ${relativeTime(created, reference)}` : ""}` +
+                                   `${post.copies > 1 ? `, ${post.copies} copies` : ""}`));
+  }));
+  return el("li", {}, el("article", {class: "topic card", "aria-labelledby": `topic-${rank}-title`},
+    el("h2", {id: `topic-${rank}-title`, class: "topic-title"}, open),
+    el("p", {class: "burst", id: `topic-${rank}-burst`}, burstText(topic, windowWord)),
+    el("div", {class: "spark-row"}, sparkline(points, baseline, label),
+       el("p", {class: "muted spark-legend"},
+          `${first ? `since ${absoluteTime(first)}; ` : ""}line: posts per ${windowWord}; dashes: baseline`)),
+    el("p", {class: "muted"}, `${topic.post_count} posts in all · click the title to search them`),
+    list));
+}
+
+export function renderTopics(list, data, state, onOpen) {
+  const topics = data.topics || [];
+  if (!topics.length) {
+    list.append(el("li", {class: "empty"},
+      el("p", {}, "Nothing is bursting in this window."),
+      el("ul", {}, el("li", {}, "Try a longer window."),
+         el("li", {}, "Replaying old data? Set “As of” (under Filters) to a moment inside it."))));
+    return;
+  }
+  topics.forEach((topic, i) => list.append(topicCard(topic, data, state, onOpen, i + 1)));
+}

@@ -1,0 +1,89 @@
+"""`POST /v1/search` with query syntax and copies, over HTTP in-process."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from litestar.testing import TestClient
+
+from search.embed.base import Embedder
+from search.rerank import Reranker
+from server.app import create_app
+from server.profiles import Models
+from server.services import Services
+from server.settings import load_settings
+
+TEXT = "Bridge closed on Highway 1 after the flood"
+POSTS = [
+    {"id": "orig", "text": f"{TEXT} http://t.co/a1", "platform": "twitter",
+     "created_at": "2024-05-01T09:00:00+00:00"},
+    {"id": "rt-1", "text": f"RT @roads: {TEXT} http://t.co/b2", "platform": "twitter",
+     "created_at": "2024-05-01T10:00:00+00:00"},
+    {"id": "rt-2", "text": f"RT @news: {TEXT.upper()}!!", "platform": "twitter",
+     "created_at": "2024-05-01T11:00:00+08:00"},
+    {"id": "other", "text": "Sports clubs raise money for the flood relief", "platform": "twitter",
+     "created_at": "2024-05-01T12:00:00+00:00"},
+    {"id": "zh", "text": "深圳禁摩限电，电动车车主怎么上班？", "platform": "weibo",
+     "created_at": "2024-05-01T12:00:00+08:00"},
+]
+
+
+@pytest.fixture
+def client(tmp_path: Path, tiny_embedder: Embedder, tiny_reranker: Reranker) -> Iterator[TestClient[Any]]:
+    settings = load_settings({}, profile="tiny", data_dir=str(tmp_path))
+    services = Services.build(settings, Models(embedder=tiny_embedder, reranker=tiny_reranker,
+                                               profile="tiny"))
+    with TestClient(create_app(settings, services)) as test_client:
+        assert test_client.post("/v1/posts", json={"posts": POSTS}).status_code == 200
+        yield test_client
+    services.close()
+
+
+def search(client: TestClient[Any], **body: Any) -> dict[str, Any]:
+    response = client.post("/v1/search", json={"limit": 20, **body})
+    assert response.status_code == 200, response.text
+    result: dict[str, Any] = response.json()
+    return result
+
+
+def test_copies_collapse_into_one_result_with_their_count_and_earliest(client: TestClient[Any]) -> None:
+    results = search(client, query="bridge closed highway flood")["results"]
+    bridge = [r for r in results if r["id"] in {"orig", "rt-1", "rt-2"}]
+    assert len(bridge) == 1
+    item = bridge[0]
+    assert item["copies"] == 3 and sorted([item["id"], *item["duplicate_ids"]]) == ["orig", "rt-1", "rt-2"]
+    # rt-2 was posted at 03:00 UTC, before the "original"
+    assert (item["earliest_id"], item["earliest_created_at"]) == ("rt-2", "2024-05-01T03:00:00Z")
+    single = next(r for r in results if r["id"] == "other")
+    assert single["copies"] == 1
+    assert not {"duplicate_ids", "earliest_id", "earliest_created_at", "terms"} & set(single)
+    assert all("terms" not in r for r in results)
+
+
+def test_collapse_false_lists_every_copy(client: TestClient[Any]) -> None:
+    results = search(client, query="bridge closed highway flood", collapse=False)["results"]
+    assert {"orig", "rt-1", "rt-2"} <= {r["id"] for r in results}
+    assert all(r["copies"] == 1 for r in results)
+
+
+def test_query_syntax_is_parsed_and_echoed(client: TestClient[Any]) -> None:
+    body = search(client, query='flood -sport "Highway 1" 「禁摩」')
+    assert body["parsed"] == {"text": "flood Highway 1 禁摩", "phrases": ["Highway 1", "禁摩"],
+                              "excluded": ["sport"]}
+    assert body["results"] == []  # no post holds both phrases
+    [copy] = search(client, query='"highway 1" -sport')["results"]
+    assert copy["id"] in {"orig", "rt-1", "rt-2"} and copy["copies"] == 3
+    assert {r["id"] for r in search(client, query="flood -bridge")["results"]} == {"other", "zh"}
+
+
+@pytest.mark.parametrize("query", ["-sport", '""', "- !!!"])
+def test_a_query_with_nothing_to_search_for_is_422_naming_the_field(client: TestClient[Any],
+                                                                    query: str) -> None:
+    response = client.post("/v1/search", json={"query": query})
+    assert response.status_code == 422
+    assert response.headers["content-type"].startswith("application/problem+json")
+    problem = response.json()
+    assert problem["errors"][0]["field"] == "query" and "search for" in problem["errors"][0]["problem"]
