@@ -63,7 +63,8 @@ def trends(
     baseline: str = "48h",
     as_of: datetime | None = None,
     limit: Annotated[int, Parameter(ge=1, le=MAX_TOPICS)] = 10,
-    query: Annotated[str | None, Parameter(max_length=1000)] = None,
+    # Litestar reserves a handler argument named `query` for the whole query string.
+    topic_query: Annotated[str | None, Parameter(query="query", max_length=1000)] = None,
     platform: list[str] | None = None,
     lang: list[str] | None = None,
     author: list[str] | None = None,
@@ -83,7 +84,8 @@ def trends(
         field = str(exc).rsplit("`$.", 1)[-1].split("`")[0].split("[")[0] if "`$." in str(exc) else "filters"
         raise FieldError(field, str(exc).split(" - at ")[0]) from None
     request = trends_request(window=window, baseline=baseline, as_of=as_of, limit=limit,
-                             query=query, filters=filters if msgspec.to_builtins(filters) else None)
+                             query=topic_query,
+                             filters=filters if msgspec.to_builtins(filters) else None)
     result = services.trends_service().trends(request)
     return TrendsResponse(
         as_of=result.as_of, window=format_duration(request.window),
