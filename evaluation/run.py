@@ -228,6 +228,7 @@ def run_eval(settings: Any, *, dirs: Sequence[Path], output: Path | None,
              batch_size: int) -> int:
     """The CLI's command: load the profile, wrap it in the cache, evaluate, write, print."""
     from search.embed.cache import CachedEmbedder, default_cache_dir
+    from search.embed.minilm import MiniLMEmbedder
     from server.profiles import describe, load_models
     from server.services import search_params
 
@@ -241,9 +242,16 @@ def run_eval(settings: Any, *, dirs: Sequence[Path], output: Path | None,
     embedder: Embedder = models.embedder
     cached: CachedEmbedder | None = None
     if use_cache:
-        folder = cache_dir or default_cache_dir(settings.data_path, embedder.info.model_id)
-        cached = CachedEmbedder(embedder, folder)
-        embedder = cached
+        # The offline profile caches its MiniLM half alone: the lexical half is
+        # seconds to recompute and changes whenever BM25 settings or the tokeniser do.
+        split = isinstance(embedder, MiniLMEmbedder)
+        inner = embedder.dense if split else embedder
+        folder = cache_dir or default_cache_dir(settings.data_path, inner.info.model_id)
+        cached = CachedEmbedder(inner, folder)
+        if split:
+            embedder.dense = cached
+        else:
+            embedder = cached
         console.print(f"embedding cache: {folder}")
     try:
         evaluation = evaluate(dirs, embedder=embedder, reranker=models.reranker,

