@@ -21,13 +21,15 @@ once. Both can leave fewer results than a page needs, so recall grows its pool
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Annotated
 
 import msgspec
 from msgspec import Meta
 
+from search import feedback
 from search.boost import engagement_factor, time_decay, trending_score
 from search.dedup import collapse, group, signature
 from search.embed.base import Embedder, Encoded
@@ -66,11 +68,23 @@ class SearchParams(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
     fusion: Fusion = "rrf"
     rrf_k: Annotated[int, Meta(ge=1)] = 60
+    # RRF weights: dense_weight is multiplied by the dense model's coverage of the
+    # query (an English-only model gives no evidence on Chinese queries).
+    dense_weight: Annotated[float, Meta(ge=0)] = 1.0
+    sparse_weight: Annotated[float, Meta(ge=0)] = 1.0
     prefetch_limit: Annotated[int, Meta(ge=1, le=10_000)] = 200
+    # Pseudo-relevance feedback (search.feedback): 0 posts turns it off.
+    feedback_posts: Annotated[int, Meta(ge=0, le=100)] = 0
+    feedback_terms: Annotated[int, Meta(ge=0, le=100)] = 10
+    feedback_dense: Annotated[float, Meta(ge=0)] = 1.0
+    feedback_sparse: Annotated[float, Meta(ge=0)] = 0.5
     rerank_depth: Annotated[int, Meta(ge=0, le=1000)] = 50
     rerank_batch: Annotated[int, Meta(ge=1)] = 16
     rerank_budget_ms: Annotated[float, Meta(gt=0)] = 3000.0
     half_life_hours: Annotated[float, Meta(gt=0)] = 24.0
+    # Trending recalls only posts of the last `trending_horizon_hours` (0: no bound): a
+    # post many half-lives old cannot trend, and the pool is better spent on recent ones.
+    trending_horizon_hours: Annotated[float, Meta(ge=0)] = 72.0
     engagement_weight: Annotated[float, Meta(ge=0)] = 0.1
     latest_min_relevance: Annotated[float, Meta(ge=0, le=1)] = 0.05
 
@@ -107,6 +121,24 @@ def _visible_until(filters: SearchFilters | None, as_of: datetime) -> SearchFilt
     return msgspec.structs.replace(base, until=until)
 
 
+def describe_fusion(query: RecallQuery, fed_back: bool, p: SearchParams) -> str:
+    """How recall fused its lists, for explain: weights as applied to this query."""
+    if query.fusion == "dbsf":
+        return "dbsf"
+    dense, sparse = query.weights
+    text = f"rrf(k={query.rrf_k}, dense {dense:.2f}, sparse {sparse:.2f})"
+    if fed_back:
+        text += (f" after feedback from the top {p.feedback_posts} posts "
+                 f"(+{p.feedback_terms} terms)")
+    return text
+
+
+def _recent_since(filters: SearchFilters | None, since: datetime) -> SearchFilters:
+    """The trending horizon, narrowed further by the caller's own `since`."""
+    base = filters or SearchFilters()
+    return msgspec.structs.replace(base, since=max(base.since, since) if base.since else since)
+
+
 class SearchPipeline:
     def __init__(self, store: Store, embedder: Embedder, reranker: Reranker | None,
                  params: SearchParams | None = None) -> None:
@@ -133,11 +165,11 @@ class SearchPipeline:
 
         encoded = self.embedder.encode_queries([query.text])
         lap("embed")
-        candidates, groups, pool = self._recall(request, query, encoded, as_of)
+        candidates, groups, pool, fusion = self._recall(request, query, encoded, as_of)
         lap("recall")
         rerank, note = self._rerank(query.text, candidates, groups)
         lap("rerank")
-        hits = self._order(request.mode, candidates, rerank, note, as_of)
+        hits = self._order(request.mode, candidates, rerank, note, as_of, fusion)
         if request.collapse:
             hits = collapse(hits, {c.post.id: g for c, g in zip(candidates, groups, strict=True)})
         lap("boost" if request.mode == "trending" else "order")
@@ -150,7 +182,7 @@ class SearchPipeline:
                             as_of=as_of, query=query)
 
     def _recall(self, request: SearchRequest, query: ParsedQuery, encoded: Encoded,
-                as_of: datetime) -> tuple[list[Candidate], list[int], int]:
+                as_of: datetime) -> tuple[list[Candidate], list[int], int, str]:
         """Candidates that hold every phrase in order, their copy groups, and the pool used.
 
         The pool starts at the rerank depth, or just past the page's end, and grows
@@ -162,18 +194,51 @@ class SearchPipeline:
         holds_phrases = phrase_matcher(query.phrases)
         terms = term_filter(query)
         filters = _visible_until(request.filters, as_of) if request.as_of else request.filters
+        if request.mode == "trending" and p.trending_horizon_hours > 0:
+            filters = _recent_since(filters, as_of - timedelta(hours=p.trending_horizon_hours))
+        coverage = encoded.coverage[0] if encoded.coverage else 1.0
+        first = RecallQuery(
+            dense=encoded.dense[0].tolist(), sparse=encoded.sparse[0], filters=filters,
+            fusion=p.fusion, rrf_k=p.rrf_k, prefetch_limit=p.prefetch_limit, limit=pool,
+            signals=request.explain, terms=terms,
+            weights=(p.dense_weight * coverage, p.sparse_weight),
+        )
+        second = self._feedback(first, encoded, coverage, holds_phrases)
         while True:
-            response = self.store.recall(RecallQuery(
-                dense=encoded.dense[0].tolist(), sparse=encoded.sparse[0], filters=filters,
-                fusion=p.fusion, rrf_k=p.rrf_k, prefetch_limit=max(p.prefetch_limit, pool),
-                limit=pool, signals=request.explain, terms=terms,
-            ))
+            size = {"limit": pool, "prefetch_limit": max(p.prefetch_limit, pool)}
+            response = self.store.recall(msgspec.structs.replace(second or first, **size))
             candidates = [c for c in assemble(response) if holds_phrases(c.post.text)]
             groups = group([_signature(c.post.text) for c in candidates])
             found = len(set(groups)) if request.collapse else len(candidates)
             if found >= need or len(response.fused) < pool or pool >= MAX_POOL:
-                return candidates, groups, pool
+                return candidates, groups, pool, describe_fusion(second or first, second is not None,
+                                                                 p)
             pool = min(pool * POOL_GROWTH, MAX_POOL)
+
+    def _feedback(self, first: RecallQuery, encoded: Encoded, coverage: float,
+                  holds_phrases: Callable[[str], bool]) -> RecallQuery | None:
+        """The second recall's query, built from the first recall's top posts
+        (`search.feedback`); None when feedback is off or found nothing."""
+        p = self.params
+        if p.feedback_posts == 0 or p.fusion != "rrf":
+            return None
+        response = self.store.recall(msgspec.structs.replace(
+            first, limit=p.feedback_posts + POOL_SLACK, signals=False))
+        top = [h.point_id for h, post in sorted(response.fused, key=lambda r: (-r[0].score, r[1].id))
+               if holds_phrases(post.text)][:p.feedback_posts]
+        if not top:
+            return None
+        stored = self.store.vectors(top)
+        vectors = [stored[i] for i in top if i in stored]
+        return msgspec.structs.replace(
+            first,
+            dense=feedback.dense_query(encoded.dense[0], coverage, [d for d, _ in vectors],
+                                       p.feedback_dense),
+            sparse=feedback.sparse_query(encoded.sparse[0], [s for _, s in vectors],
+                                         terms=p.feedback_terms, weight=p.feedback_sparse),
+            # The moved dense query is made of posts, which the model reads in any language.
+            weights=(p.dense_weight * max(coverage, min(1.0, p.feedback_dense)), p.sparse_weight),
+        )
 
     def _rerank(self, text: str, candidates: list[Candidate],
                 groups: list[int]) -> tuple[list[float | None], str]:
@@ -191,7 +256,7 @@ class SearchPipeline:
         return [by_group.get(g) for g in groups], outcome.note
 
     def _order(self, mode: Mode, candidates: list[Candidate], rerank_scores: list[float | None],
-               rerank_note: str, as_of: datetime) -> list[Hit]:
+               rerank_note: str, as_of: datetime, fusion: str) -> list[Hit]:
         p = self.params
         top_fused = max((c.fused_score for c in candidates), default=1.0) or 1.0
         scored = sorted((-s, i) for i, s in enumerate(rerank_scores) if s is not None)
@@ -225,7 +290,6 @@ class SearchPipeline:
             # break ties differently, and the same query must give the same page on both.
             rows.sort(key=lambda r: (-r[6], -r[0].fused_score, r[0].post.id))
 
-        fusion = f"rrf(k={p.rrf_k})" if p.fusion == "rrf" else "dbsf"
         return [
             Hit(post=cand.post, score=round(final, 6), explain=Explain(
                 mode=mode, fusion=fusion,

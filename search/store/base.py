@@ -153,10 +153,20 @@ class RecallQuery(msgspec.Struct, frozen=True):
     rrf_k: int
     prefetch_limit: int
     limit: int
+    # RRF weight of the dense and the sparse list (Qdrant's weighted RRF: each list adds
+    # 1 / (rank / w + k - 1)). A weight of 0 drops that prefetch: a signal the query
+    # gives no evidence for (an English-only model reading Chinese) must not add noise.
+    weights: tuple[float, float] = (1.0, 1.0)
     # Each signal's own ranking costs one more search per signal (the dense one
     # doubles recall time at 100k points): run them only when explain asks.
     signals: bool = True
     terms: TermFilter | None = None
+
+
+def rrf_weights(query: RecallQuery) -> list[float] | None:
+    """Weights to pass to Qdrant for the prefetches kept, or None for plain RRF."""
+    kept = [w for w in query.weights if w > 0]
+    return None if all(w == 1.0 for w in kept) else kept
 
 
 class ScoredId(msgspec.Struct, frozen=True):
@@ -191,6 +201,11 @@ class Store(Protocol):
     def recall(self, query: RecallQuery) -> RecallResponse: ...
 
     def get(self, post_ids: Sequence[str]) -> list[Post]: ...
+
+    def vectors(self, point_ids: Sequence[str]) -> dict[str, tuple[list[float], SparseVector]]:
+        """Stored dense and sparse vectors by point id: pseudo-relevance feedback
+        reads what the index holds instead of embedding the feedback posts again."""
+        ...
 
     def count(self, filters: SearchFilters | None = None) -> int: ...
 

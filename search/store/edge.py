@@ -32,6 +32,7 @@ from search.store.base import (
     RecallQuery,
     RecallResponse,
     ScoredId,
+    rrf_weights,
     TermFilter,
     WindowPosts,
     engagement_patch,
@@ -90,6 +91,12 @@ def _payload() -> Any:
 
 def _sparse(vector: SparseVector) -> Any:
     return qe.SparseVector(indices=list(vector.indices), values=list(vector.values))
+
+
+def _from_sparse(vector: Any) -> SparseVector:
+    if vector is None:  # a post with no terms has no sparse vector stored
+        return SparseVector(indices=[], values=[])
+    return SparseVector(indices=list(vector.indices), values=list(vector.values))
 
 
 class EdgeStore:
@@ -207,13 +214,14 @@ class EdgeStore:
         flt = edge_filter(query.filters, terms, excluded_ids)
         dense = qe.Query.Nearest(list(query.dense), using="dense")
         sparse = qe.Query.Nearest(_sparse(query.sparse), using="sparse")
-        fusion = qe.Fusion.Rrf(k=query.rrf_k) if query.fusion == "rrf" else qe.Fusion.Dbsf()
+        fusion = (qe.Fusion.Rrf(k=query.rrf_k, weights=rrf_weights(query))
+                  if query.fusion == "rrf" else qe.Fusion.Dbsf())
         n = query.prefetch_limit
-        requests = [qe.QueryRequest(
-            limit=query.limit, query=fusion, filter=flt, with_payload=_payload(),
-            prefetches=[qe.Prefetch(limit=n, query=dense, filter=flt),
-                        qe.Prefetch(limit=n, query=sparse, filter=flt)],
-        )]
+        prefetches = [qe.Prefetch(limit=n, query=signal, filter=flt)
+                      for signal, weight in zip((dense, sparse), query.weights, strict=True)
+                      if weight > 0]
+        requests = [qe.QueryRequest(limit=query.limit, query=fusion, filter=flt,
+                                    with_payload=_payload(), prefetches=prefetches)]
         if query.signals:
             requests += [qe.QueryRequest(limit=n, query=dense, filter=flt, with_payload=False),
                          qe.QueryRequest(limit=n, query=sparse, filter=flt, with_payload=False)]
@@ -229,6 +237,11 @@ class EdgeStore:
         records = self.shard.retrieve([point_id(p) for p in post_ids], _payload(), False)
         by_id = {post.id: post for post in (from_payload(r.payload) for r in records)}
         return [by_id[p] for p in post_ids if p in by_id]
+
+    def vectors(self, point_ids: Sequence[str]) -> dict[str, tuple[list[float], SparseVector]]:
+        records = self.shard.retrieve(list(point_ids), False, ["dense", "sparse"])
+        return {str(r.id): (list(r.vector["dense"]), _from_sparse(r.vector.get("sparse")))
+                for r in records}
 
     def count(self, filters: SearchFilters | None = None) -> int:
         return int(self.shard.count(qe.CountRequest(exact=True, filter=edge_filter(filters))))

@@ -41,6 +41,7 @@ from search.store.base import (
     RecallQuery,
     RecallResponse,
     ScoredId,
+    rrf_weights,
     TermFilter,
     WindowPosts,
     engagement_patch,
@@ -200,12 +201,13 @@ class ServerStore:
     def recall(self, query: RecallQuery) -> RecallResponse:
         flt = client_filter(query.filters, query.terms)
         n = query.prefetch_limit
-        fusion = (qm.RrfQuery(rrf=qm.Rrf(k=query.rrf_k)) if query.fusion == "rrf"
-                  else qm.FusionQuery(fusion=qm.Fusion.DBSF))
+        fusion = (qm.RrfQuery(rrf=qm.Rrf(k=query.rrf_k, weights=rrf_weights(query)))
+                  if query.fusion == "rrf" else qm.FusionQuery(fusion=qm.Fusion.DBSF))
         sparse = _sparse(query.sparse)
+        prefetch = [qm.Prefetch(query=list(query.dense), using="dense", limit=n, filter=flt),
+                    qm.Prefetch(query=sparse, using="sparse", limit=n, filter=flt)]
         requests = [qm.QueryRequest(
-            prefetch=[qm.Prefetch(query=list(query.dense), using="dense", limit=n, filter=flt),
-                      qm.Prefetch(query=sparse, using="sparse", limit=n, filter=flt)],
+            prefetch=[pf for pf, weight in zip(prefetch, query.weights, strict=True) if weight > 0],
             query=fusion, filter=flt, limit=query.limit, with_payload=_PAYLOAD)]
         if query.signals:
             requests += [qm.QueryRequest(query=list(query.dense), using="dense", filter=flt, limit=n),
@@ -223,6 +225,18 @@ class ServerStore:
                              [point_id(p) for p in post_ids], with_payload=_PAYLOAD)
         by_id = {post.id: post for post in (from_payload(r.payload or {}) for r in records)}
         return [by_id[p] for p in post_ids if p in by_id]
+
+    def vectors(self, point_ids: Sequence[str]) -> dict[str, tuple[list[float], SparseVector]]:
+        records = self._call(self._client.retrieve, self._collection, list(point_ids),
+                             with_payload=False, with_vectors=["dense", "sparse"])
+        out = {}
+        for r in records:
+            named = r.vector if isinstance(r.vector, dict) else {}
+            sparse = named.get("sparse")
+            out[str(r.id)] = (list(named["dense"]),  # type: ignore[arg-type]
+                              SparseVector(indices=list(sparse.indices), values=list(sparse.values))
+                              if sparse is not None else SparseVector(indices=[], values=[]))
+        return out
 
     def count(self, filters: SearchFilters | None = None) -> int:
         result = self._call(self._client.count, self._collection,

@@ -79,3 +79,25 @@ def test_same_results_for_phrases_exclusions_and_copies(both, tiny_embedder: Emb
         assert hits_a, query
         assert [(h.post.id, h.copies, h.duplicate_ids) for h in hits_a] == [
             (h.post.id, h.copies, h.duplicate_ids) for h in hits_b], query
+
+
+@pytest.mark.parametrize("weights", [(1.0, 0.3), (0.5, 1.0), (0.0, 1.0), (1.0, 0.0)])
+def test_same_weighted_rrf(both, tiny_embedder: Embedder,  # type: ignore[no-untyped-def]
+                           weights: tuple[float, float]) -> None:
+    """Weighted RRF (and a dropped prefetch at weight 0) ranks alike on both back ends."""
+    from search.store.base import RecallQuery
+
+    edge, server = both
+    for query in QUERIES:
+        encoded = tiny_embedder.encode_queries([query])
+        rq = RecallQuery(dense=encoded.dense[0].tolist(), sparse=encoded.sparse[0], filters=None,
+                         fusion="rrf", rrf_k=60, prefetch_limit=50, limit=20, signals=False,
+                         weights=weights)
+        fused = [edge.recall(rq).fused, server.recall(rq).fused]
+        ranked = [sorted(((round(h.score, 6), p.id) for h, p in f), key=lambda r: (-r[0], r[1]))
+                  for f in fused]
+        # A tie at the cut is broken by each back end its own way: compare above it.
+        cut = min(ranked[0][-1][0], ranked[1][-1][0])
+        above = [[r for r in rows if r[0] > cut] for rows in ranked]
+        assert above[0] == above[1], query
+        assert len(above[0]) >= 10, query

@@ -1,0 +1,121 @@
+"""Candidate fusion rules for `evaluation.fusion_study` (study code, not the engine)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from functools import partial
+from typing import Any
+
+import numpy as np
+
+from evaluation.fusion_study import ranked, rrf
+
+NEG = -np.inf
+
+
+def masked(bm25: Any) -> Any:
+    return np.where(bm25 > 0, bm25, NEG)
+
+
+def r_bm25(*, bm25: Any, **_: Any) -> Any:
+    return masked(bm25)
+
+
+def r_dense(*, dense: Any, **_: Any) -> Any:
+    return dense
+
+
+def first_pass(dense: Any, bm25: Any, cov: float, k: float, ws: float, depth: int = 1000) -> Any:
+    d_rows = ranked(dense, depth)
+    s_rows = ranked(masked(bm25), depth)
+    s_rows = s_rows[bm25[s_rows] > 0]
+    return rrf([(d_rows, cov), (s_rows, ws)], dense.size, k)
+
+
+def r_wrrf(*, dense: Any, bm25: Any, cov: float, k: float = 60, ws: float = 1.0,
+           cov_pow: float = 1.0, **_: Any) -> Any:
+    scores = first_pass(dense, bm25, cov ** cov_pow, k, ws)
+    return np.where(scores > 0, scores, NEG)
+
+
+def expansion(p: Any, rows: Any, n_terms: int, query_tokens: list[str]) -> list[tuple[str, float]]:
+    """Top terms of the feedback documents by mean BM25 tf-part (what the engine can
+    read from stored sparse vectors: no document frequencies), Qdrant's IDF added later."""
+    k1, b, avg = 1.2, 0.75, 20.0
+    weight: Counter[str] = Counter()
+    for r in rows:
+        toks = p.tokens[r]
+        counts = Counter(toks)
+        norm = k1 * (1 - b + b * len(toks) / avg)
+        for t, c in counts.items():
+            weight[t] += c * (k1 + 1) / (c + norm) / len(rows)
+    scored = [(t, w) for t, w in weight.most_common() if t not in query_tokens]
+    return scored[:n_terms]
+
+
+def ensure_df(p: Any) -> None:
+    if not hasattr(p, "df"):
+        df: Counter[str] = Counter()
+        for toks in p.tokens:
+            df.update(set(toks))
+        p.df = df
+
+
+def r_prf(*, p: Any, dense: Any, bm25: Any, cov: float, qd: Any, text: str, k: float = 60,
+          ws: float = 1.0, fb: int = 10, alpha: float = 1.0, n_terms: int = 10,
+          beta: float = 0.5, pin: int = 10, merge: str = 'pin', dense_prf: bool = True, sparse_prf: bool = True,
+          **_: Any) -> Any:
+    from evaluation.reference import query_tokens
+
+    ensure_df(p)
+    first = first_pass(dense, bm25, cov, k, ws)
+    top = ranked(np.where(first > 0, first, NEG), fb)
+    top = top[first[top] > 0]
+    # dense feedback: query moved towards the feedback centroid
+    if dense_prf and top.size:
+        centroid = p.doc_dense[top].mean(axis=0)
+        q2 = cov * qd + alpha * centroid
+        q2 = q2 / (np.linalg.norm(q2) or 1.0)
+        dense2 = (p.doc_dense @ q2).astype(np.float64)
+    else:
+        dense2 = dense
+    qt = query_tokens(text)
+    bm2 = bm25.copy()
+    if sparse_prf and top.size:
+        terms = expansion(p, top, n_terms, qt)
+        top_w = terms[0][1] if terms else 1.0
+        for term, w in terms:
+            ids = p.bm25._bm25.get_tokens_ids([term])
+            if ids:
+                bm2 += beta * (w / top_w) * np.asarray(
+                    p.bm25._bm25.get_scores_from_ids(ids), dtype=np.float64)
+    # second pass: the feedback model decides dense weight by itself (cov 1: the centroid is
+    # made of documents, which the model reads whatever the query's language)
+    second = first_pass(dense2, bm2, 1.0, k, ws)
+    if merge == "rrf":
+        both = rrf([(ranked(np.where(first > 0, first, NEG))[:1000], 1.0),
+                    (ranked(np.where(second > 0, second, NEG))[:1000], 1.0)], first.size, k)
+        both[first <= 0] = np.where(second[first <= 0] > 0, both[first <= 0], 0)
+        return np.where(both > 0, both, NEG)
+    if pin:
+        pinned = ranked(np.where(first > 0, first, NEG), pin)
+        pinned = pinned[first[pinned] > 0]
+        second[pinned] = 1e6 - np.arange(pinned.size)
+    return np.where(second > 0, second, NEG)
+
+
+RULES = {
+    "bm25": r_bm25,
+    "dense": r_dense,
+    "rrf60": partial(r_wrrf, k=60, cov_pow=0),
+    "wrrf-cov": partial(r_wrrf, k=60),
+    "wrrf-cov-ws.5": partial(r_wrrf, k=60, ws=0.5),
+    "wrrf-cov-ws.3": partial(r_wrrf, k=60, ws=0.3),
+    "prf-fb10-t10-b.5": partial(r_prf, fb=10, n_terms=10, beta=0.5, alpha=1),
+    "prf-fb10-t10-b.5-ws.5": partial(r_prf, fb=10, n_terms=10, beta=0.5, alpha=1, ws=0.5),
+    "prf-fb20-t20-b.3-ws.5": partial(r_prf, fb=20, n_terms=20, beta=0.3, alpha=1, ws=0.5),
+    "prfs-fb10-t10-b.5-ws.5": partial(r_prf, fb=10, n_terms=10, beta=0.5, dense_prf=False, ws=0.5),
+    "prfd-fb10-ws.5": partial(r_prf, fb=10, sparse_prf=False, ws=0.5),
+    "prf-fb10-t10-b.5-ws.5-mrrf": partial(r_prf, fb=10, n_terms=10, beta=0.5, ws=0.5, merge="rrf"),
+    "prf-fb10-t10-b1-ws.5": partial(r_prf, fb=10, n_terms=10, beta=1.0, ws=0.5),
+}
