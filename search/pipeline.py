@@ -28,9 +28,12 @@ from typing import Annotated
 import msgspec
 from msgspec import Meta
 
+from search import cursor as cursors
 from search.boost import engagement_factor, time_decay, trending_score
 from search.dedup import collapse, group, signature
 from search.embed.base import Embedder, Encoded
+from search.facets import facet_counts
+from search.errors import FieldError
 from search.log import log
 from search.models import (
     AwareDatetime,
@@ -52,8 +55,8 @@ MAX_LIMIT = 100
 MAX_OFFSET = 900
 # Recall pool bound when phrases or collapsing thin the candidates out: 2x the
 # deepest page, so a deep page of heavily copied text still fills.
-MAX_POOL = 2 * (MAX_OFFSET + MAX_LIMIT)
-POOL_GROWTH = 4
+MAX_POOL = cursors.MAX_POOL  # = 2 * (MAX_OFFSET + MAX_LIMIT)
+POOL_GROWTH = cursors.GROWTH
 # Recall reads a few past the page: RRF ties are common (ranks 7/55 and 55/7 fuse
 # equally), and a tie cut by the pool's edge would be broken by the back end.
 POOL_SLACK = 10
@@ -84,6 +87,9 @@ class SearchRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     explain: bool = False
     as_of: AwareDatetime | None = None
     collapse: bool = True
+    # The previous page's `next_cursor` (`search.cursor`); replaces `offset`.
+    cursor: Annotated[str, Meta(min_length=1, max_length=512)] | None = None
+    facets: bool = False
 
 
 def term_filter(query: ParsedQuery) -> TermFilter | None:
@@ -107,6 +113,14 @@ def _visible_until(filters: SearchFilters | None, as_of: datetime) -> SearchFilt
     return msgspec.structs.replace(base, until=until)
 
 
+def _open_cursor(request: SearchRequest, print_: bytes) -> cursors.Cursor | None:
+    if request.cursor is None:
+        return None
+    if request.offset:
+        raise FieldError("offset", "give `offset` or `cursor`, not both: the cursor knows its place")
+    return cursors.decode(request.cursor, print_)
+
+
 class SearchPipeline:
     def __init__(self, store: Store, embedder: Embedder, reranker: Reranker | None,
                  params: SearchParams | None = None) -> None:
@@ -121,6 +135,11 @@ class SearchPipeline:
 
     def search(self, request: SearchRequest, now: datetime | None = None) -> SearchResult:
         query = parse_query(request.query)
+        print_ = cursors.fingerprint(request.query, request.mode, request.filters,
+                                     request.collapse, request.as_of)
+        position = _open_cursor(request, print_)
+        if position is not None:  # page 2+: page 1's moment, so the same posts in the same order
+            request = msgspec.structs.replace(request, as_of=position.as_of)
         as_of = (request.as_of or now or datetime.now(UTC)).astimezone(UTC)
         timings: dict[str, float] = {}
         clock = time.perf_counter()
@@ -133,7 +152,8 @@ class SearchPipeline:
 
         encoded = self.embedder.encode_queries([query.text])
         lap("embed")
-        candidates, groups, pool = self._recall(request, query, encoded, as_of)
+        fixed = position.pool if position else None
+        candidates, groups, pool, more = self._recall(request, query, encoded, as_of, fixed)
         lap("recall")
         rerank, note = self._rerank(query.text, candidates, groups)
         lap("rerank")
@@ -141,24 +161,37 @@ class SearchPipeline:
         if request.collapse:
             hits = collapse(hits, {c.post.id: g for c, g in zip(candidates, groups, strict=True)})
         lap("boost" if request.mode == "trending" else "order")
-        page = hits[request.offset:request.offset + request.limit]
+        start, page, following = cursors.paginate(
+            hits, request.offset, request.limit, position, pool, more, as_of, print_,
+            shown=lambda tier: {c.post.id for c in self._recall(request, query, encoded, as_of,
+                                                                tier)[0]})
+        facets = facet_counts(
+            candidates, groups, request.collapse, request.filters,
+            lambda f: self._recall(msgspec.structs.replace(request, filters=f), query, encoded,
+                                   as_of, pool)[:2]) if request.facets else None
+        if facets:
+            lap("facets")
         log("search", mode=request.mode, candidates=len(candidates), pool=pool,
             reranked=sum(s is not None for s in rerank), results=len(hits), returned=len(page),
             phrases=len(query.phrases), excluded=len(query.excluded),
             **{f"{k}_ms": v for k, v in timings.items()})
         return SearchResult(hits=page, total_candidates=len(candidates), timings_ms=timings,
-                            as_of=as_of, query=query)
+                            as_of=as_of, query=query, offset=start, next_cursor=following,
+                            facets=facets)
 
     def _recall(self, request: SearchRequest, query: ParsedQuery, encoded: Encoded,
-                as_of: datetime) -> tuple[list[Candidate], list[int], int]:
-        """Candidates that hold every phrase in order, their copy groups, and the pool used.
+                as_of: datetime, fixed: int | None = None,
+                ) -> tuple[list[Candidate], list[int], int, bool]:
+        """Candidates that hold every phrase in order, their copy groups, the pool used,
+        and whether the index may hold more than the pool.
 
         The pool starts at the rerank depth, or just past the page's end, and grows
         only when phrases or copies leave too few distinct results for the page.
+        A cursor fixes it (`fixed`): one candidate set per tier of pages.
         """
         p = self.params
-        need = request.offset + request.limit
-        pool = max(p.rerank_depth, need + POOL_SLACK)
+        need = request.offset + request.limit + 1  # one past the page: is there a next one?
+        pool = fixed or max(p.rerank_depth, need + POOL_SLACK)
         holds_phrases = phrase_matcher(query.phrases)
         terms = term_filter(query)
         filters = _visible_until(request.filters, as_of) if request.as_of else request.filters
@@ -171,8 +204,9 @@ class SearchPipeline:
             candidates = [c for c in assemble(response) if holds_phrases(c.post.text)]
             groups = group([_signature(c.post.text) for c in candidates])
             found = len(set(groups)) if request.collapse else len(candidates)
-            if found >= need or len(response.fused) < pool or pool >= MAX_POOL:
-                return candidates, groups, pool
+            more = len(response.fused) >= pool
+            if fixed or found >= need or not more or pool >= MAX_POOL:
+                return candidates, groups, pool, more
             pool = min(pool * POOL_GROWTH, MAX_POOL)
 
     def _rerank(self, text: str, candidates: list[Candidate],
