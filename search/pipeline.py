@@ -199,12 +199,16 @@ class SearchPipeline:
             response = self.store.recall(RecallQuery(
                 dense=encoded.dense[0].tolist(), sparse=encoded.sparse[0], filters=filters,
                 fusion=p.fusion, rrf_k=p.rrf_k, prefetch_limit=max(p.prefetch_limit, pool),
-                limit=pool, signals=request.explain, terms=terms,
+                limit=pool + POOL_SLACK, signals=request.explain, terms=terms,
             ))
-            candidates = [c for c in assemble(response) if holds_phrases(c.post.text)]
+            # The pool's edge is cut here, ties by post id, not by the back end: facets and
+            # trending/latest pages read the whole pool, so its membership must not depend on
+            # which store answered.
+            recalled = sorted(assemble(response), key=lambda c: (-c.fused_score, c.post.id))[:pool]
+            candidates = [c for c in recalled if holds_phrases(c.post.text)]
             groups = group([_signature(c.post.text) for c in candidates])
             found = len(set(groups)) if request.collapse else len(candidates)
-            more = len(response.fused) >= pool
+            more = len(response.fused) > pool
             if fixed or found >= need or not more or pool >= MAX_POOL:
                 return candidates, groups, pool, more
             pool = min(pool * POOL_GROWTH, MAX_POOL)
