@@ -477,7 +477,9 @@ def test_server_highlights_emoji_and_load_more_across_new_posts(page: Any, site:
     assert len(first) == 20 and page.locator("#more").is_visible()
     shot(page, "14-server-highlights-emoji")
     # Newer posts arrive between pages: the next page neither repeats nor shows them.
-    news = [{"id": f"volcano-new-{i}", "platform": "twitter", "created_at": ago(minutes=-1),
+    # (created after page 1 by the real clock: NOW was fixed when this module was imported)
+    arrived = (datetime.now(UTC) + timedelta(seconds=30)).isoformat()
+    news = [{"id": f"volcano-new-{i}", "platform": "twitter", "created_at": arrived,
              "text": f"Volcano ash breaking news {i}"} for i in range(5)]
     assert httpx.post(f"{site['base']}/v1/posts", json={"posts": news}, timeout=60).status_code == 200
     page.locator("#more").click()
