@@ -212,12 +212,16 @@ def _paged(q: QueryRun, mode: Mode) -> Ranked:
         for stage, ms in result.timings_ms.items():
             stages[stage] = stages.get(stage, 0.0) + ms
         for hit in result.hits:
-            cid = corpus[hit.post.id]
-            if cid in seen:
-                duplicates += 1
-                continue
-            seen.add(cid)
-            ids.append(cid)
+            # A collapsed card stands for its copies too: the client can expand them.
+            for post_id in (hit.post.id, *hit.duplicate_ids):
+                cid = corpus.get(post_id)
+                if cid is None:
+                    continue
+                if cid in seen:
+                    duplicates += 1
+                    continue
+                seen.add(cid)
+                ids.append(cid)
         if len(result.hits) < MAX_LIMIT:
             break
     return Ranked(ids=ids, ms=_ms(started), stages_ms=stages, requests=requests,

@@ -63,12 +63,15 @@ def ensure_df(p: Any) -> None:
 
 def r_prf(*, p: Any, dense: Any, bm25: Any, cov: float, qd: Any, text: str, k: float = 60,
           ws: float = 1.0, fb: int = 10, alpha: float = 1.0, n_terms: int = 10,
-          beta: float = 0.5, pin: int = 10, merge: str = 'pin', dense_prf: bool = True, sparse_prf: bool = True,
+          beta: float = 0.5, pin: int = 10, merge: str = 'pin', min_cov: float = 0.0,
+          second_dense: str = 'one', dense_prf: bool = True, sparse_prf: bool = True,
           **_: Any) -> Any:
     from evaluation.reference import query_tokens
 
     ensure_df(p)
     first = first_pass(dense, bm25, cov, k, ws)
+    if cov < min_cov:
+        return np.where(first > 0, first, NEG)
     top = ranked(np.where(first > 0, first, NEG), fb)
     top = top[first[top] > 0]
     # dense feedback: query moved towards the feedback centroid
@@ -91,7 +94,7 @@ def r_prf(*, p: Any, dense: Any, bm25: Any, cov: float, qd: Any, text: str, k: f
                     p.bm25._bm25.get_scores_from_ids(ids), dtype=np.float64)
     # second pass: the feedback model decides dense weight by itself (cov 1: the centroid is
     # made of documents, which the model reads whatever the query's language)
-    second = first_pass(dense2, bm2, 1.0, k, ws)
+    second = first_pass(dense2, bm2, 1.0 if second_dense == 'one' else cov, k, ws)
     if merge == "rrf":
         both = rrf([(ranked(np.where(first > 0, first, NEG))[:1000], 1.0),
                     (ranked(np.where(second > 0, second, NEG))[:1000], 1.0)], first.size, k)
@@ -107,15 +110,13 @@ def r_prf(*, p: Any, dense: Any, bm25: Any, cov: float, qd: Any, text: str, k: f
 RULES = {
     "bm25": r_bm25,
     "dense": r_dense,
-    "rrf60": partial(r_wrrf, k=60, cov_pow=0),
     "wrrf-cov": partial(r_wrrf, k=60),
     "wrrf-cov-ws.5": partial(r_wrrf, k=60, ws=0.5),
-    "wrrf-cov-ws.3": partial(r_wrrf, k=60, ws=0.3),
-    "prf-fb10-t10-b.5": partial(r_prf, fb=10, n_terms=10, beta=0.5, alpha=1),
-    "prf-fb10-t10-b.5-ws.5": partial(r_prf, fb=10, n_terms=10, beta=0.5, alpha=1, ws=0.5),
-    "prf-fb20-t20-b.3-ws.5": partial(r_prf, fb=20, n_terms=20, beta=0.3, alpha=1, ws=0.5),
-    "prfs-fb10-t10-b.5-ws.5": partial(r_prf, fb=10, n_terms=10, beta=0.5, dense_prf=False, ws=0.5),
-    "prfd-fb10-ws.5": partial(r_prf, fb=10, sparse_prf=False, ws=0.5),
-    "prf-fb10-t10-b.5-ws.5-mrrf": partial(r_prf, fb=10, n_terms=10, beta=0.5, ws=0.5, merge="rrf"),
-    "prf-fb10-t10-b1-ws.5": partial(r_prf, fb=10, n_terms=10, beta=1.0, ws=0.5),
+    "mrrf-ws.5": partial(r_prf, ws=0.5, merge="rrf"),
+    "mrrf-ws.5-min.5": partial(r_prf, ws=0.5, merge="rrf", min_cov=0.5),
+    "mrrf-ws1-min.5": partial(r_prf, ws=1.0, merge="rrf", min_cov=0.5),
+    "mrrf-ws.3-min.5": partial(r_prf, ws=0.3, merge="rrf", min_cov=0.5),
+    "mrrf-ws.5-min.5-fb20": partial(r_prf, ws=0.5, merge="rrf", min_cov=0.5, fb=20),
+    "mrrf-ws.5-min.5-b1": partial(r_prf, ws=0.5, merge="rrf", min_cov=0.5, beta=1.0),
+    "mrrf-ws.5-cov2": partial(r_prf, ws=0.5, merge="rrf", second_dense="cov"),
 }

@@ -151,9 +151,20 @@ class ParsedQuery(msgspec.Struct, frozen=True):
     excluded: tuple[str, ...] = ()
 
 
+class Facets(msgspec.Struct, frozen=True):
+    """Result counts per value (`search.facets` says exactly what is counted)."""
+
+    platform: dict[str, int]
+    lang: dict[str, int]
+    day: dict[str, int]
+
+
 class SearchResult(msgspec.Struct, frozen=True):
     hits: list[Hit]
     total_candidates: int
     timings_ms: dict[str, float]
     as_of: datetime
     query: ParsedQuery
+    offset: int = 0
+    next_cursor: str | None = None
+    facets: Facets | None = None

@@ -30,9 +30,12 @@ import msgspec
 from msgspec import Meta
 
 from search import feedback
+from search import cursor as cursors
 from search.boost import engagement_factor, time_decay, trending_score
 from search.dedup import collapse, group, signature
 from search.embed.base import Embedder, Encoded
+from search.facets import facet_counts
+from search.errors import FieldError
 from search.log import log
 from search.models import (
     AwareDatetime,
@@ -54,8 +57,8 @@ MAX_LIMIT = 100
 MAX_OFFSET = 900
 # Recall pool bound when phrases or collapsing thin the candidates out: 2x the
 # deepest page, so a deep page of heavily copied text still fills.
-MAX_POOL = 2 * (MAX_OFFSET + MAX_LIMIT)
-POOL_GROWTH = 4
+MAX_POOL = cursors.MAX_POOL  # = 2 * (MAX_OFFSET + MAX_LIMIT)
+POOL_GROWTH = cursors.GROWTH
 # Recall reads a few past the page: RRF ties are common (ranks 7/55 and 55/7 fuse
 # equally), and a tie cut by the pool's edge would be broken by the back end.
 POOL_SLACK = 10
@@ -71,13 +74,16 @@ class SearchParams(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     # RRF weights: dense_weight is multiplied by the dense model's coverage of the
     # query (an English-only model gives no evidence on Chinese queries).
     dense_weight: Annotated[float, Meta(ge=0)] = 1.0
-    sparse_weight: Annotated[float, Meta(ge=0)] = 1.0
+    sparse_weight: Annotated[float, Meta(ge=0)] = 0.5
     prefetch_limit: Annotated[int, Meta(ge=1, le=10_000)] = 200
     # Pseudo-relevance feedback (search.feedback): 0 posts turns it off.
-    feedback_posts: Annotated[int, Meta(ge=0, le=100)] = 0
+    feedback_posts: Annotated[int, Meta(ge=0, le=100)] = 10
     feedback_terms: Annotated[int, Meta(ge=0, le=100)] = 10
     feedback_dense: Annotated[float, Meta(ge=0)] = 1.0
     feedback_sparse: Annotated[float, Meta(ge=0)] = 0.5
+    # Feedback only where the dense model reads the query: a Chinese query's own
+    # words already recall its posts lexically, and its first-pass top is lexical only.
+    feedback_min_coverage: Annotated[float, Meta(ge=0, le=1)] = 0.5
     rerank_depth: Annotated[int, Meta(ge=0, le=1000)] = 50
     rerank_batch: Annotated[int, Meta(ge=1)] = 16
     rerank_budget_ms: Annotated[float, Meta(gt=0)] = 3000.0
@@ -98,6 +104,9 @@ class SearchRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     explain: bool = False
     as_of: AwareDatetime | None = None
     collapse: bool = True
+    # The previous page's `next_cursor` (`search.cursor`); replaces `offset`.
+    cursor: Annotated[str, Meta(min_length=1, max_length=512)] | None = None
+    facets: bool = False
 
 
 def term_filter(query: ParsedQuery) -> TermFilter | None:
@@ -128,8 +137,10 @@ def describe_fusion(query: RecallQuery, fed_back: bool, p: SearchParams) -> str:
     dense, sparse = query.weights
     text = f"rrf(k={query.rrf_k}, dense {dense:.2f}, sparse {sparse:.2f})"
     if fed_back:
-        text += (f" after feedback from the top {p.feedback_posts} posts "
-                 f"(+{p.feedback_terms} terms)")
+        fd, fs = query.feedback_weights
+        text = (f"rrf(k={query.rrf_k}) of {text} and feedback from the top {p.feedback_posts} "
+                f"posts (+{p.feedback_terms} terms): rrf(k={query.rrf_k}, dense {fd:.2f}, "
+                f"sparse {fs:.2f})")
     return text
 
 
@@ -137,6 +148,14 @@ def _recent_since(filters: SearchFilters | None, since: datetime) -> SearchFilte
     """The trending horizon, narrowed further by the caller's own `since`."""
     base = filters or SearchFilters()
     return msgspec.structs.replace(base, since=max(base.since, since) if base.since else since)
+
+
+def _open_cursor(request: SearchRequest, print_: bytes) -> cursors.Cursor | None:
+    if request.cursor is None:
+        return None
+    if request.offset:
+        raise FieldError("offset", "give `offset` or `cursor`, not both: the cursor knows its place")
+    return cursors.decode(request.cursor, print_)
 
 
 class SearchPipeline:
@@ -153,6 +172,11 @@ class SearchPipeline:
 
     def search(self, request: SearchRequest, now: datetime | None = None) -> SearchResult:
         query = parse_query(request.query)
+        print_ = cursors.fingerprint(request.query, request.mode, request.filters,
+                                     request.collapse, request.as_of)
+        position = _open_cursor(request, print_)
+        if position is not None:  # page 2+: page 1's moment, so the same posts in the same order
+            request = msgspec.structs.replace(request, as_of=position.as_of)
         as_of = (request.as_of or now or datetime.now(UTC)).astimezone(UTC)
         timings: dict[str, float] = {}
         clock = time.perf_counter()
@@ -165,7 +189,14 @@ class SearchPipeline:
 
         encoded = self.embedder.encode_queries([query.text])
         lap("embed")
-        candidates, groups, pool, fusion = self._recall(request, query, encoded, as_of)
+        fixed = position.pool if position else None
+        candidates, groups, pool, more, fusion = self._recall(request, query, encoded, as_of,
+                                                              fixed)
+        if not candidates and request.mode == "trending" and self.params.trending_horizon_hours > 0:
+            # Nothing recent on the topic (an archive, a quiet story): rank what there is,
+            # decayed, rather than answer with nothing.
+            candidates, groups, pool, more, fusion = self._recall(request, query, encoded,
+                                                                  as_of, fixed, horizon=False)
         lap("recall")
         rerank, note = self._rerank(query.text, candidates, groups)
         lap("rerank")
@@ -173,28 +204,41 @@ class SearchPipeline:
         if request.collapse:
             hits = collapse(hits, {c.post.id: g for c, g in zip(candidates, groups, strict=True)})
         lap("boost" if request.mode == "trending" else "order")
-        page = hits[request.offset:request.offset + request.limit]
+        start, page, following = cursors.paginate(
+            hits, request.offset, request.limit, position, pool, more, as_of, print_,
+            shown=lambda tier: {c.post.id for c in self._recall(request, query, encoded, as_of,
+                                                                tier)[0]})
+        facets = facet_counts(
+            candidates, groups, request.collapse, request.filters,
+            lambda f: self._recall(msgspec.structs.replace(request, filters=f), query, encoded,
+                                   as_of, pool)[:2]) if request.facets else None
+        if facets:
+            lap("facets")
         log("search", mode=request.mode, candidates=len(candidates), pool=pool,
             reranked=sum(s is not None for s in rerank), results=len(hits), returned=len(page),
             phrases=len(query.phrases), excluded=len(query.excluded),
             **{f"{k}_ms": v for k, v in timings.items()})
         return SearchResult(hits=page, total_candidates=len(candidates), timings_ms=timings,
-                            as_of=as_of, query=query)
+                            as_of=as_of, query=query, offset=start, next_cursor=following,
+                            facets=facets)
 
     def _recall(self, request: SearchRequest, query: ParsedQuery, encoded: Encoded,
-                as_of: datetime) -> tuple[list[Candidate], list[int], int, str]:
-        """Candidates that hold every phrase in order, their copy groups, and the pool used.
+                as_of: datetime, fixed: int | None = None, horizon: bool = True,
+                ) -> tuple[list[Candidate], list[int], int, bool, str]:
+        """Candidates that hold every phrase in order, their copy groups, the pool used,
+        whether the index may hold more than the pool, and how recall fused (for explain).
 
         The pool starts at the rerank depth, or just past the page's end, and grows
         only when phrases or copies leave too few distinct results for the page.
+        A cursor fixes it (`fixed`): one candidate set per tier of pages.
         """
         p = self.params
-        need = request.offset + request.limit
-        pool = max(p.rerank_depth, need + POOL_SLACK)
+        need = request.offset + request.limit + 1  # one past the page: is there a next one?
+        pool = fixed or max(p.rerank_depth, need + POOL_SLACK)
         holds_phrases = phrase_matcher(query.phrases)
         terms = term_filter(query)
         filters = _visible_until(request.filters, as_of) if request.as_of else request.filters
-        if request.mode == "trending" and p.trending_horizon_hours > 0:
+        if horizon and request.mode == "trending" and p.trending_horizon_hours > 0:
             filters = _recent_since(filters, as_of - timedelta(hours=p.trending_horizon_hours))
         coverage = encoded.coverage[0] if encoded.coverage else 1.0
         first = RecallQuery(
@@ -205,14 +249,20 @@ class SearchPipeline:
         )
         second = self._feedback(first, encoded, coverage, holds_phrases)
         while True:
-            size = {"limit": pool, "prefetch_limit": max(p.prefetch_limit, pool)}
+            size = {"limit": pool + POOL_SLACK, "prefetch_limit": max(p.prefetch_limit, pool)}
             response = self.store.recall(msgspec.structs.replace(second or first, **size))
-            candidates = [c for c in assemble(response) if holds_phrases(c.post.text)]
+            # The pool's edge is cut here, ties by post id, not by the back end: facets and
+            # trending/latest pages read the whole pool, so its membership must not depend on
+            # which store answered.
+            recalled = [msgspec.structs.replace(c, fused_rank=rank) for rank, c in enumerate(
+                sorted(assemble(response), key=lambda c: (-c.fused_score, c.post.id))[:pool], 1)]
+            candidates = [c for c in recalled if holds_phrases(c.post.text)]
             groups = group([_signature(c.post.text) for c in candidates])
             found = len(set(groups)) if request.collapse else len(candidates)
-            if found >= need or len(response.fused) < pool or pool >= MAX_POOL:
-                return candidates, groups, pool, describe_fusion(second or first, second is not None,
-                                                                 p)
+            more = len(response.fused) > pool
+            if fixed or found >= need or not more or pool >= MAX_POOL:
+                return candidates, groups, pool, more, describe_fusion(
+                    second or first, second is not None, p)
             pool = min(pool * POOL_GROWTH, MAX_POOL)
 
     def _feedback(self, first: RecallQuery, encoded: Encoded, coverage: float,
@@ -220,7 +270,7 @@ class SearchPipeline:
         """The second recall's query, built from the first recall's top posts
         (`search.feedback`); None when feedback is off or found nothing."""
         p = self.params
-        if p.feedback_posts == 0 or p.fusion != "rrf":
+        if p.feedback_posts == 0 or p.fusion != "rrf" or coverage < p.feedback_min_coverage:
             return None
         response = self.store.recall(msgspec.structs.replace(
             first, limit=p.feedback_posts + POOL_SLACK, signals=False))
@@ -230,15 +280,13 @@ class SearchPipeline:
             return None
         stored = self.store.vectors(top)
         vectors = [stored[i] for i in top if i in stored]
-        return msgspec.structs.replace(
-            first,
-            dense=feedback.dense_query(encoded.dense[0], coverage, [d for d, _ in vectors],
-                                       p.feedback_dense),
-            sparse=feedback.sparse_query(encoded.sparse[0], [s for _, s in vectors],
-                                         terms=p.feedback_terms, weight=p.feedback_sparse),
-            # The moved dense query is made of posts, which the model reads in any language.
-            weights=(p.dense_weight * max(coverage, min(1.0, p.feedback_dense)), p.sparse_weight),
-        )
+        dense = feedback.dense_query(encoded.dense[0], coverage, [d for d, _ in vectors],
+                                     p.feedback_dense)
+        sparse = feedback.sparse_query(encoded.sparse[0], [s for _, s in vectors],
+                                       terms=p.feedback_terms, weight=p.feedback_sparse)
+        # The moved dense query is made of posts: full dense weight.
+        return msgspec.structs.replace(first, feedback=(dense, sparse),
+                                       feedback_weights=(p.dense_weight, p.sparse_weight))
 
     def _rerank(self, text: str, candidates: list[Candidate],
                 groups: list[int]) -> tuple[list[float | None], str]:

@@ -161,9 +161,9 @@ def phrase_form(text: str) -> str:
     return " ".join(_SEPARATORS.split(normalize(html.unescape(text)))).strip()
 
 
-def phrase_matcher(phrases: Iterable[str]) -> Callable[[str], bool]:
-    """A test that a post's text holds every phrase, in order, on word boundaries
-    where the script has them."""
+def phrase_patterns(phrases: Iterable[str]) -> list[regex.Pattern[str]]:
+    """One pattern per phrase, to search a `phrase_form` text with: on word
+    boundaries where the script has them. Shared by the matcher and highlighting."""
     patterns = []
     for phrase in phrases:
         form = phrase_form(phrase)
@@ -172,6 +172,13 @@ def phrase_matcher(phrases: Iterable[str]) -> Callable[[str], bool]:
         head = f"(?<!{_SPACED})" if _SPACED_CHAR.match(form[0]) else ""
         tail = f"(?!{_SPACED})" if _SPACED_CHAR.match(form[-1]) else ""
         patterns.append(regex.compile(head + regex.escape(form) + tail, flags=regex.V1))
+    return patterns
+
+
+def phrase_matcher(phrases: Iterable[str]) -> Callable[[str], bool]:
+    """A test that a post's text holds every phrase, in order, on word boundaries
+    where the script has them."""
+    patterns = phrase_patterns(phrases)
     if not patterns:
         return lambda _text: True
 

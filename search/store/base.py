@@ -157,16 +157,29 @@ class RecallQuery(msgspec.Struct, frozen=True):
     # 1 / (rank / w + k - 1)). A weight of 0 drops that prefetch: a signal the query
     # gives no evidence for (an English-only model reading Chinese) must not add noise.
     weights: tuple[float, float] = (1.0, 1.0)
+    # Pseudo-relevance feedback (search.feedback): a second dense + sparse pair, fused
+    # with its own weights; the two fused lists are then fused again by plain RRF, so
+    # the first recall's top stays near the top while the second widens the pool.
+    feedback: tuple[list[float], SparseVector] | None = None
+    feedback_weights: tuple[float, float] = (1.0, 1.0)
     # Each signal's own ranking costs one more search per signal (the dense one
     # doubles recall time at 100k points): run them only when explain asks.
     signals: bool = True
     terms: TermFilter | None = None
 
 
-def rrf_weights(query: RecallQuery) -> list[float] | None:
+def rrf_weights(weights: tuple[float, float]) -> list[float] | None:
     """Weights to pass to Qdrant for the prefetches kept, or None for plain RRF."""
-    kept = [w for w in query.weights if w > 0]
+    kept = [w for w in weights if w > 0]
     return None if all(w == 1.0 for w in kept) else kept
+
+
+def signal_pairs(query: RecallQuery) -> list[tuple[list[float], SparseVector, tuple[float, float]]]:
+    """(dense, sparse, weights) of each fused pair: the query's, then the feedback's."""
+    pairs = [(query.dense, query.sparse, query.weights)]
+    if query.feedback is not None:
+        pairs.append((query.feedback[0], query.feedback[1], query.feedback_weights))
+    return pairs
 
 
 class ScoredId(msgspec.Struct, frozen=True):

@@ -33,6 +33,7 @@ from search.store.base import (
     RecallResponse,
     ScoredId,
     rrf_weights,
+    signal_pairs,
     TermFilter,
     WindowPosts,
     engagement_patch,
@@ -214,12 +215,23 @@ class EdgeStore:
         flt = edge_filter(query.filters, terms, excluded_ids)
         dense = qe.Query.Nearest(list(query.dense), using="dense")
         sparse = qe.Query.Nearest(_sparse(query.sparse), using="sparse")
-        fusion = (qe.Fusion.Rrf(k=query.rrf_k, weights=rrf_weights(query))
-                  if query.fusion == "rrf" else qe.Fusion.Dbsf())
         n = query.prefetch_limit
-        prefetches = [qe.Prefetch(limit=n, query=signal, filter=flt)
-                      for signal, weight in zip((dense, sparse), query.weights, strict=True)
-                      if weight > 0]
+
+        def fused(vectors: tuple[Any, Any], weights: tuple[float, float]) -> tuple[Any, list[Any]]:
+            fusion = (qe.Fusion.Rrf(k=query.rrf_k, weights=rrf_weights(weights))
+                      if query.fusion == "rrf" else qe.Fusion.Dbsf())
+            return fusion, [qe.Prefetch(limit=n, query=signal, filter=flt)
+                            for signal, weight in zip(vectors, weights, strict=True) if weight > 0]
+
+        pairs = [fused((qe.Query.Nearest(list(d), using="dense"),
+                        qe.Query.Nearest(_sparse(s), using="sparse")), w)
+                 for d, s, w in signal_pairs(query)]
+        if len(pairs) == 1:
+            fusion, prefetches = pairs[0]
+        else:
+            fusion = qe.Fusion.Rrf(k=query.rrf_k)
+            prefetches = [qe.Prefetch(limit=n, query=f, prefetches=inner, filter=flt)
+                          for f, inner in pairs]
         requests = [qe.QueryRequest(limit=query.limit, query=fusion, filter=flt,
                                     with_payload=_payload(), prefetches=prefetches)]
         if query.signals:

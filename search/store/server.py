@@ -42,6 +42,7 @@ from search.store.base import (
     RecallResponse,
     ScoredId,
     rrf_weights,
+    signal_pairs,
     TermFilter,
     WindowPosts,
     engagement_patch,
@@ -201,14 +202,25 @@ class ServerStore:
     def recall(self, query: RecallQuery) -> RecallResponse:
         flt = client_filter(query.filters, query.terms)
         n = query.prefetch_limit
-        fusion = (qm.RrfQuery(rrf=qm.Rrf(k=query.rrf_k, weights=rrf_weights(query)))
-                  if query.fusion == "rrf" else qm.FusionQuery(fusion=qm.Fusion.DBSF))
         sparse = _sparse(query.sparse)
-        prefetch = [qm.Prefetch(query=list(query.dense), using="dense", limit=n, filter=flt),
-                    qm.Prefetch(query=sparse, using="sparse", limit=n, filter=flt)]
-        requests = [qm.QueryRequest(
-            prefetch=[pf for pf, weight in zip(prefetch, query.weights, strict=True) if weight > 0],
-            query=fusion, filter=flt, limit=query.limit, with_payload=_PAYLOAD)]
+
+        def fused(dense: list[float], sparse_: qm.SparseVector,
+                  weights: tuple[float, float]) -> tuple[Any, list[qm.Prefetch]]:
+            fusion = (qm.RrfQuery(rrf=qm.Rrf(k=query.rrf_k, weights=rrf_weights(weights)))
+                      if query.fusion == "rrf" else qm.FusionQuery(fusion=qm.Fusion.DBSF))
+            prefetch = [qm.Prefetch(query=list(dense), using="dense", limit=n, filter=flt),
+                        qm.Prefetch(query=sparse_, using="sparse", limit=n, filter=flt)]
+            return fusion, [pf for pf, w in zip(prefetch, weights, strict=True) if w > 0]
+
+        pairs = [fused(d, _sparse(s), w) for d, s, w in signal_pairs(query)]
+        if len(pairs) == 1:
+            fusion, prefetches = pairs[0]
+        else:
+            fusion = qm.RrfQuery(rrf=qm.Rrf(k=query.rrf_k))
+            prefetches = [qm.Prefetch(prefetch=inner, query=f, limit=n, filter=flt)
+                          for f, inner in pairs]
+        requests = [qm.QueryRequest(prefetch=prefetches, query=fusion, filter=flt,
+                                    limit=query.limit, with_payload=_PAYLOAD)]
         if query.signals:
             requests += [qm.QueryRequest(query=list(query.dense), using="dense", filter=flt, limit=n),
                          qm.QueryRequest(query=sparse, using="sparse", filter=flt, limit=n)]

@@ -3,6 +3,12 @@
 `copies` is on every result (1 for a text seen once), so a client never has to
 ask whether it is there; `duplicate_ids`, `earliest_id` and `earliest_created_at`
 appear only when there are copies.
+
+`highlights` is on every result too: `[start, end)` spans of `text` that matched
+(`search.highlight`), in code points; JavaScript counts UTF-16 units, so emoji
+and other astral characters need converting there. `next_cursor` continues the
+same search (`search.cursor`); `facets` counts results per value when asked
+(`search.facets`).
 """
 
 from __future__ import annotations
@@ -13,7 +19,8 @@ from datetime import datetime
 import msgspec
 from litestar import post
 
-from search.models import Explain, Hit, Mode, ParsedQuery
+from search.highlight import highlight_spans
+from search.models import Explain, Facets, Hit, Mode, ParsedQuery
 from search.pipeline import SearchRequest
 from server.services import Services
 
@@ -28,6 +35,7 @@ class ResultItem(msgspec.Struct, omit_defaults=True):
     reposts: int
     comments: int
     copies: int
+    highlights: list[tuple[int, int]]
     author: str | None = None
     lang: str | None = None
     image_urls: list[str] = []
@@ -49,13 +57,16 @@ class SearchResponse(msgspec.Struct):
     took_ms: float
     timings_ms: dict[str, float]
     results: list[ResultItem]
+    next_cursor: str | None
+    facets: Facets | None = None
 
 
-def result_item(hit: Hit, explain: bool) -> ResultItem:
+def result_item(hit: Hit, explain: bool, query: ParsedQuery) -> ResultItem:
     p = hit.post
     return ResultItem(id=p.id, text=p.text, score=hit.score, platform=p.platform,
                       created_at=p.created_at, likes=p.likes, reposts=p.reposts,
-                      comments=p.comments, copies=hit.copies, author=p.author, lang=p.lang,
+                      comments=p.comments, copies=hit.copies,
+                      highlights=highlight_spans(p.text, query), author=p.author, lang=p.lang,
                       image_urls=list(p.image_urls), url=p.url,
                       duplicate_ids=list(hit.duplicate_ids),
                       earliest_id=hit.earliest.id if hit.earliest else None,
@@ -69,8 +80,9 @@ def search(data: SearchRequest, services: Services) -> SearchResponse:
     result = services.pipeline.search(data)
     return SearchResponse(
         query=data.query, parsed=result.query, mode=data.mode, as_of=result.as_of,
-        offset=data.offset, limit=data.limit,
+        offset=result.offset, limit=data.limit,
         total_candidates=result.total_candidates,
         took_ms=round((time.perf_counter() - started) * 1000, 2), timings_ms=result.timings_ms,
-        results=[result_item(h, data.explain) for h in result.hits],
+        results=[result_item(h, data.explain, result.query) for h in result.hits],
+        next_cursor=result.next_cursor, facets=result.facets,
     )

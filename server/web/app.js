@@ -11,7 +11,6 @@ import {api, describeProblem, RANGES, isoToLocal, localToIso, relativeTime, abso
 
 const $ = (id) => document.getElementById(id);
 const PAGE = 20;
-const MAX_OFFSET = 900;
 const DEBOUNCE_MS = 250;
 const MAX_COPIES_SHOWN = 20;
 const MODES = ["relevance", "trending", "latest"];
@@ -165,8 +164,8 @@ export function filtersOf(state) {
   return filters;
 }
 
-function searchBody(state, offset) {
-  const body = {query: state.q.trim(), mode: state.mode, limit: PAGE, offset, explain: true};
+function searchBody(state) {
+  const body = {query: state.q.trim(), mode: state.mode, limit: PAGE, explain: true, facets: true};
   const filters = filtersOf(state);
   if (Object.keys(filters).length) body.filters = filters;
   if (state.as_of) body.as_of = state.as_of;
@@ -179,6 +178,10 @@ let sequence = 0;
 let inflight = null;
 let debounce = null;
 let shown = 0;
+// "More results" sends page 1's exact body again with its cursor: the cursor is tied to
+// that search (a relative time range recomputed now would be another search).
+let lastBody = null;
+let nextCursor = null;
 
 function begin() {
   clearTimeout(debounce);
@@ -249,12 +252,12 @@ async function runSearch({append = false} = {}) {
     return;
   }
   const ticket = begin();
-  const offset = append ? shown : 0;
+  if (append && !(lastBody && nextCursor)) return;
+  const body = append ? {...lastBody, cursor: nextCursor} : searchBody(state);
   setBusy("results", true);
   setStatus(append ? "Loading more…" : "Searching…");
   try {
-    const response = await api("/v1/search", {method: "POST", body: searchBody(state, offset),
-                                               signal: ticket.signal});
+    const response = await api("/v1/search", {method: "POST", body, signal: ticket.signal});
     if (!isCurrent(ticket)) return;
     if (!response.ok) {
       if (!append) clear($("results"));
@@ -265,7 +268,10 @@ async function runSearch({append = false} = {}) {
     const data = await response.json();
     if (!isCurrent(ticket)) return;
     clearProblem();
+    if (!append) lastBody = body;
+    nextCursor = data.next_cursor || null;
     renderResults(data, state, append);
+    if (!append) showFacets(data.facets);
   } catch (error) {
     if (error.name !== "AbortError" && isCurrent(ticket)) showNetworkError(error);
   } finally {
@@ -289,7 +295,7 @@ function renderResults(data, state, append) {
   const reference = referenceTime(state);
   data.results.forEach((result, i) => list.append(card(result, state, reference, shown + i + 1)));
   shown += data.results.length;
-  $("more").hidden = data.results.length < PAGE || shown + PAGE > MAX_OFFSET + PAGE;
+  $("more").hidden = !data.next_cursor;
   if (!shown) {
     list.append(emptyState(state));
     setStatus(`No posts match “${state.q.trim()}”.`);
@@ -298,6 +304,43 @@ function renderResults(data, state, append) {
   const scope = activeFilters(state);
   setStatus(`${shown} result${shown === 1 ? "" : "s"} for “${state.q.trim()}”, ${state.mode}` +
             `${scope.length ? ` (${scope.join("; ")})` : ""}, in ${Math.round(data.took_ms)} ms.`);
+}
+
+// ---- facet counts beside the filters -----------------------------------------------------
+
+// Counts come from the API (`facets`: results per platform, language and UTC day, see
+// search/facets.py); each list's own filter is left out of its counts, so the numbers
+// say what ticking another box would give.
+function showFacets(facets) {
+  for (const input of $("platforms").querySelectorAll("input[name=platform]")) {
+    const label = input.closest("label");
+    let badge = label.querySelector(".facet");
+    if (!badge) {
+      badge = el("span", {class: "facet"});
+      label.append(badge);
+    }
+    const n = facets ? facets.platform[input.value] || 0 : null;
+    badge.textContent = n === null ? "" : ` (${n})`;
+    label.classList.toggle("zero", n === 0);
+  }
+  for (const option of $("lang").options) {
+    if (!option.dataset.name) option.dataset.name = option.textContent;
+    const n = facets && option.value ? facets.lang[option.value] || 0 : null;
+    option.textContent = n === null ? option.dataset.name : `${option.dataset.name} (${n})`;
+  }
+  const days = facets ? Object.entries(facets.day) : [];
+  const box = $("facet-days");
+  clear(box);
+  box.hidden = !days.length;
+  if (days.length) {
+    const top = Math.max(...days.map(([, n]) => n));
+    box.append(el("span", {class: "muted"}, "Results by day (UTC): "),
+      ...days.slice(-14).map(([day, n]) => {
+        const bar = el("span", {class: "bar"});
+        bar.style.height = `${Math.max(2, Math.round(18 * n / top))}px`;  // CSSOM: CSP allows it
+        return el("span", {class: "day", title: `${day}: ${n}`}, bar, el("span", {class: "sr"}, `${day}: ${n}`));
+      }));
+  }
 }
 
 function emptyState(state) {
@@ -326,7 +369,7 @@ function card(result, state, reference, rank) {
     el("time", {datetime: result.created_at, title: created.toISOString()},
        `${relativeTime(created, reference)} · ${absoluteTime(created)}`));
   const text = el("p", {class: "text", id: `${id}-text`});
-  text.append(highlight(result.text, state.q));
+  text.append(highlight(result.text, state.q, result.highlights));
   const counts = el("p", {class: "counts"},
     count("♥", result.likes, "likes"), count("⟳", result.reposts, "reposts"),
     count("✎", result.comments, "comments"),

@@ -1,7 +1,10 @@
-// Client-side highlighting of a query's words in a post's text.
+// Highlighting a post's matched words.
 //
-// The server does not (yet) say which terms matched, so the page guesses from the
-// query itself, the way a reader would: words written with spaces match at the start
+// The server says which characters matched (`highlights`: [start, end) spans from
+// the engine's own tokeniser, stemmer and jieba, see search/highlight.py), counted in
+// code points; JavaScript strings count UTF-16 code units, so an emoji before a match
+// shifts it by one: `fromCodePoints` converts. Only when a result has no spans (an
+// older server) does the page guess from the query itself, the way a reader would: words written with spaces match at the start
 // of a word ("flood" marks "flooding"; a crude suffix strip lets "flooding" mark
 // "floods"), and Chinese or Japanese runs, written without spaces, match any
 // substring of two or more characters (深圳禁摩限电 marks 深圳 and 禁摩 in
@@ -85,10 +88,36 @@ export function segments(text, query) {
   return out;
 }
 
-/** A DocumentFragment of text nodes and <mark>s. */
-export function highlight(text, query) {
+/** [start, end) code-point spans as UTF-16 indices of the same string. */
+export function fromCodePoints(text, spans) {
+  const at = [0];  // at[i]: UTF-16 index of code point i
+  for (const char of text) at.push(at[at.length - 1] + char.length);
+  const last = at.length - 1;
+  return spans
+    .map(([start, end]) => [at[Math.min(start, last)], at[Math.min(end, last)]])
+    .filter(([start, end]) => end > start);
+}
+
+/** [{text, hit}] segments of `text` for server spans (code points, sorted, disjoint). */
+export function spanSegments(text, spans) {
+  const out = [];
+  let last = 0;
+  for (const [start, end] of fromCodePoints(text, spans)) {
+    if (start < last) continue;
+    if (start > last) out.push({text: text.slice(last, start), hit: false});
+    out.push({text: text.slice(start, end), hit: true});
+    last = end;
+  }
+  if (last < text.length) out.push({text: text.slice(last), hit: false});
+  return out;
+}
+
+/** A DocumentFragment of text nodes and <mark>s: the server's spans when given,
+ * else the page's own guess from the query. */
+export function highlight(text, query, spans) {
   const fragment = document.createDocumentFragment();
-  for (const part of segments(text, query)) {
+  const parts = Array.isArray(spans) ? spanSegments(text, spans) : segments(text, query);
+  for (const part of parts) {
     if (part.hit) {
       const mark = document.createElement("mark");
       mark.textContent = part.text;

@@ -232,8 +232,18 @@ def test_mode_and_filters_change_the_request_and_the_url(page: Any, site: dict[s
     page.get_by_label("Weibo").check()
     page.wait_for_function("() => location.search.includes('platform=weibo')")
     wait_for_results(page, "flood")
-    assert bodies[-1]["filters"]["platform"] == ["weibo"]
+    assert bodies[-1]["filters"]["platform"] == ["weibo"] and bodies[-1]["facets"] is True
     assert set(page.locator("#results .meta .badge").all_inner_texts()) == {"weibo"}
+    # Counts beside each box; the platform filter is left out of the platform counts,
+    # so Twitter still says how many ticking it would add.
+    weibo_n = int(re.search(r"\((\d+)\)", page.locator("#platforms label", has_text="Weibo")
+                            .inner_text())[1])
+    twitter_n = int(re.search(r"\((\d+)\)", page.locator("#platforms label", has_text="Twitter")
+                              .inner_text())[1])
+    assert weibo_n == page.locator("#results article").count() and twitter_n > 0
+    assert re.search(r"Chinese \(\d+\)", page.locator("#lang").inner_text())
+    assert page.locator("#facet-days .day").count() >= 1
+    shot(page, "03a-facet-counts")
     page.get_by_label("Weibo").uncheck()
     page.get_by_label("At least this many likes").fill("100")
     page.get_by_label("At least this many likes").press("Tab")
@@ -446,3 +456,42 @@ def test_phone_width(browser: Any, site: dict[str, Any]) -> None:
         shot(page, "11-phone", full=False)
     finally:
         context.close()
+
+
+# -- server highlights and "More results" (last: it adds posts to the shared site) ----------
+
+def test_server_highlights_emoji_and_load_more_across_new_posts(page: Any, site: dict[str, Any]) -> None:
+    extra = [{"id": f"volcano-{i:02d}", "platform": "reddit" if i % 3 else "twitter",
+              "text": f"{'🌋' * (i % 3)}Volcano ash over Reykjavik, flights grounded (report {i})",
+              "created_at": ago(days=400 + i), "url": f"https://example.org/volcano-{i}"}
+             for i in range(30)]
+    assert httpx.post(f"{site['base']}/v1/posts", json={"posts": extra}, timeout=60).status_code == 200
+    bodies = search_bodies(page)
+    page.goto(site["base"] + "/?q=volcano%20ash")
+    wait_for_results(page, "volcano ash")
+    # Marks are the server's spans, converted from code points to UTF-16 past the emoji.
+    card = page.locator("#results article", has_text="🌋🌋Volcano").first
+    assert card.locator("mark").all_inner_texts() == ["Volcano", "ash"]
+    assert card.locator(".text").inner_text().startswith("🌋🌋Volcano ash")
+    first = texts(page)
+    assert len(first) == 20 and page.locator("#more").is_visible()
+    shot(page, "14-server-highlights-emoji")
+    # Newer posts arrive between pages: the next page neither repeats nor shows them.
+    # (created after page 1 by the real clock: NOW was fixed when this module was imported)
+    arrived = (datetime.now(UTC) + timedelta(seconds=30)).isoformat()
+    news = [{"id": f"volcano-new-{i}", "platform": "twitter", "created_at": arrived,
+             "text": f"Volcano ash breaking news {i}"} for i in range(5)]
+    assert httpx.post(f"{site['base']}/v1/posts", json={"posts": news}, timeout=60).status_code == 200
+    page.locator("#more").click()
+    page.wait_for_function("() => document.querySelectorAll('#results article').length > 20")
+    assert bodies[-1]["cursor"] and bodies[-1]["query"] == "volcano ash" and "offset" not in bodies[-1]
+    while page.locator("#more").is_visible():
+        count = page.locator("#results article").count()
+        page.locator("#more").click()
+        page.wait_for_function("n => document.querySelectorAll('#results article').length > n",
+                               arg=count)
+    every = texts(page)
+    assert every[:20] == first and len(every) == len(set(every)), "a post was shown twice"
+    assert not any("breaking news" in t for t in every)
+    assert sum("Reykjavik" in t for t in every) == 30
+    shot(page, "15-load-more")

@@ -87,3 +87,34 @@ def test_a_query_with_nothing_to_search_for_is_422_naming_the_field(client: Test
     assert response.headers["content-type"].startswith("application/problem+json")
     problem = response.json()
     assert problem["errors"][0]["field"] == "query" and "search for" in problem["errors"][0]["problem"]
+
+
+def test_results_carry_highlight_spans_of_the_original_text(client: TestClient[Any]) -> None:
+    results = search(client, query="深圳 禁摩 bridges")["results"]
+    by_id = {r["id"]: r for r in results}
+    zh = by_id["zh"]
+    assert [zh["text"][a:b] for a, b in zh["highlights"]] == ["深圳禁摩"]
+    assert all(isinstance(r["highlights"], list) for r in results)  # always there, maybe empty
+    bridge = next(r for r in results if r["id"] in {"orig", "rt-1", "rt-2"})
+    assert [bridge["text"][a:b].lower() for a, b in bridge["highlights"]] == ["bridge"]
+
+
+def test_facets_and_cursor_over_http(client: TestClient[Any]) -> None:
+    body = search(client, query="flood", limit=2, facets=True)
+    assert body["facets"]["platform"] == {"twitter": 2, "weibo": 1}  # 3 copies count once
+    assert sum(body["facets"]["day"].values()) == 3 and body["next_cursor"]
+    rest = search(client, query="flood", limit=2, facets=True, cursor=body["next_cursor"])
+    assert rest["offset"] == 2 and rest["next_cursor"] is None
+    assert len({r["id"] for r in body["results"] + rest["results"]}) == 3
+    assert search(client, query="flood")["facets"] is None
+
+
+def test_a_cursor_from_another_search_is_a_problem_naming_cursor(client: TestClient[Any]) -> None:
+    cursor = search(client, query="flood", limit=1)["next_cursor"]
+    response = client.post("/v1/search", json={"query": "bridge", "cursor": cursor})
+    assert response.status_code == 422
+    assert response.headers["content-type"].startswith("application/problem+json")
+    [error] = response.json()["errors"]
+    assert error["field"] == "cursor" and "belongs to a different search" in error["problem"]
+    both = client.post("/v1/search", json={"query": "flood", "cursor": cursor, "offset": 1})
+    assert both.status_code == 422 and both.json()["errors"][0]["field"] == "offset"

@@ -41,7 +41,7 @@ def test_explain_names_every_stage_and_model(pipeline: SearchPipeline, tiny_embe
     hit = pipeline.search(request(mode="trending", explain=True), now=NOW).hits[0]
     e = hit.explain
     assert e.models == {"embedder": tiny_embedder.info.model_id, "reranker": tiny_reranker.model_id}
-    assert e.fusion.startswith("rrf(k=60, dense ") and e.fused_rank >= 1 and e.fused_score > 0
+    assert "rrf(k=60, dense " in e.fusion and "feedback from the top 10" in e.fusion and e.fused_rank >= 1 and e.fused_score > 0
     assert e.dense_rank is not None or e.sparse_rank is not None
     assert e.rerank_score is not None and "reranked by" in e.rerank_note
     assert e.decay is not None and e.engagement is not None
