@@ -23,7 +23,10 @@ def search_params(settings: Settings) -> SearchParams:
     return SearchParams(rrf_k=settings.rrf_k, rerank_depth=settings.rerank_depth,
                         rerank_budget_ms=settings.rerank_budget_ms,
                         half_life_hours=settings.half_life_hours,
-                        engagement_weight=settings.engagement_weight)
+                        engagement_weight=settings.engagement_weight,
+                        sparse_weight=settings.sparse_weight,
+                        feedback_posts=settings.feedback_posts,
+                        trending_horizon_hours=settings.trending_horizon_hours)
 
 
 class Services(msgspec.Struct):

@@ -57,6 +57,9 @@ class Settings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     rerank_budget_ms: Annotated[float, Meta(gt=0)] = 3000.0
     half_life_hours: Annotated[float, Meta(gt=0)] = 24.0
     engagement_weight: Annotated[float, Meta(ge=0)] = 0.1
+    sparse_weight: Annotated[float, Meta(ge=0)] = 0.5
+    feedback_posts: Annotated[int, Meta(ge=0, le=100)] = 10
+    trending_horizon_hours: Annotated[float, Meta(ge=0)] = 72.0
     max_ingest_batch: Annotated[int, Meta(ge=1, le=10_000)] = 1000
     api_keys: KeyList | None = None
     read_keys: KeyList | None = None
@@ -104,6 +107,12 @@ SETTINGS_HELP: dict[str, str] = {
     "rerank_budget_ms": "Time budget for the cross-encoder; past it, recall order is kept and said.",
     "half_life_hours": "Trending mode: a post's weight halves every this many hours.",
     "engagement_weight": "Trending mode: weight of log-scaled likes/reposts/comments.",
+    "sparse_weight": "RRF weight of the lexical list; the dense list weighs the dense model's "
+                     "coverage of the query's words (0 for Chinese under the offline profile).",
+    "feedback_posts": "Pseudo-relevance feedback: a second recall from the first one's top this "
+                      "many posts (their terms and vectors); 0 turns it off.",
+    "trending_horizon_hours": "Trending mode recalls posts of the last this many hours (all "
+                              "posts when none are that recent); 0: no bound.",
     "max_ingest_batch": "Most posts accepted by one POST /v1/posts.",
     "api_keys": "Comma-separated API keys that may write (ingest, engagement updates, deletes, "
                 "takedown lifts) and read; 16+ characters each. Unset: writes are open only while "
