@@ -13,7 +13,7 @@ shared, and each configuration is charged the time of the calls it needs.
 - `hybrid+rerank`: the shipped fusion, then the profile's cross-encoder over the
   shipped rerank depth (or, with no reranker, the same list, said in `note`);
 - `shipped`: `POST /v1/search` in relevance mode with default settings, i.e.
-  `SearchPipeline.search`, paged with limit 100 through offset 900;
+  `SearchPipeline.search`, paged with limit 100 through `next_cursor` to 1000 posts;
 - time-aware sets only: `recency` (BM25 x 12 h half-life decay, the public sets'
   reference) and `trending` (the pipeline in trending mode at the query's `as_of`).
 
@@ -35,7 +35,7 @@ import numpy.typing as npt
 from evaluation.reference import Bm25Reference, query_tokens, recency_weights, top_rows
 from search.embed.base import Embedder, Encoded
 from search.models import Fusion, Mode, SearchFilters
-from search.pipeline import MAX_LIMIT, MAX_OFFSET, SearchParams, SearchPipeline, SearchRequest
+from search.pipeline import MAX_LIMIT, SearchParams, SearchPipeline, SearchRequest
 from search.rerank import Reranker, rerank_within_budget
 from search.store.base import RecallQuery, ScoredId, Store
 
@@ -193,11 +193,10 @@ def hybrid_rerank(q: QueryRun) -> Ranked:
 
 
 def _paged(q: QueryRun, mode: Mode) -> Ranked:
-    """What a client paging through `POST /v1/search` gets: limit 100, offsets 0..900.
-
-    Each page is a separate request, as over HTTP; an id a later page repeats
-    (the recall pool grows with the offset, so pages are not slices of one
-    list) is kept at its first rank and counted in `duplicates`.
+    """What a client paging through `POST /v1/search` gets: limit 100, following
+    `next_cursor` until 1000 posts (a collapsed card counts its copies, which the
+    client can expand). Each page is a separate request, as over HTTP; an id a
+    later page repeats is kept at its first rank and counted in `duplicates`.
     """
     ids: list[str] = []
     seen: set[str] = set()
@@ -205,9 +204,10 @@ def _paged(q: QueryRun, mode: Mode) -> Ranked:
     requests = duplicates = 0
     started = time.perf_counter()
     corpus = q.engine.corpus_of_post
-    for offset in range(0, min(DEPTH, MAX_OFFSET + MAX_LIMIT), MAX_LIMIT):
+    cursor: str | None = None
+    while len(ids) < DEPTH:
         result = q.engine.pipeline.search(SearchRequest(
-            query=q.text, mode=mode, limit=MAX_LIMIT, offset=offset, as_of=q.as_of))
+            query=q.text, mode=mode, limit=MAX_LIMIT, cursor=cursor, as_of=q.as_of))
         requests += 1
         for stage, ms in result.timings_ms.items():
             stages[stage] = stages.get(stage, 0.0) + ms
@@ -222,7 +222,8 @@ def _paged(q: QueryRun, mode: Mode) -> Ranked:
                     continue
                 seen.add(cid)
                 ids.append(cid)
-        if len(result.hits) < MAX_LIMIT:
+        cursor = result.next_cursor
+        if cursor is None:
             break
     return Ranked(ids=ids, ms=_ms(started), stages_ms=stages, requests=requests,
                   duplicates=duplicates)

@@ -135,6 +135,7 @@ def markdown(results: list[DatasetResult], profile: dict[str, Any]) -> str:
                   *[f"- {s}" for s in shortfalls], ""]
     if notes:
         lines += ["## Notes", "", *[f"- `{k}`: {v}" for k, v in notes.items()], ""]
-    lines += [("`shipped`/`trending` times cover every page request (limit 100, offsets "
-               "0-900); the JSON gives per-request stage times (`stages_ms`)."), ""]
+    lines += [("`shipped`/`trending` times cover every page request (limit 100, following "
+               "`next_cursor` to 1000 posts); the JSON gives per-request stage times "
+               "(`stages_ms`)."), ""]
     return "\n".join(lines)

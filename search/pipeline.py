@@ -81,9 +81,10 @@ class SearchParams(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     feedback_terms: Annotated[int, Meta(ge=0, le=100)] = 10
     feedback_dense: Annotated[float, Meta(ge=0)] = 1.0
     feedback_sparse: Annotated[float, Meta(ge=0)] = 0.5
-    # Feedback only where the dense model reads the query: a Chinese query's own
-    # words already recall its posts lexically, and its first-pass top is lexical only.
-    feedback_min_coverage: Annotated[float, Meta(ge=0, le=1)] = 0.5
+    # Below this share of known word pieces the dense vector is noise (an English-only
+    # model reading Chinese): the dense list gets weight 0 and there is no feedback,
+    # whose first-pass top would be lexical only and whose query words already match.
+    min_coverage: Annotated[float, Meta(ge=0, le=1)] = 0.5
     rerank_depth: Annotated[int, Meta(ge=0, le=1000)] = 50
     rerank_batch: Annotated[int, Meta(ge=1)] = 16
     rerank_budget_ms: Annotated[float, Meta(gt=0)] = 3000.0
@@ -241,6 +242,8 @@ class SearchPipeline:
         if horizon and request.mode == "trending" and p.trending_horizon_hours > 0:
             filters = _recent_since(filters, as_of - timedelta(hours=p.trending_horizon_hours))
         coverage = encoded.coverage[0] if encoded.coverage else 1.0
+        if coverage < p.min_coverage:
+            coverage = 0.0
         first = RecallQuery(
             dense=encoded.dense[0].tolist(), sparse=encoded.sparse[0], filters=filters,
             fusion=p.fusion, rrf_k=p.rrf_k, prefetch_limit=p.prefetch_limit, limit=pool,
@@ -249,7 +252,8 @@ class SearchPipeline:
         )
         second = self._feedback(first, encoded, coverage, holds_phrases)
         while True:
-            size = {"limit": pool + POOL_SLACK, "prefetch_limit": max(p.prefetch_limit, pool)}
+            size = {"limit": pool + POOL_SLACK,
+                    "prefetch_limit": max(p.prefetch_limit, pool + POOL_SLACK)}
             response = self.store.recall(msgspec.structs.replace(second or first, **size))
             # The pool's edge is cut here, ties by post id, not by the back end: facets and
             # trending/latest pages read the whole pool, so its membership must not depend on
@@ -270,7 +274,7 @@ class SearchPipeline:
         """The second recall's query, built from the first recall's top posts
         (`search.feedback`); None when feedback is off or found nothing."""
         p = self.params
-        if p.feedback_posts == 0 or p.fusion != "rrf" or coverage < p.feedback_min_coverage:
+        if p.feedback_posts == 0 or p.fusion != "rrf" or coverage < p.min_coverage:
             return None
         response = self.store.recall(msgspec.structs.replace(
             first, limit=p.feedback_posts + POOL_SLACK, signals=False))
