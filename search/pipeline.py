@@ -88,7 +88,7 @@ class SearchParams(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     rerank_depth: Annotated[int, Meta(ge=0, le=1000)] = 50
     rerank_batch: Annotated[int, Meta(ge=1)] = 16
     rerank_budget_ms: Annotated[float, Meta(gt=0)] = 3000.0
-    half_life_hours: Annotated[float, Meta(gt=0)] = 24.0
+    half_life_hours: Annotated[float, Meta(gt=0)] = 36.0
     # Trending recalls only posts of the last `trending_horizon_hours` (0: no bound): a
     # post many half-lives old cannot trend, and the pool is better spent on recent ones.
     trending_horizon_hours: Annotated[float, Meta(ge=0)] = 72.0

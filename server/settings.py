@@ -55,7 +55,7 @@ class Settings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     rrf_k: Annotated[int, Meta(ge=1)] = 60
     rerank_depth: Annotated[int, Meta(ge=0, le=1000)] = 50
     rerank_budget_ms: Annotated[float, Meta(gt=0)] = 3000.0
-    half_life_hours: Annotated[float, Meta(gt=0)] = 24.0
+    half_life_hours: Annotated[float, Meta(gt=0)] = 36.0
     engagement_weight: Annotated[float, Meta(ge=0)] = 0.1
     sparse_weight: Annotated[float, Meta(ge=0)] = 0.5
     feedback_posts: Annotated[int, Meta(ge=0, le=100)] = 10
