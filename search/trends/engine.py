@@ -103,10 +103,10 @@ def _known_buckets(corpus: Corpus, now: float, window_s: float, n_base: int) -> 
 Scored = tuple[npt.NDArray[np.int64], TopicScore, npt.NDArray[np.float32]]
 
 
-def _topics(corpus: Corpus, rows: sp.csr_matrix, buckets: npt.NDArray[np.int64],
+def _topics(corpus: Corpus, rows: cluster.Rows, buckets: npt.NDArray[np.int64],
             in_window: npt.NDArray[np.int64], n_base: int, known: int, window_s: float,
             p: TrendParams) -> list[Scored]:
-    labels = cluster.cluster(rows[in_window], p.cluster_similarity)
+    labels = cluster.cluster(rows.take(in_window), p.cluster_similarity)
     seed_min = max(2, p.min_posts // 2)
     groups = [in_window[labels == c] for c in np.unique(labels)]
     groups = [g for g in groups if len(g) >= seed_min]
@@ -116,7 +116,7 @@ def _topics(corpus: Corpus, rows: sp.csr_matrix, buckets: npt.NDArray[np.int64],
     merged = cluster.merge(centres, [len(g) for g in groups], p.merge_similarity)
     stories = [np.concatenate([groups[i] for i in m]) for m in merged]
     centres = cluster.centroids(rows, stories)
-    sims = np.asarray(rows @ centres.T, dtype=np.float32)
+    sims = rows.similarity(centres)
     best = sims.argmax(axis=1)
     best_sim = sims[np.arange(len(best)), best]
     member = best_sim >= p.member_similarity
@@ -129,8 +129,7 @@ def _topics(corpus: Corpus, rows: sp.csr_matrix, buckets: npt.NDArray[np.int64],
     if len(hot) > 1:
         # Hot clusters of one story (its hashtags, its phrasings) become one topic: two
         # stories hot at once rarely mean the same thing, so the bar is the dense centroids'.
-        window_dense = cluster.centroids(
-            sp.csr_matrix(corpus.dense), [m[buckets[m] == 0] for m, _ in hot])
+        window_dense = cluster.dense_centroids(corpus.dense, [m[buckets[m] == 0] for m, _ in hot])
         joined = cluster.merge(window_dense, [s.posts_in_window for _, s in hot],
                                p.story_similarity)
         hot_all, hot = hot, []
@@ -141,8 +140,8 @@ def _topics(corpus: Corpus, rows: sp.csr_matrix, buckets: npt.NDArray[np.int64],
                 hot.append((members, score))
     out = []
     for members, score in hot:
-        centre = cluster.centroids(rows, [members[buckets[members] == 0]])[0]
-        out.append((members, score, np.asarray(rows @ centre, dtype=np.float32).ravel()))
+        centre = cluster.centroids(rows, [members[buckets[members] == 0]])
+        out.append((members, score, rows.similarity(centre).ravel()))
     return out
 
 

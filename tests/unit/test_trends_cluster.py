@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from scipy import sparse as sp
 
 from search.trends import cluster
@@ -17,14 +18,17 @@ def test_combine_is_a_weighted_cosine() -> None:
     dense = unit([1, 0], [0.6, 0.8])
     lexical = sp.csr_matrix(unit([0, 1, 0], [0, 1, 0]))
     rows = cluster.combine(dense, lexical, 0.25)
-    sim = (rows @ rows.T).toarray()
-    assert sim[0, 1] == np.float32(0.25 * 0.6 + 0.75 * 1.0)
+    sim = rows.gram()
+    assert sim[0, 1] == pytest.approx(0.25 * 0.6 + 0.75 * 1.0)
     assert np.allclose(np.diag(sim), 1.0)
+    # Similarity to a centroid is the same number, computed block by block.
+    centre = cluster.centroids(rows, [np.array([1])])
+    assert rows.similarity(centre).ravel() == pytest.approx(sim[:, 1], abs=1e-6)
 
 
 def test_cluster_keeps_apart_what_is_far_and_joins_what_is_near() -> None:
-    rows = sp.csr_matrix(unit([1, 0.05, 0], [1, 0, 0.05], [0, 1, 0], [0, 1, 0.1], [0, 0, 1]))
-    labels = cluster.cluster(rows, 0.8)
+    dense = unit([1, 0.05, 0], [1, 0, 0.05], [0, 1, 0], [0, 1, 0.1], [0, 0, 1])
+    labels = cluster.cluster(cluster.combine(dense, sp.csr_matrix(dense), 0.5), 0.8)
     assert labels[0] == labels[1] and labels[2] == labels[3]
     assert len({labels[0], labels[2], labels[4]}) == 3
 
@@ -42,6 +46,8 @@ def test_merge_below_threshold_keeps_every_cluster() -> None:
 
 
 def test_centroids_are_unit_means() -> None:
-    rows = sp.csr_matrix(np.asarray([[1, 0], [0, 1], [3, 4]], dtype=np.float32))
-    out = cluster.centroids(rows, [np.array([0, 1]), np.array([2])])
+    dense = np.asarray([[1, 0], [0, 1], [3, 4]], dtype=np.float32)
+    out = cluster.dense_centroids(dense, [np.array([0, 1]), np.array([2])])
     assert np.allclose(out, [[0.70710677, 0.70710677], [0.6, 0.8]])
+    both = cluster.centroids(cluster.combine(dense, sp.csr_matrix(dense), 0.5), [np.array([2])])
+    assert np.allclose(both, [[0.6 / 2**0.5, 0.8 / 2**0.5, 0.6 / 2**0.5, 0.8 / 2**0.5]])
