@@ -127,14 +127,15 @@ def _topics(corpus: Corpus, rows: cluster.Rows, buckets: npt.NDArray[np.int64],
         if score is not None:
             hot.append((members, score))
     if len(hot) > 1:
-        # Hot clusters of one story (its hashtags, its phrasings) become one topic: two
-        # stories hot at once rarely mean the same thing, so the bar is the dense centroids'.
-        window_dense = cluster.dense_centroids(corpus.dense, [m[buckets[m] == 0] for m, _ in hot])
-        joined = cluster.merge(window_dense, [s.posts_in_window for _, s in hot],
-                               p.story_similarity)
+        # Hot clusters of one story (its hashtags, its phrasings) become one topic.
+        recent = [m[buckets[m] == 0] for m, _ in hot]
+        joined = cluster.join_stories(
+            cluster.dense_centroids(corpus.dense, recent),
+            [Counter(t for i in r for t in corpus.terms[i]) for r in recent],
+            [len(r) for r in recent], p.story_similarity, p.word_join_share)
         hot_all, hot = hot, []
         for group_ in joined:
-            members = np.sort(np.concatenate([hot_all[i][0] for i in group_]))
+            members = np.unique(np.concatenate([hot_all[i][0] for i in group_]))
             score = _score(corpus, members, buckets, n_base, known, window_s, p)
             if score is not None:
                 hot.append((members, score))
