@@ -121,7 +121,7 @@ def join_stories(dense: Matrix, terms: list[Counter[str]], sizes: list[int],
     """Groups of hot topics that are one story.
 
     Two topics join when their dense centroids are `min_similarity` close, or
-    when `word_share` of one topic's posts use the other's commonest word
+    when more than `word_share` of one topic's posts use the other's commonest word
     ("#westtx" in "firefighters missing" posts). Why the word rule: on the public
     streams, dense centroids of two fragments of one story (median 0.56) are no
     closer than those of two different disasters (median 0.35, 90th percentile
@@ -143,7 +143,7 @@ def join_stories(dense: Matrix, terms: list[Counter[str]], sizes: list[int],
     for a in range(n):
         for b in range(a + 1, n):
             shared = max(terms[b][lead[a]] / max(sizes[b], 1), terms[a][lead[b]] / max(sizes[a], 1))
-            if sim[a, b] >= min_similarity or shared >= word_share:
+            if sim[a, b] >= min_similarity or shared > word_share:
                 parent[root(b)] = root(a)
     groups: dict[int, list[int]] = {}
     for i in range(n):

@@ -30,8 +30,8 @@ class TrendParams(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     merge_similarity: Annotated[float, Meta(gt=0, lt=1)] = 0.6
     # Hot topics whose window posts' dense centroids are this similar are one story.
     story_similarity: Annotated[float, Meta(gt=0, le=1)] = 0.7
-    # ... and so are two whose posts use each other's commonest word this often.
-    word_join_share: Annotated[float, Meta(gt=0, le=1)] = 0.5
+    # ... and so are two whose posts use each other's commonest word more often than this (1: never).
+    word_join_share: Annotated[float, Meta(ge=0, le=1)] = 0.49
     # A post belongs to a topic when this similar to its centroid (window and baseline alike).
     member_similarity: Annotated[float, Meta(gt=0, lt=1)] = 0.3
     # A topic needs this many posts in the window ...

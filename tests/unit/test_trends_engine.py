@@ -65,9 +65,12 @@ def test_a_burst_is_one_topic_even_when_told_two_ways() -> None:
     # A strict clustering splits the story by wording; merging must join it again ...
     topics = detect(corpus, cluster_similarity=0.7)
     assert len(topics) == 1
-    # ... which it does not when merging is switched off.
+    # ... by their shared words alone, too ...
     assert len(detect(corpus, cluster_similarity=0.7, merge_similarity=0.99,
-                      story_similarity=1.0)) == 2
+                      story_similarity=1.0)) == 1
+    # ... and it does not when merging is switched off.
+    assert len(detect(corpus, cluster_similarity=0.7, merge_similarity=0.99,
+                      story_similarity=1.0, word_join_share=1.0)) == 2
     topic = topics[0]
     assert "boston" in topic.label and "marathon" in topic.terms
     assert topic.explain.posts_in_window == 24 and topic.explain.expected == 0
