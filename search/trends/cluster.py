@@ -138,7 +138,9 @@ def join_stories(dense: Matrix, terms: list[Counter[str]], sizes: list[int],
             i = parent[i]
         return i
 
-    lead = [c.most_common(1)[0][0] if c else "" for c in terms]
+    # Ties broken by the word itself: `Counter` order follows set iteration, which
+    # changes with the process's hash seed.
+    lead = [min(c.items(), key=lambda kv: (-kv[1], kv[0]))[0] if c else "" for c in terms]
     sim = dense @ dense.T
     for a in range(n):
         for b in range(a + 1, n):
