@@ -47,9 +47,14 @@ def build(extra: list[tuple[str, float, int]]) -> engine.Corpus:
                          dense=dense, terms=[label.post_terms(p.text) for p in posts])
 
 
+# The mechanisms are tested at fixed knobs, not at whatever the shipped defaults are tuned to.
+KNOBS: dict[str, object] = {"min_posts": 5, "span_windows": 1, "story_similarity": 0.7}
+
+
 def detect(corpus: engine.Corpus, **params: object) -> list:
     return engine.detect(corpus, as_of=AS_OF, window_s=3600, baseline_s=48 * 3600,
-                         params=TrendParams(**params), limit=10)  # type: ignore[arg-type]
+                         params=TrendParams(**{**KNOBS, **params}),  # type: ignore[arg-type]
+                         limit=10)
 
 
 def story(text: str, n: int, axis: int, start: float = 0.05, step: float = 0.04) -> list:
@@ -94,3 +99,12 @@ def test_a_story_already_usual_in_the_baseline_is_not_news() -> None:
 
 def test_too_few_posts_are_not_a_topic() -> None:
     assert detect(build(story(STORY_A, 3, 0))) == []
+
+
+def test_a_thin_story_is_found_over_several_windows() -> None:
+    thin = story(OTHER, 9, 1, start=0.1, step=0.33)  # 3 posts an hour for 3 hours
+    assert detect(build(thin), min_posts=8) == []
+    topics = detect(build(thin), min_posts=8, span_windows=3)
+    assert len(topics) == 1 and "tokyo" in topics[0].label
+    assert (topics[0].explain.posts_in_span, topics[0].explain.posts_in_window) == (9, 3)
+    assert topics[0].explain.span_windows == 3
