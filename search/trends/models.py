@@ -40,7 +40,7 @@ class TrendParams(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     # Most recent posts clustered per call (the clustering is quadratic in them).
     max_cluster_posts: Annotated[int, Meta(ge=10, le=20_000)] = 3000
     # A topic needs this many posts in those windows ...
-    min_posts: Annotated[int, Meta(ge=2)] = 12
+    min_posts: Annotated[int, Meta(ge=2)] = 15
     # ... and this burst z-score against its baseline median.
     min_z: Annotated[float, Meta(ge=0)] = 3.0
     # ... and a label term that itself bursts this much over all posts read.

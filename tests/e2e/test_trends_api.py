@@ -39,9 +39,9 @@ def posts() -> list[dict[str, Any]]:
         out.append({"id": f"b{i}", "text": f"{BOSTON[i % 3]} ({i})", "platform": "twitter",
                     "likes": 10, "reposts": 2,
                     "created_at": (AS_OF - timedelta(minutes=2 + 2 * i)).isoformat()})
-    for i in range(14):
+    for i in range(16):
         out.append({"id": f"t{i}", "text": f"{TOKYO[i % 3]} ({i})", "platform": "reddit",
-                    "created_at": (AS_OF - timedelta(minutes=4 + 4 * i)).isoformat()})
+                    "created_at": (AS_OF - timedelta(minutes=4 + 3 * i)).isoformat()})
     return out
 
 
@@ -68,7 +68,7 @@ def test_a_burst_is_a_topic_with_its_explanation(client: TestClient[Any]) -> Non
     assert response.status_code == 200, response.text
     body = response.json()
     assert (body["window"], body["baseline"], body["query"], body["cached"]) == ("1h", "2d", None, False)
-    assert body["posts_read"] == 96 + 34 and body["truncated"] is False
+    assert body["posts_read"] == 96 + 36 and body["truncated"] is False
     labels = [t["label"] for t in body["topics"]]
     assert len(labels) == 2 and "boston" in labels[0] and "tokyo" in labels[1], labels
     top = body["topics"][0]
