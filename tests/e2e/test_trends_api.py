@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -127,3 +128,22 @@ def test_bad_parameters_are_problems_naming_the_field(client: TestClient[Any], p
     problem = assert_problem(get(client, **params), 422)
     assert problem["errors"][0]["field"] == field, problem
     assert text in problem["detail"]
+
+
+def test_cli_prints_the_list(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                             capsys: pytest.CaptureFixture[str]) -> None:
+    from server.cli import main
+
+    monkeypatch.setenv("TRENDSEARCH_PROFILE", "tiny")
+    monkeypatch.setenv("TRENDSEARCH_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("TRENDSEARCH_LOG_LEVEL", "WARNING")
+    source = tmp_path / "posts.jsonl"
+    source.write_text("".join(json.dumps(p) + "\n" for p in posts()), encoding="utf-8")
+    assert main(["index", str(source), "--quiet"]) == 0
+    capsys.readouterr()
+    assert main(["trends", "--as-of", AS_OF.isoformat(), "--window", "1h"]) == 0
+    out = capsys.readouterr().out
+    assert "hot topics as of 2024-05-01 12:00 UTC: window 1h vs baseline 2d" in out
+    assert "boston" in out and "tokyo" in out and "▁" in out
+    assert main(["trends", "--as-of", "2024-05-01T12:00:00", "--window", "1h"]) == 2
+    assert "--as-of" in capsys.readouterr().err
