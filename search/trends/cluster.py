@@ -16,6 +16,8 @@ splits one story along its hashtags and phrasings ("#prayforboston",
 
 from __future__ import annotations
 
+from collections import Counter
+
 import numpy as np
 import numpy.typing as npt
 from scipy import sparse as sp
@@ -24,31 +26,70 @@ from sklearn.cluster import AgglomerativeClustering
 Matrix = npt.NDArray[np.float32]
 
 
-def combine(dense: Matrix, lexical: sp.csr_matrix, dense_weight: float) -> sp.csr_matrix:
-    """One row per post whose dot products are the combined similarity."""
-    left = sp.csr_matrix(dense * np.float32(np.sqrt(dense_weight)))
-    right = lexical * np.float32(np.sqrt(1.0 - dense_weight))
-    return sp.hstack([left, right], format="csr", dtype=np.float32)
+class Rows:
+    """Posts in the combined space, kept as two blocks instead of one stacked matrix.
+
+    Why not `scipy.sparse.hstack`: stacking 20k dense rows with the sparse term
+    rows costs a second per call, more than the clustering; every product here
+    splits into a dense product plus a sparse one, which is exact and cheap.
+    Both blocks are pre-scaled by the square roots of their weights.
+    """
+
+    def __init__(self, dense: Matrix, lexical: sp.csr_matrix) -> None:
+        self.dense = dense
+        self.lexical = lexical
+
+    def __len__(self) -> int:
+        return int(self.dense.shape[0])
+
+    def take(self, index: npt.NDArray[np.int64]) -> Rows:
+        return Rows(self.dense[index], self.lexical[index])
+
+    def gram(self) -> npt.NDArray[np.float64]:
+        """Pairwise combined similarity (n x n)."""
+        out = (self.dense @ self.dense.T).astype(np.float64)
+        out += (self.lexical @ self.lexical.T).toarray()
+        return out
+
+    def similarity(self, centres: Matrix) -> Matrix:
+        """Combined similarity of every row to every centre (n x k)."""
+        d = self.dense.shape[1]
+        out = self.dense @ centres[:, :d].T
+        out += np.asarray(self.lexical @ centres[:, d:].T, dtype=np.float32)
+        return np.asarray(out, dtype=np.float32)
 
 
-def cluster(rows: sp.csr_matrix, min_similarity: float) -> npt.NDArray[np.int64]:
+def combine(dense: Matrix, lexical: sp.csr_matrix, dense_weight: float) -> Rows:
+    """The posts' rows whose dot products are the combined similarity."""
+    return Rows(np.asarray(dense, dtype=np.float32) * np.float32(np.sqrt(dense_weight)),
+                sp.csr_matrix(lexical * np.float32(np.sqrt(1.0 - dense_weight)), dtype=np.float32))
+
+
+def cluster(rows: Rows, min_similarity: float) -> npt.NDArray[np.int64]:
     """Cluster label per row; rows more similar than `min_similarity` on average join."""
-    n = rows.shape[0]
+    n = len(rows)
     if n < 2:
         return np.zeros(n, dtype=np.int64)
-    sim = (rows @ rows.T).toarray()
-    distance = np.clip(1.0 - sim, 0.0, 2.0)
+    distance = np.clip(1.0 - rows.gram(), 0.0, 2.0)
     np.fill_diagonal(distance, 0.0)
     model = AgglomerativeClustering(n_clusters=None, metric="precomputed", linkage="average",
                                     distance_threshold=1.0 - min_similarity)
     return np.asarray(model.fit_predict(distance), dtype=np.int64)
 
 
-def centroids(rows: sp.csr_matrix, groups: list[npt.NDArray[np.int64]]) -> Matrix:
-    """Unit-length mean row of each group (dense array, one row per group)."""
-    out = np.vstack([np.asarray(rows[g].mean(axis=0)).ravel() for g in groups]).astype(np.float32)
+def centroids(rows: Rows, groups: list[npt.NDArray[np.int64]]) -> Matrix:
+    """Unit-length mean row of each group, dense block then term block (one row per group)."""
+    dense = np.vstack([rows.dense[g].mean(axis=0) for g in groups])
+    terms = np.vstack([np.asarray(rows.lexical[g].mean(axis=0)).ravel() for g in groups])
+    out = np.hstack([dense, terms]).astype(np.float32)
     norms = np.linalg.norm(out, axis=1, keepdims=True)
     return out / np.maximum(norms, 1e-12)
+
+
+def dense_centroids(dense: Matrix, groups: list[npt.NDArray[np.int64]]) -> Matrix:
+    """Unit-length mean dense vector of each group."""
+    out = np.vstack([dense[g].mean(axis=0) for g in groups]).astype(np.float32)
+    return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
 
 
 def merge(centres: Matrix, sizes: list[int], min_similarity: float) -> list[list[int]]:
@@ -73,3 +114,40 @@ def merge(centres: Matrix, sizes: list[int], min_similarity: float) -> list[list
         vecs[keep] = vecs[keep] + vecs[drop]
         alive.remove(drop)
     return [members[i] for i in alive]
+
+
+def join_stories(dense: Matrix, terms: list[Counter[str]], sizes: list[int],
+                 min_similarity: float, word_share: float) -> list[list[int]]:
+    """Groups of hot topics that are one story.
+
+    Two topics join when their dense centroids are `min_similarity` close, or
+    when more than `word_share` of one topic's posts use the other's commonest word
+    ("#westtx" in "firefighters missing" posts). Why the word rule: on the public
+    streams, dense centroids of two fragments of one story (median 0.56) are no
+    closer than those of two different disasters (median 0.35, 90th percentile
+    0.55), while a fragment shares the story's own word in half of the pairs and
+    different stories in under 1 % at 0.5. `terms[i]` counts topic i's posts per
+    word, `sizes[i]` its posts. Joined by union-find: a story told three ways is one.
+    """
+    n = len(sizes)
+    parent = list(range(n))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    # Ties broken by the word itself: `Counter` order follows set iteration, which
+    # changes with the process's hash seed.
+    lead = [min(c.items(), key=lambda kv: (-kv[1], kv[0]))[0] if c else "" for c in terms]
+    sim = dense @ dense.T
+    for a in range(n):
+        for b in range(a + 1, n):
+            shared = max(terms[b][lead[a]] / max(sizes[b], 1), terms[a][lead[b]] / max(sizes[a], 1))
+            if sim[a, b] >= min_similarity or shared > word_share:
+                parent[root(b)] = root(a)
+    groups: dict[int, list[int]] = {}
+    for i in range(n):
+        groups.setdefault(root(i), []).append(i)
+    return list(groups.values())

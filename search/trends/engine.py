@@ -76,7 +76,7 @@ def detect(corpus: Corpus, *, as_of: datetime, window_s: float, baseline_s: floa
     now = as_of.astimezone(UTC).timestamp()
     n_base = max(1, math.ceil(baseline_s / window_s))
     buckets = window.bucket_index(corpus.ts, now, window_s)
-    in_window = np.flatnonzero(buckets == 0)
+    in_window = np.flatnonzero((buckets >= 0) & (buckets < p.span_windows))[:p.max_cluster_posts]
     if len(in_window) < p.min_posts:
         return []
     known = _known_buckets(corpus, now, window_s, n_base)
@@ -103,10 +103,10 @@ def _known_buckets(corpus: Corpus, now: float, window_s: float, n_base: int) -> 
 Scored = tuple[npt.NDArray[np.int64], TopicScore, npt.NDArray[np.float32]]
 
 
-def _topics(corpus: Corpus, rows: sp.csr_matrix, buckets: npt.NDArray[np.int64],
+def _topics(corpus: Corpus, rows: cluster.Rows, buckets: npt.NDArray[np.int64],
             in_window: npt.NDArray[np.int64], n_base: int, known: int, window_s: float,
             p: TrendParams) -> list[Scored]:
-    labels = cluster.cluster(rows[in_window], p.cluster_similarity)
+    labels = cluster.cluster(rows.take(in_window), p.cluster_similarity)
     seed_min = max(2, p.min_posts // 2)
     groups = [in_window[labels == c] for c in np.unique(labels)]
     groups = [g for g in groups if len(g) >= seed_min]
@@ -116,7 +116,7 @@ def _topics(corpus: Corpus, rows: sp.csr_matrix, buckets: npt.NDArray[np.int64],
     merged = cluster.merge(centres, [len(g) for g in groups], p.merge_similarity)
     stories = [np.concatenate([groups[i] for i in m]) for m in merged]
     centres = cluster.centroids(rows, stories)
-    sims = np.asarray(rows @ centres.T, dtype=np.float32)
+    sims = rows.similarity(centres)
     best = sims.argmax(axis=1)
     best_sim = sims[np.arange(len(best)), best]
     member = best_sim >= p.member_similarity
@@ -127,22 +127,22 @@ def _topics(corpus: Corpus, rows: sp.csr_matrix, buckets: npt.NDArray[np.int64],
         if score is not None:
             hot.append((members, score))
     if len(hot) > 1:
-        # Hot clusters of one story (its hashtags, its phrasings) become one topic: two
-        # stories hot at once rarely mean the same thing, so the bar is the dense centroids'.
-        window_dense = cluster.centroids(
-            sp.csr_matrix(corpus.dense), [m[buckets[m] == 0] for m, _ in hot])
-        joined = cluster.merge(window_dense, [s.posts_in_window for _, s in hot],
-                               p.story_similarity)
+        # Hot clusters of one story (its hashtags, its phrasings) become one topic.
+        recent = [m[buckets[m] < p.span_windows] for m, _ in hot]
+        joined = cluster.join_stories(
+            cluster.dense_centroids(corpus.dense, recent),
+            [Counter(t for i in r for t in corpus.terms[i]) for r in recent],
+            [len(r) for r in recent], p.story_similarity, p.word_join_share)
         hot_all, hot = hot, []
         for group_ in joined:
-            members = np.sort(np.concatenate([hot_all[i][0] for i in group_]))
+            members = np.unique(np.concatenate([hot_all[i][0] for i in group_]))
             score = _score(corpus, members, buckets, n_base, known, window_s, p)
             if score is not None:
                 hot.append((members, score))
     out = []
     for members, score in hot:
-        centre = cluster.centroids(rows, [members[buckets[members] == 0]])[0]
-        out.append((members, score, np.asarray(rows @ centre, dtype=np.float32).ravel()))
+        centre = cluster.centroids(rows, [members[buckets[members] < p.span_windows]])
+        out.append((members, score, rows.similarity(centre).ravel()))
     return out
 
 
@@ -150,18 +150,22 @@ def _score(corpus: Corpus, members: npt.NDArray[np.int64], buckets: npt.NDArray[
            n_base: int, known: int, window_s: float, p: TrendParams) -> TopicScore | None:
     """The topic's burst statistics, or None when it is not hot."""
     counts = window.bucket_counts(buckets[members], n_base + 1)
-    observed = float(counts[0])
+    span = p.span_windows
+    observed = float(counts[:span].sum())
     if observed < p.min_posts:
         return None
-    expected = window.expected_count(list(counts[1:]), known, p.prior_per_bucket)
+    expected = span * window.expected_count(list(counts[span:]), max(0, known - span + 1),
+                                            p.prior_per_bucket)
     z = window.burst_z(observed, expected, p.smoothing)
     if z < p.min_z:
         return None
     recent = [corpus.posts[i] for i in members if buckets[i] == 0]
     return TopicScore(
-        posts_in_window=int(observed), expected=round(expected, 3), z=round(z, 3),
+        posts_in_window=int(counts[0]), span_windows=span, posts_in_span=int(observed),
+        expected=round(expected, 3), z=round(z, 3),
         poisson_tail=round(window.poisson_tail(observed, max(expected, p.smoothing)), 3),
-        previous_window=int(counts[1]), growth=round(window.growth(observed, float(counts[1])), 3),
+        previous_window=int(counts[1]),
+        growth=round(window.growth(float(counts[0]), float(counts[1])), 3),
         engagement_per_hour=_engagement_per_hour(recent, window_s),
         baseline_hours_known=round(known * window_s / 3600, 2))
 
@@ -179,7 +183,7 @@ def _labels(corpus: Corpus, buckets: npt.NDArray[np.int64], hot: list[Scored],
     classes: list[Counter[str]] = []
     sizes = []
     for members, _score, _sims in hot:
-        recent = members[buckets[members] == 0]
+        recent = members[buckets[members] < p.span_windows]
         classes.append(Counter(t for i in recent for t in corpus.terms[i]))
         sizes.append(len(recent))
         taken[members] = True
@@ -190,7 +194,7 @@ def _labels(corpus: Corpus, buckets: npt.NDArray[np.int64], hot: list[Scored],
     weights = label.class_tfidf(classes, sizes, background, len(rest))
     out = []
     for (members, _score, _sims), w, counts in zip(hot, weights, classes):
-        recent = members[buckets[members] == 0]
+        recent = members[buckets[members] < p.span_windows]
         forms = label.surface_forms(corpus.posts[i].text for i in recent[:400])
         out.append(label.top_terms(w, forms, p.label_terms, counts))
     return out
@@ -212,8 +216,10 @@ def _lead_terms(corpus: Corpus, buckets: npt.NDArray[np.int64], n_base: int, kno
     z: dict[str, float] = {}
     for t, idx in rows.items():
         counts = window.bucket_counts(buckets[np.asarray(idx, dtype=np.int64)], n_base + 1)
-        expected = window.expected_count(list(counts[1:]), known, p.prior_per_bucket)
-        z[t] = window.burst_z(float(counts[0]), expected, p.smoothing)
+        span = p.span_windows
+        expected = span * window.expected_count(list(counts[span:]), max(0, known - span + 1),
+                                                p.prior_per_bucket)
+        z[t] = window.burst_z(float(counts[:span].sum()), expected, p.smoothing)
     out = []
     for terms in labels:
         best = max(((shown, z[t]) for t, shown in terms), key=lambda x: x[1], default=("", 0.0))
@@ -227,12 +233,12 @@ def _describe(corpus: Corpus, buckets: npt.NDArray[np.int64], hot: Scored,
     members, score, sims = hot
     shown = [s for _t, s in terms]
     text = ", ".join(shown)
-    recent = members[buckets[members] == 0]
+    recent = members[buckets[members] < p.span_windows]
     order = np.concatenate([recent, members[buckets[members] > 0]])
     reps, method = represent.choose(
         [corpus.posts[i] for i in order], [float(sims[i]) for i in order], corpus.dense[order],
         k=p.representatives, label=text, reranker=reranker,
-        recent=[bool(buckets[i] == 0) for i in order])
+        recent=[bool(buckets[i] < p.span_windows) for i in order])
     series = window.bucket_counts(buckets[members], n_base + 1)[::-1].astype(int).tolist()
     start = datetime.fromtimestamp(now - (n_base + 1) * window_s, UTC)
     explain = msgspec.structs.replace(score, lead_term=lead[0], lead_term_z=lead[1])

@@ -29,11 +29,18 @@ class TrendParams(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     # Clusters whose centroids are this similar are one story.
     merge_similarity: Annotated[float, Meta(gt=0, lt=1)] = 0.6
     # Hot topics whose window posts' dense centroids are this similar are one story.
-    story_similarity: Annotated[float, Meta(gt=0, le=1)] = 0.7
+    story_similarity: Annotated[float, Meta(gt=0, le=1)] = 0.9
+    # ... and so are two whose posts use each other's commonest word more often than this (1: never).
+    word_join_share: Annotated[float, Meta(ge=0, le=1)] = 0.49
     # A post belongs to a topic when this similar to its centroid (window and baseline alike).
     member_similarity: Annotated[float, Meta(gt=0, lt=1)] = 0.3
-    # A topic needs this many posts in the window ...
-    min_posts: Annotated[int, Meta(ge=2)] = 5
+    # Bursts are counted over the newest this many windows: a thin story that posts a few
+    # times an hour is found, and a story stays listed while it still runs.
+    span_windows: Annotated[int, Meta(ge=1, le=24)] = 3
+    # Most recent posts clustered per call (the clustering is quadratic in them).
+    max_cluster_posts: Annotated[int, Meta(ge=10, le=20_000)] = 3000
+    # A topic needs this many posts in those windows ...
+    min_posts: Annotated[int, Meta(ge=2)] = 15
     # ... and this burst z-score against its baseline median.
     min_z: Annotated[float, Meta(ge=0)] = 3.0
     # ... and a label term that itself bursts this much over all posts read.
@@ -58,6 +65,9 @@ class TopicScore(msgspec.Struct, frozen=True):
     """Why a topic ranks where it does; `score` is `z`."""
 
     posts_in_window: int
+    # The burst: posts in the newest `span_windows` windows against `expected` there.
+    span_windows: int
+    posts_in_span: int
     expected: float
     z: float
     poisson_tail: float

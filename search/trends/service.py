@@ -37,6 +37,8 @@ CACHE_ENTRIES = 256
 TERM_CACHE_ENTRIES = 400_000
 QUERY_POSTS = 2000
 RRF_K = 60
+# Dense cosine at which a post without the query's words still counts as about it.
+QUERY_MIN_COSINE = 0.7
 
 
 class TrendsService:
@@ -114,8 +116,12 @@ class TrendsService:
         response = self.store.recall(RecallQuery(
             dense=encoded.dense[0].tolist(), sparse=encoded.sparse[0], filters=span,
             fusion="rrf", rrf_k=RRF_K, prefetch_limit=QUERY_POSTS, limit=QUERY_POSTS,
-            signals=False))
-        return [post.id for _scored, post in response.fused]
+            signals=True))
+        # Dense recall always returns its whole limit, near or not; only posts that use a
+        # query term, or are this close by meaning, are "about" the query.
+        about = {s.point_id for s in response.sparse}
+        about |= {s.point_id for s in response.dense if s.score >= QUERY_MIN_COSINE}
+        return [post.id for scored, post in response.fused if scored.point_id in about]
 
     def _post_terms(self, posts: list[Post]) -> list[frozenset[str]]:
         """Label terms per post, remembered by post id and text (tokenising is the slow part)."""

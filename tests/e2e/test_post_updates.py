@@ -155,7 +155,7 @@ def test_a_deleted_post_leaves_hot_topics_at_once(client: TestClient[Any], servi
     """Trend answers are cached per minute (forever for a replayed `as_of`): a takedown drops them."""
     now = datetime.now(UTC)
     burst = [post(f"b{i}", f"Bridge collapse on Main Street, rescue teams on site, update {i}",
-                  created_at=(now - timedelta(minutes=5 + 5 * i)).isoformat()) for i in range(8)]
+                  created_at=(now - timedelta(minutes=2 + 3 * i)).isoformat()) for i in range(18)]
     quiet = [post(f"q{i}", f"Weather is fine today in town number {i}, nothing happening",
                   created_at=(now - timedelta(hours=3 + 4 * i)).isoformat()) for i in range(8)]
     assert client.post("/v1/posts", json={"posts": burst + quiet}).status_code == 200

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Regenerates eval/trends/*.run.jsonl, *.scores.json and results.md from the public streams.
+# Run from the repository root: ./eval/trends/regenerate.sh  (first run embeds ~60k posts;
+# the embedding cache under var/embed-cache makes later runs cost only the trends calls).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+EVAL=../shared/eval/trends
+for stream in crisislex6_overlap crisislex6_real crisislex6_sparse; do
+  .venv/bin/trendsearch eval-trends "$EVAL/streams/$stream.jsonl" "$EVAL/streams/$stream.events.json" \
+    --output "eval/trends/$stream.run.jsonl" --scorer "$EVAL/scoring.py" --quiet
+done
+.venv/bin/python -m evaluation.trends_table eval/trends > eval/trends/results.md
+cat eval/trends/results.md

@@ -1,0 +1,110 @@
+"""The trends engine on a corpus built by hand: a burst is found, chatter is not,
+one story told two ways is one topic (pure: no store, no model, `as_of` passed in)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import numpy as np
+
+from search.models import Post
+from search.trends import engine, label
+from search.trends.models import TrendParams
+from tests.factories import BASE_TIME, make_post
+
+AS_OF = BASE_TIME
+CHATTER = ["good morning everyone, coffee time", "thanks bro lol see you later",
+           "watching the game tonight with friends", "new phone who dis",
+           "monday again, need more sleep", "happy birthday to my sister"]
+STORY_A = "Explosions at the Boston marathon finish line #prayforboston"
+STORY_B = "Boston marathon blast: runners injured near the finish"
+OTHER = "Earthquake shakes Tokyo, trains stopped"
+
+
+def build(extra: list[tuple[str, float, int]]) -> engine.Corpus:
+    """48 h of steady chatter (2 posts an hour) plus `extra` (text, hours ago, topic axis)."""
+    rng = np.random.default_rng(3)
+    rows: list[tuple[Post, np.ndarray]] = []
+    dim = 32
+    n = 0
+    for hour in range(49):
+        for j in range(2):
+            text = CHATTER[(hour + j) % len(CHATTER)]
+            vec = rng.normal(size=dim)
+            rows.append((make_post(id=f"c{n}", text=text,
+                                   created_at=AS_OF - timedelta(hours=hour + 0.3 + 0.3 * j)), vec))
+            n += 1
+    for text, hours_ago, axis in extra:
+        vec = rng.normal(size=dim) * 0.15
+        vec[axis] += 1.0
+        rows.append((make_post(id=f"s{n}", text=f"{text} {n}",
+                               created_at=AS_OF - timedelta(hours=hours_ago)), vec))
+        n += 1
+    rows.sort(key=lambda r: r[0].created_at, reverse=True)
+    dense = np.asarray([v / np.linalg.norm(v) for _p, v in rows], dtype=np.float32)
+    posts = [p for p, _v in rows]
+    return engine.Corpus(posts=posts, ts=np.asarray([p.created_at.timestamp() for p in posts]),
+                         dense=dense, terms=[label.post_terms(p.text) for p in posts])
+
+
+# The mechanisms are tested at fixed knobs, not at whatever the shipped defaults are tuned to.
+KNOBS: dict[str, object] = {"min_posts": 5, "span_windows": 1, "story_similarity": 0.7}
+
+
+def detect(corpus: engine.Corpus, **params: object) -> list:
+    return engine.detect(corpus, as_of=AS_OF, window_s=3600, baseline_s=48 * 3600,
+                         params=TrendParams(**{**KNOBS, **params}),  # type: ignore[arg-type]
+                         limit=10)
+
+
+def story(text: str, n: int, axis: int, start: float = 0.05, step: float = 0.04) -> list:
+    return [(text, start + step * i, axis) for i in range(n)]
+
+
+def test_steady_chatter_is_not_a_topic() -> None:
+    assert detect(build([])) == []
+
+
+def test_a_burst_is_one_topic_even_when_told_two_ways() -> None:
+    corpus = build(story(STORY_A, 12, 0) + story(STORY_B, 12, 0, start=0.07))
+    # A strict clustering splits the story by wording; merging must join it again ...
+    topics = detect(corpus, cluster_similarity=0.7)
+    assert len(topics) == 1
+    # ... by their shared words alone, too ...
+    assert len(detect(corpus, cluster_similarity=0.7, merge_similarity=0.99,
+                      story_similarity=1.0)) == 1
+    # ... and it does not when merging is switched off.
+    assert len(detect(corpus, cluster_similarity=0.7, merge_similarity=0.99,
+                      story_similarity=1.0, word_join_share=1.0)) == 2
+    topic = topics[0]
+    assert "boston" in topic.label and "marathon" in topic.terms
+    assert topic.explain.posts_in_window == 24 and topic.explain.expected == 0
+    assert topic.score == topic.explain.z > 3
+    assert topic.explain.poisson_tail > 10 and topic.explain.previous_window == 0
+    assert len(topic.series) == 49 and topic.series[-1] == 24 and sum(topic.series) == 24
+    assert {r.id[0] for r in topic.representatives} == {"s"}
+    assert topic.id == engine.topic_id(topic.terms)
+
+
+def test_two_stories_are_two_topics_ranked_by_burst() -> None:
+    topics = detect(build(story(STORY_A, 20, 0) + story(OTHER, 8, 1)))
+    assert [("boston" in t.label, "tokyo" in t.label) for t in topics] == [(True, False), (False, True)]
+    assert topics[0].score > topics[1].score
+
+
+def test_a_story_already_usual_in_the_baseline_is_not_news() -> None:
+    every_hour = [(OTHER, h + 0.5, 1) for h in range(1, 49) for _ in range(6)]
+    assert detect(build(every_hour + story(OTHER, 6, 1))) == []
+
+
+def test_too_few_posts_are_not_a_topic() -> None:
+    assert detect(build(story(STORY_A, 3, 0))) == []
+
+
+def test_a_thin_story_is_found_over_several_windows() -> None:
+    thin = story(OTHER, 9, 1, start=0.1, step=0.33)  # 3 posts an hour for 3 hours
+    assert detect(build(thin), min_posts=8) == []
+    topics = detect(build(thin), min_posts=8, span_windows=3)
+    assert len(topics) == 1 and "tokyo" in topics[0].label
+    assert (topics[0].explain.posts_in_span, topics[0].explain.posts_in_window) == (9, 3)
+    assert topics[0].explain.span_windows == 3
