@@ -56,7 +56,7 @@ class ValidationFailed(TrendsearchError):
 
 
 class NotFound(TrendsearchError):
-    pass
+    """A post, index or takedown the caller named does not exist (HTTP 404)."""
 
 
 class ModelMismatch(TrendsearchError):
@@ -71,16 +71,16 @@ class ModelMismatch(TrendsearchError):
 
 
 class IndexNotReady(TrendsearchError):
-    pass
+    """No usable index yet (none created, no manifest, unknown name): run `trendsearch migrate`."""
 
 
 class StoreLocked(TrendsearchError):
-    pass
+    """Another process holds the embedded store; the message names it (HTTP 503)."""
 
 
 class StoreUnavailable(TrendsearchError):
-    pass
+    """The Qdrant server did not answer after the retries (HTTP 503)."""
 
 
 class ModelLoadFailed(TrendsearchError):
-    pass
+    """Weights could not be loaded; the message says what was tried and what to pass instead."""

@@ -19,6 +19,7 @@ HF_HUB_OFFLINE=1 (before importing huggingface_hub, which reads it once).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -137,10 +138,8 @@ def _from_hub(repo_id: str, *, what: str, setting: str) -> Path:
     from huggingface_hub import snapshot_download
     from huggingface_hub.errors import LocalEntryNotFoundError
 
-    try:
+    with contextlib.suppress(LocalEntryNotFoundError):  # not cached: try the hub below
         return Path(snapshot_download(repo_id, local_files_only=True, ignore_patterns=_IGNORE))
-    except LocalEntryNotFoundError:
-        pass
     advice = (f"download it on a machine with access and pass the local folder instead "
               f"(for the server: {setting}=/path/to/folder)")
     if hub_offline():
