@@ -1,4 +1,8 @@
-"""Candidate fusion rules for `evaluation.fusion_study` (study code, not the engine)."""
+"""Candidate fusion rules for `evaluation.fusion_study` (study code, not the engine).
+
+`mrrf-ws.5-min.5` is what ships (`search.pipeline` defaults); the others are the
+alternatives it was chosen against, kept so the comparison can be rerun.
+"""
 
 from __future__ import annotations
 
@@ -53,14 +57,6 @@ def expansion(p: Any, rows: Any, n_terms: int, query_tokens: list[str]) -> list[
     return scored[:n_terms]
 
 
-def ensure_df(p: Any) -> None:
-    if not hasattr(p, "df"):
-        df: Counter[str] = Counter()
-        for toks in p.tokens:
-            df.update(set(toks))
-        p.df = df
-
-
 def r_prf(*, p: Any, dense: Any, bm25: Any, cov: float, qd: Any, text: str, k: float = 60,
           ws: float = 1.0, fb: int = 10, alpha: float = 1.0, n_terms: int = 10,
           beta: float = 0.5, pin: int = 10, merge: str = 'pin', min_cov: float = 0.0,
@@ -68,7 +64,6 @@ def r_prf(*, p: Any, dense: Any, bm25: Any, cov: float, qd: Any, text: str, k: f
           **_: Any) -> Any:
     from evaluation.reference import query_tokens
 
-    ensure_df(p)
     first = first_pass(dense, bm25, cov, k, ws)
     if cov < min_cov:
         return np.where(first > 0, first, NEG)

@@ -38,6 +38,27 @@ def event(name: str, **fields: Any) -> Iterator[dict[str, Any]]:
     log(name, **fields, **extra, ms=round((time.perf_counter() - started) * 1000, 2))
 
 
+class StageClock:
+    """Milliseconds per stage of one request, each stage timed from the end of the last.
+
+    `clock.lap("embed")` closes the stage that just ran; `clock.ms` holds them in order,
+    for the response's `timings_ms` and the log line's `*_ms` fields.
+    """
+
+    def __init__(self) -> None:
+        self.ms: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.ms[stage] = round((now - self._last) * 1000, 3)
+        self._last = now
+
+    def fields(self) -> dict[str, float]:
+        """The stages as log fields: `embed_ms`, `recall_ms`, ..."""
+        return {f"{stage}_ms": ms for stage, ms in self.ms.items()}
+
+
 def configure(level: str = "INFO") -> None:
     """Plain JSON lines on stderr; called once by the front doors (CLI, server)."""
     handler = logging.StreamHandler(sys.stderr)

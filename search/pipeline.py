@@ -20,7 +20,6 @@ once. Both can leave fewer results than a page needs, so recall grows its pool
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -36,7 +35,7 @@ from search.dedup import collapse, group, signature
 from search.embed.base import Embedder, Encoded
 from search.facets import facet_counts
 from search.errors import FieldError
-from search.log import log
+from search.log import StageClock, log
 from search.models import (
     AwareDatetime,
     Candidate,
@@ -179,14 +178,8 @@ class SearchPipeline:
         if position is not None:  # page 2+: page 1's moment, so the same posts in the same order
             request = msgspec.structs.replace(request, as_of=position.as_of)
         as_of = (request.as_of or now or datetime.now(UTC)).astimezone(UTC)
-        timings: dict[str, float] = {}
-        clock = time.perf_counter()
-
-        def lap(stage: str) -> None:
-            nonlocal clock
-            now_ = time.perf_counter()
-            timings[stage] = round((now_ - clock) * 1000, 3)
-            clock = now_
+        clock = StageClock()
+        lap = clock.lap
 
         encoded = self.embedder.encode_queries([query.text])
         lap("embed")
@@ -218,8 +211,8 @@ class SearchPipeline:
         log("search", mode=request.mode, candidates=len(candidates), pool=pool,
             reranked=sum(s is not None for s in rerank), results=len(hits), returned=len(page),
             phrases=len(query.phrases), excluded=len(query.excluded),
-            **{f"{k}_ms": v for k, v in timings.items()})
-        return SearchResult(hits=page, total_candidates=len(candidates), timings_ms=timings,
+            **clock.fields())
+        return SearchResult(hits=page, total_candidates=len(candidates), timings_ms=clock.ms,
                             as_of=as_of, query=query, offset=start, next_cursor=following,
                             facets=facets)
 

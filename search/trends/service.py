@@ -17,7 +17,6 @@ the minute, so a page refreshed within a minute costs nothing, and an explicit
 from __future__ import annotations
 
 import threading
-import time
 from collections import OrderedDict
 from datetime import UTC, datetime
 
@@ -25,7 +24,7 @@ import msgspec
 import numpy as np
 
 from search.embed.base import Embedder
-from search.log import log
+from search.log import StageClock, log
 from search.models import Post, SearchFilters
 from search.rerank import Reranker
 from search.store.base import RecallQuery, Store
@@ -71,14 +70,8 @@ class TrendsService:
 
     def _compute(self, request: TrendsRequest, as_of: datetime) -> TrendsResult:
         p = self.params
-        timings: dict[str, float] = {}
-        clock = time.perf_counter()
-
-        def lap(stage: str) -> None:
-            nonlocal clock
-            now_ = time.perf_counter()
-            timings[stage] = round((now_ - clock) * 1000, 3)
-            clock = now_
+        clock = StageClock()
+        lap = clock.lap
 
         since = as_of - request.window - request.baseline
         post_ids = None
@@ -100,11 +93,11 @@ class TrendsService:
                                limit=request.limit, reranker=self.reranker)
         lap("detect")
         log("trends", posts=len(posts), truncated=truncated, topics=len(topics),
-            query=bool(request.query), **{f"{k}_ms": v for k, v in timings.items()})
+            query=bool(request.query), **clock.fields())
         return TrendsResult(as_of=as_of, window_seconds=int(request.window.total_seconds()),
                             baseline_seconds=int(request.baseline.total_seconds()),
                             posts_read=len(posts), truncated=truncated, topics=topics,
-                            timings_ms=timings)
+                            timings_ms=clock.ms)
 
     def _recall(self, query: str, filters: SearchFilters | None, since: datetime,
                 until: datetime) -> list[str]:
