@@ -16,17 +16,11 @@ from search.pipeline import SearchParams, SearchPipeline
 from search.store.base import Store
 from search.trends.service import TrendsService
 from server.profiles import Models, load_models, open_catalog
-from server.settings import Settings
+from server.settings import RANKING_SETTINGS, Settings
 
 
 def search_params(settings: Settings) -> SearchParams:
-    return SearchParams(rrf_k=settings.rrf_k, rerank_depth=settings.rerank_depth,
-                        rerank_budget_ms=settings.rerank_budget_ms,
-                        half_life_hours=settings.half_life_hours,
-                        engagement_weight=settings.engagement_weight,
-                        sparse_weight=settings.sparse_weight,
-                        feedback_posts=settings.feedback_posts,
-                        trending_horizon_hours=settings.trending_horizon_hours)
+    return SearchParams(**{name: getattr(settings, name) for name in RANKING_SETTINGS})
 
 
 class Services(msgspec.Struct):

@@ -15,6 +15,14 @@ import msgspec
 from msgspec import Meta
 
 from search.errors import FieldError
+from search.pipeline import SearchParams
+
+# Ranking defaults are the pipeline's own: one place to change what ships.
+_SHIPPED = SearchParams()
+# Settings that are SearchParams fields of the same name.
+RANKING_SETTINGS = ("rrf_k", "rerank_depth", "rerank_budget_ms", "half_life_hours",
+                    "engagement_weight", "sparse_weight", "feedback_posts",
+                    "trending_horizon_hours")
 
 Profile = Literal["offline", "bge-m3", "tiny"]
 ENV_PREFIX = "TRENDSEARCH_"
@@ -52,14 +60,14 @@ class Settings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     qdrant_url: str | None = None
     qdrant_api_key: str | None = None
     collection: Annotated[str, Meta(pattern=r"^[A-Za-z0-9_-]{1,64}$")] = "posts"
-    rrf_k: Annotated[int, Meta(ge=1)] = 60
-    rerank_depth: Annotated[int, Meta(ge=0, le=1000)] = 50
-    rerank_budget_ms: Annotated[float, Meta(gt=0)] = 3000.0
-    half_life_hours: Annotated[float, Meta(gt=0)] = 36.0
-    engagement_weight: Annotated[float, Meta(ge=0)] = 0.1
-    sparse_weight: Annotated[float, Meta(ge=0)] = 0.5
-    feedback_posts: Annotated[int, Meta(ge=0, le=100)] = 10
-    trending_horizon_hours: Annotated[float, Meta(ge=0)] = 72.0
+    rrf_k: Annotated[int, Meta(ge=1)] = _SHIPPED.rrf_k
+    rerank_depth: Annotated[int, Meta(ge=0, le=1000)] = _SHIPPED.rerank_depth
+    rerank_budget_ms: Annotated[float, Meta(gt=0)] = _SHIPPED.rerank_budget_ms
+    half_life_hours: Annotated[float, Meta(gt=0)] = _SHIPPED.half_life_hours
+    engagement_weight: Annotated[float, Meta(ge=0)] = _SHIPPED.engagement_weight
+    sparse_weight: Annotated[float, Meta(ge=0)] = _SHIPPED.sparse_weight
+    feedback_posts: Annotated[int, Meta(ge=0, le=100)] = _SHIPPED.feedback_posts
+    trending_horizon_hours: Annotated[float, Meta(ge=0)] = _SHIPPED.trending_horizon_hours
     max_ingest_batch: Annotated[int, Meta(ge=1, le=10_000)] = 1000
     api_keys: KeyList | None = None
     read_keys: KeyList | None = None
