@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from litestar.testing import TestClient
 
 from search.models import Post
 
@@ -47,3 +52,23 @@ def corpus() -> list[Post]:
             image_urls=[f"https://img.example.org/{pid}.jpg"] if i % 5 == 0 else [],
         ))
     return posts
+
+
+@contextmanager
+def tiny_api(data_dir: str, embedder: Any, reranker: Any) -> Iterator[TestClient[Any]]:
+    """The whole app over the tiny models and an embedded store in `data_dir`, as a client."""
+    from litestar.testing import TestClient
+
+    from server.app import create_app
+    from server.profiles import Models
+    from server.services import Services
+    from server.settings import load_settings
+
+    settings = load_settings({}, profile="tiny", data_dir=data_dir)
+    services = Services.build(settings, Models(embedder=embedder, reranker=reranker,
+                                               profile="tiny"))
+    try:
+        with TestClient(create_app(settings, services)) as client:
+            yield client
+    finally:
+        services.close()

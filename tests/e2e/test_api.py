@@ -11,10 +11,7 @@ from litestar.testing import TestClient
 
 from search.embed.base import Embedder
 from search.rerank import Reranker
-from server.app import create_app
-from server.profiles import Models
-from server.services import Services
-from server.settings import load_settings
+from tests.factories import tiny_api
 
 PROBLEM = "application/problem+json"
 GOOD = {"id": "api-1", "text": "Flood waters rising in Calgary", "platform": "twitter",
@@ -23,12 +20,8 @@ GOOD = {"id": "api-1", "text": "Flood waters rising in Calgary", "platform": "tw
 
 @pytest.fixture
 def client(tmp_path: Path, tiny_embedder: Embedder, tiny_reranker: Reranker) -> Iterator[TestClient[Any]]:
-    settings = load_settings({}, profile="tiny", data_dir=str(tmp_path))
-    services = Services.build(settings, Models(embedder=tiny_embedder, reranker=tiny_reranker,
-                                               profile="tiny"))
-    with TestClient(create_app(settings, services)) as test_client:
+    with tiny_api(str(tmp_path), tiny_embedder, tiny_reranker) as test_client:
         yield test_client
-    services.close()
 
 
 def ingest(client: TestClient[Any], *posts: dict[str, Any]) -> Any:

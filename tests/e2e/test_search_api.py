@@ -11,10 +11,7 @@ from litestar.testing import TestClient
 
 from search.embed.base import Embedder
 from search.rerank import Reranker
-from server.app import create_app
-from server.profiles import Models
-from server.services import Services
-from server.settings import load_settings
+from tests.factories import tiny_api
 
 TEXT = "Bridge closed on Highway 1 after the flood"
 POSTS = [
@@ -33,13 +30,9 @@ POSTS = [
 
 @pytest.fixture
 def client(tmp_path: Path, tiny_embedder: Embedder, tiny_reranker: Reranker) -> Iterator[TestClient[Any]]:
-    settings = load_settings({}, profile="tiny", data_dir=str(tmp_path))
-    services = Services.build(settings, Models(embedder=tiny_embedder, reranker=tiny_reranker,
-                                               profile="tiny"))
-    with TestClient(create_app(settings, services)) as test_client:
+    with tiny_api(str(tmp_path), tiny_embedder, tiny_reranker) as test_client:
         assert test_client.post("/v1/posts", json={"posts": POSTS}).status_code == 200
         yield test_client
-    services.close()
 
 
 def search(client: TestClient[Any], **body: Any) -> dict[str, Any]:
