@@ -2,9 +2,8 @@
 
 Every function returns `Ranked`: up to `DEPTH` corpus ids best first, the time it
 took, and what else a reader of the results needs (a note, per-stage times).
-The engine's own lists come from one `Store.recall` call with `signals=True`
-(fused, dense and sparse lists at once, see `search.store.base`), plus one
-fused-only call per fusion; they are computed once per query (`QueryRun`) and
+The engine's own lists come from one `search.recall.recall` call (fused, dense
+and sparse lists at once), plus one call per other fusion; they are computed once per query (`QueryRun`) and
 shared, and each configuration is charged the time of the calls it needs.
 
 - `bm25`: the reference BM25 (`evaluation.reference`), outside the engine;
@@ -36,6 +35,7 @@ from evaluation.reference import Bm25Reference, query_tokens, recency_weights, t
 from search.embed.base import Embedder, Encoded
 from search.models import Fusion, Mode, SearchFilters
 from search.pipeline import MAX_LIMIT, SearchParams, SearchPipeline, SearchRequest
+from search.recall import recall
 from search.rerank import Reranker, rerank_within_budget
 from search.store.base import RecallQuery, ScoredId, Store
 
@@ -94,26 +94,26 @@ class QueryRun:
             self._encoded = (encoded, _ms(started))
         return self._encoded
 
-    def _recall(self, fusion: Fusion, signals: bool) -> tuple[Any, float]:
+    def _recall(self, fusion: Fusion) -> tuple[Any, float]:
         encoded, _ = self.encoded()
         p = self.engine.params
         started = time.perf_counter()
-        response = self.engine.store.recall(RecallQuery(
+        response = recall(self.engine.store, RecallQuery(
             dense=encoded.dense[0].tolist(), sparse=encoded.sparse[0], filters=self.filters,
-            fusion=fusion, rrf_k=p.rrf_k, prefetch_limit=DEPTH, limit=DEPTH, signals=signals))
+            fusion=fusion, rrf_k=p.rrf_k, prefetch_limit=DEPTH, limit=DEPTH))
         return response, _ms(started)
 
     def signals(self) -> tuple[list[str], list[str], float]:
         """Dense and sparse lists (corpus ids) from one call, and its time."""
         if self._signals is None:
-            response, ms = self._recall("rrf", signals=True)
+            response, ms = self._recall("rrf")
             self._signals = (self._ordered(response.dense), self._ordered(response.sparse), ms)
         return self._signals
 
     def fused(self, fusion: Fusion) -> tuple[list[tuple[str, str]], float]:
         """(corpus id, text) in fused order, and the call's time."""
         if fusion not in self._fused:
-            response, ms = self._recall(fusion, signals=False)
+            response, ms = self._recall(fusion)
             rows = sorted(response.fused, key=lambda r: (-r[0].score, r[1].id))
             corpus = self.engine.corpus_of_post
             self._fused[fusion] = ([(corpus[post.id], post.text) for _, post in rows], ms)

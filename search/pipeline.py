@@ -48,7 +48,7 @@ from search.models import (
     SearchResult,
 )
 from search.query import parse_query, phrase_matcher, term_keys
-from search.recall import assemble
+from search.recall import assemble, recall
 from search.rerank import Reranker, rerank_within_budget
 from search.store.base import RecallQuery, Store, TermFilter
 
@@ -240,14 +240,14 @@ class SearchPipeline:
         first = RecallQuery(
             dense=encoded.dense[0].tolist(), sparse=encoded.sparse[0], filters=filters,
             fusion=p.fusion, rrf_k=p.rrf_k, prefetch_limit=p.prefetch_limit, limit=pool,
-            signals=request.explain, terms=terms,
+            terms=terms,
             weights=(p.dense_weight * coverage, p.sparse_weight),
         )
         second = self._feedback(first, encoded, coverage, holds_phrases)
         while True:
             size = {"limit": pool + POOL_SLACK,
                     "prefetch_limit": max(p.prefetch_limit, pool + POOL_SLACK)}
-            response = self.store.recall(msgspec.structs.replace(second or first, **size))
+            response = recall(self.store, msgspec.structs.replace(second or first, **size))
             # The pool's edge is cut here, ties by post id, not by the back end: facets and
             # trending/latest pages read the whole pool, so its membership must not depend on
             # which store answered.
@@ -269,8 +269,8 @@ class SearchPipeline:
         p = self.params
         if p.feedback_posts == 0 or p.fusion != "rrf" or coverage < p.min_coverage:
             return None
-        response = self.store.recall(msgspec.structs.replace(
-            first, limit=p.feedback_posts + POOL_SLACK, signals=False))
+        response = recall(self.store, msgspec.structs.replace(
+            first, limit=p.feedback_posts + POOL_SLACK))
         top = [h.point_id for h, post in sorted(response.fused, key=lambda r: (-r[0].score, r[1].id))
                if holds_phrases(post.text)][:p.feedback_posts]
         if not top:

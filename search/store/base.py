@@ -144,17 +144,22 @@ def term_conditions(terms: TermFilter | None, make: ConditionFactory[C]) -> tupl
 
 
 class RecallQuery(msgspec.Struct, frozen=True):
-    """One hybrid query: both prefetches, the fusion, and the filters they share."""
+    """One hybrid query: both signals, how to fuse them, and the filters they share.
+
+    Qdrant finds each signal's nearest posts (`Store.search`); `search.recall`
+    fuses the lists (`search.fusion`).
+    """
 
     dense: list[float]
     sparse: SparseVector
     filters: SearchFilters | None
     fusion: Literal["rrf", "dbsf"]
     rrf_k: int
+    # Posts each signal contributes to the fusion.
     prefetch_limit: int
     limit: int
-    # RRF weight of the dense and the sparse list (Qdrant's weighted RRF: each list adds
-    # 1 / (rank / w + k - 1)). A weight of 0 drops that prefetch: a signal the query
+    # Weight of the dense and the sparse list in the fusion (RRF: each list adds
+    # 1 / (rank / w + k - 1)). A weight of 0 leaves that list out: a signal the query
     # gives no evidence for (an English-only model reading Chinese) must not add noise.
     weights: tuple[float, float] = (1.0, 1.0)
     # Pseudo-relevance feedback (search.feedback): a second dense + sparse pair, fused
@@ -162,16 +167,7 @@ class RecallQuery(msgspec.Struct, frozen=True):
     # the first recall's top stays near the top while the second widens the pool.
     feedback: tuple[list[float], SparseVector] | None = None
     feedback_weights: tuple[float, float] = (1.0, 1.0)
-    # Each signal's own ranking costs one more search per signal (the dense one
-    # doubles recall time at 100k points): run them only when explain asks.
-    signals: bool = True
     terms: TermFilter | None = None
-
-
-def rrf_weights(weights: tuple[float, float]) -> list[float] | None:
-    """Weights to pass to Qdrant for the prefetches kept, or None for plain RRF."""
-    kept = [w for w in weights if w > 0]
-    return None if all(w == 1.0 for w in kept) else kept
 
 
 def signal_pairs(query: RecallQuery) -> list[tuple[list[float], SparseVector, tuple[float, float]]]:
@@ -182,13 +178,17 @@ def signal_pairs(query: RecallQuery) -> list[tuple[list[float], SparseVector, tu
     return pairs
 
 
+# One signal to search: which named vector, and the query vector for it.
+Signal = tuple[Literal["dense", "sparse"], list[float] | SparseVector]
+
+
 class ScoredId(msgspec.Struct, frozen=True):
     point_id: str
     score: float
 
 
 class RecallResponse(msgspec.Struct, frozen=True):
-    """The fused list (with payloads) and each signal's own list, for explain."""
+    """The fused list (with payloads) and the query's own dense and sparse lists, for explain."""
 
     fused: list[tuple[ScoredId, Post]]
     dense: list[ScoredId]
@@ -211,7 +211,15 @@ class Store(Protocol):
 
     def upsert(self, posts: Sequence[Post], encoded: Encoded) -> None: ...
 
-    def recall(self, query: RecallQuery) -> RecallResponse: ...
+    def search(self, signals: Sequence[Signal], filters: SearchFilters | None,
+               terms: TermFilter | None, limit: int) -> list[list[ScoredId]]:
+        """Each signal's nearest points under the same filters, best first, in one batch
+        call; no payloads (the fusion decides which posts are worth reading)."""
+        ...
+
+    def posts_at(self, point_ids: Sequence[str]) -> dict[str, Post]:
+        """Posts by point id; a point deleted meanwhile is absent."""
+        ...
 
     def get(self, post_ids: Sequence[str]) -> list[Post]: ...
 

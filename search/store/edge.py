@@ -29,11 +29,8 @@ from search.store.base import (
     FILTER_ONLY_FIELDS,
     FieldKind,
     IndexManifest,
-    RecallQuery,
-    RecallResponse,
     ScoredId,
-    rrf_weights,
-    signal_pairs,
+    Signal,
     TermFilter,
     WindowPosts,
     engagement_patch,
@@ -210,40 +207,23 @@ class EdgeStore:
                 ids.update(r.id for r in records)
         return msgspec.structs.replace(terms, exclude=tuple(kept)), ids
 
-    def recall(self, query: RecallQuery) -> RecallResponse:
-        terms, excluded_ids = self._rare_exclusions(query.terms)
-        flt = edge_filter(query.filters, terms, excluded_ids)
-        dense = qe.Query.Nearest(list(query.dense), using="dense")
-        sparse = qe.Query.Nearest(_sparse(query.sparse), using="sparse")
-        n = query.prefetch_limit
+    def search(self, signals: Sequence[Signal], filters: SearchFilters | None,
+               terms: TermFilter | None, limit: int) -> list[list[ScoredId]]:
+        if not signals:
+            return []
+        terms, excluded_ids = self._rare_exclusions(terms)
+        flt = edge_filter(filters, terms, excluded_ids)
+        requests = [qe.QueryRequest(
+            limit=limit, filter=flt, with_payload=False,
+            query=qe.Query.Nearest(list(vector) if using == "dense" else _sparse(vector),
+                                   using=using))
+            for using, vector in signals]
+        return [[ScoredId(str(p.id), p.score) for p in hits]
+                for hits in self.shard.query_batch(qe.QueryBatchRequest(requests))]
 
-        def fused(vectors: tuple[Any, Any], weights: tuple[float, float]) -> tuple[Any, list[Any]]:
-            fusion = (qe.Fusion.Rrf(k=query.rrf_k, weights=rrf_weights(weights))
-                      if query.fusion == "rrf" else qe.Fusion.Dbsf())
-            return fusion, [qe.Prefetch(limit=n, query=signal, filter=flt)
-                            for signal, weight in zip(vectors, weights, strict=True) if weight > 0]
-
-        pairs = [fused((qe.Query.Nearest(list(d), using="dense"),
-                        qe.Query.Nearest(_sparse(s), using="sparse")), w)
-                 for d, s, w in signal_pairs(query)]
-        if len(pairs) == 1:
-            fusion, prefetches = pairs[0]
-        else:
-            fusion = qe.Fusion.Rrf(k=query.rrf_k)
-            prefetches = [qe.Prefetch(limit=n, query=f, prefetches=inner, filter=flt)
-                          for f, inner in pairs]
-        requests = [qe.QueryRequest(limit=query.limit, query=fusion, filter=flt,
-                                    with_payload=_payload(), prefetches=prefetches)]
-        if query.signals:
-            requests += [qe.QueryRequest(limit=n, query=dense, filter=flt, with_payload=False),
-                         qe.QueryRequest(limit=n, query=sparse, filter=flt, with_payload=False)]
-        fused, *signals = self.shard.query_batch(qe.QueryBatchRequest(requests))
-        dense_hits, sparse_hits = signals or ([], [])
-        return RecallResponse(
-            fused=[(ScoredId(str(p.id), p.score), from_payload(p.payload)) for p in fused],
-            dense=[ScoredId(str(p.id), p.score) for p in dense_hits],
-            sparse=[ScoredId(str(p.id), p.score) for p in sparse_hits],
-        )
+    def posts_at(self, point_ids: Sequence[str]) -> dict[str, Post]:
+        records = self.shard.retrieve(list(point_ids), _payload(), False)
+        return {str(r.id): from_payload(r.payload) for r in records}
 
     def get(self, post_ids: Sequence[str]) -> list[Post]:
         records = self.shard.retrieve([point_id(p) for p in post_ids], _payload(), False)

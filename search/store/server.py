@@ -38,11 +38,8 @@ from search.store.base import (
     FILTER_ONLY_FIELDS,
     FieldKind,
     IndexManifest,
-    RecallQuery,
-    RecallResponse,
     ScoredId,
-    rrf_weights,
-    signal_pairs,
+    Signal,
     TermFilter,
     WindowPosts,
     engagement_patch,
@@ -199,38 +196,22 @@ class ServerStore:
     def flush(self) -> None:
         """Writes use `wait=True`: the server has them durable when the call returns."""
 
-    def recall(self, query: RecallQuery) -> RecallResponse:
-        flt = client_filter(query.filters, query.terms)
-        n = query.prefetch_limit
-        sparse = _sparse(query.sparse)
+    def search(self, signals: Sequence[Signal], filters: SearchFilters | None,
+               terms: TermFilter | None, limit: int) -> list[list[ScoredId]]:
+        if not signals:
+            return []
+        flt = client_filter(filters, terms)
+        requests = [qm.QueryRequest(
+            query=list(vector) if using == "dense" else _sparse(vector), using=using,
+            filter=flt, limit=limit, with_payload=False)
+            for using, vector in signals]
+        responses = self._call(self._client.query_batch_points, self._collection, requests)
+        return [[ScoredId(str(p.id), p.score) for p in r.points] for r in responses]
 
-        def fused(dense: list[float], sparse_: qm.SparseVector,
-                  weights: tuple[float, float]) -> tuple[Any, list[qm.Prefetch]]:
-            fusion = (qm.RrfQuery(rrf=qm.Rrf(k=query.rrf_k, weights=rrf_weights(weights)))
-                      if query.fusion == "rrf" else qm.FusionQuery(fusion=qm.Fusion.DBSF))
-            prefetch = [qm.Prefetch(query=list(dense), using="dense", limit=n, filter=flt),
-                        qm.Prefetch(query=sparse_, using="sparse", limit=n, filter=flt)]
-            return fusion, [pf for pf, w in zip(prefetch, weights, strict=True) if w > 0]
-
-        pairs = [fused(d, _sparse(s), w) for d, s, w in signal_pairs(query)]
-        if len(pairs) == 1:
-            fusion, prefetches = pairs[0]
-        else:
-            fusion = qm.RrfQuery(rrf=qm.Rrf(k=query.rrf_k))
-            prefetches = [qm.Prefetch(prefetch=inner, query=f, limit=n, filter=flt)
-                          for f, inner in pairs]
-        requests = [qm.QueryRequest(prefetch=prefetches, query=fusion, filter=flt,
-                                    limit=query.limit, with_payload=_PAYLOAD)]
-        if query.signals:
-            requests += [qm.QueryRequest(query=list(query.dense), using="dense", filter=flt, limit=n),
-                         qm.QueryRequest(query=sparse, using="sparse", filter=flt, limit=n)]
-        fused, *signals = self._call(self._client.query_batch_points, self._collection, requests)
-        dense_hits, sparse_hits = (s.points for s in signals) if signals else ([], [])
-        return RecallResponse(
-            fused=[(ScoredId(str(p.id), p.score), from_payload(p.payload or {})) for p in fused.points],
-            dense=[ScoredId(str(p.id), p.score) for p in dense_hits],
-            sparse=[ScoredId(str(p.id), p.score) for p in sparse_hits],
-        )
+    def posts_at(self, point_ids: Sequence[str]) -> dict[str, Post]:
+        records = self._call(self._client.retrieve, self._collection, list(point_ids),
+                             with_payload=_PAYLOAD)
+        return {str(r.id): from_payload(r.payload or {}) for r in records}
 
     def get(self, post_ids: Sequence[str]) -> list[Post]:
         records = self._call(self._client.retrieve, self._collection,

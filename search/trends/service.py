@@ -26,6 +26,7 @@ import numpy as np
 from search.embed.base import Embedder
 from search.log import StageClock, log
 from search.models import Post, SearchFilters
+from search.recall import recall
 from search.rerank import Reranker
 from search.store.base import RecallQuery, Store
 from search.trends import engine, label
@@ -106,10 +107,9 @@ class TrendsService:
         span = msgspec.structs.replace(base, since=max(base.since, since) if base.since else since,
                                        until=min(base.until, until) if base.until else until)
         encoded = self.embedder.encode_queries([query])
-        response = self.store.recall(RecallQuery(
+        response = recall(self.store, RecallQuery(
             dense=encoded.dense[0].tolist(), sparse=encoded.sparse[0], filters=span,
-            fusion="rrf", rrf_k=RRF_K, prefetch_limit=QUERY_POSTS, limit=QUERY_POSTS,
-            signals=True))
+            fusion="rrf", rrf_k=RRF_K, prefetch_limit=QUERY_POSTS, limit=QUERY_POSTS))
         # Dense recall always returns its whole limit, near or not; only posts that use a
         # query term, or are this close by meaning, are "about" the query.
         about = {s.point_id for s in response.sparse}

@@ -51,7 +51,6 @@ def both(tiny_embedder: Embedder, tmp_path_factory: pytest.TempPathFactory):  # 
 def test_same_top_results(both, tiny_embedder: Embedder, fusion: str,  # type: ignore[no-untyped-def]
                           filters: SearchFilters | None) -> None:
     edge, server = both
-    # Exact order without feedback; with it, see test_feedback_agrees_up_to_ties.
     params = SearchParams(fusion=fusion, rerank_depth=0, feedback_posts=0)  # type: ignore[arg-type]
     a = SearchPipeline(edge, tiny_embedder, None, params)
     b = SearchPipeline(server, tiny_embedder, None, params)
@@ -85,23 +84,21 @@ def test_same_results_for_phrases_exclusions_and_copies(both, tiny_embedder: Emb
 @pytest.mark.parametrize("weights", [(1.0, 0.3), (0.5, 1.0), (0.0, 1.0), (1.0, 0.0)])
 def test_same_weighted_rrf(both, tiny_embedder: Embedder,  # type: ignore[no-untyped-def]
                            weights: tuple[float, float]) -> None:
-    """Weighted RRF (and a dropped prefetch at weight 0) ranks alike on both back ends."""
+    """Weighted RRF (and a list left out at weight 0) ranks alike on both back ends, ties
+    included: tied scores share a rank (`search.fusion`), whatever order a back end
+    returned them in."""
+    from search.recall import recall
     from search.store.base import RecallQuery
 
     edge, server = both
     for query in QUERIES:
         encoded = tiny_embedder.encode_queries([query])
         rq = RecallQuery(dense=encoded.dense[0].tolist(), sparse=encoded.sparse[0], filters=None,
-                         fusion="rrf", rrf_k=60, prefetch_limit=50, limit=20, signals=False,
-                         weights=weights)
-        fused = [edge.recall(rq).fused, server.recall(rq).fused]
-        ranked = [sorted(((round(h.score, 6), p.id) for h, p in f), key=lambda r: (-r[0], r[1]))
-                  for f in fused]
-        # A tie at the cut is broken by each back end its own way: compare above it.
-        cut = min(ranked[0][-1][0], ranked[1][-1][0])
-        above = [[r for r in rows if r[0] > cut] for rows in ranked]
-        assert above[0] == above[1], query
-        assert len(above[0]) >= 10, query
+                         fusion="rrf", rrf_k=60, prefetch_limit=50, limit=20, weights=weights)
+        fused = [[(p.id, round(h.score, 9)) for h, p in recall(store, rq).fused]
+                 for store in (edge, server)]
+        assert fused[0] == fused[1], query
+        assert len(fused[0]) == 20, query
 
 
 @pytest.mark.parametrize("mode", ["relevance", "trending", "latest"])
@@ -121,10 +118,8 @@ def test_same_cursor_pages_facets_and_highlights(both, tiny_embedder: Embedder, 
             req = SearchRequest(query=query, mode=mode, limit=25, filters=filters, facets=True)  # type: ignore[arg-type]
             result = pipeline.search(req, now=now)
             pages, facets = [result.hits], result.facets
-            # The first tier of pages (one recall pool). Deeper tiers fuse longer prefetch
-            # lists, where equal sparse scores get different ranks from the two back ends
-            # (RRF then differs): a fusion matter, noted in NOTES.md.
-            while result.next_cursor and len(pages) < 2:
+            # Two tiers of pages: the second recalls a longer pool, with longer signal lists.
+            while result.next_cursor and len(pages) < 6:
                 result = pipeline.search(msgspec.structs.replace(req, cursor=result.next_cursor), now=now)
                 pages.append(result.hits)
             walks.append(([[(h.post.id, highlight_spans(h.post.text, result.query)) for h in page]
@@ -135,19 +130,14 @@ def test_same_cursor_pages_facets_and_highlights(both, tiny_embedder: Embedder, 
         assert len(walks[0][0]) > 1, "expected several pages"
 
 
-def test_feedback_agrees_up_to_ties(both, tiny_embedder: Embedder) -> None:  # type: ignore[no-untyped-def]
-    """With feedback, recall fuses two fused lists. RRF ties inside a list (equal
-    weighted ranks) are common, and Edge and qdrant-client break them differently, so a
-    post can sit one rank apart in an inner list: the top ten must hold the same posts,
-    the top three in the same order."""
+def test_same_results_with_feedback(both, tiny_embedder: Embedder) -> None:  # type: ignore[no-untyped-def]
+    """With feedback, recall fuses two fused lists; both back ends give the same page."""
     edge, server = both
     params = SearchParams(rerank_depth=0, feedback_posts=10)
     a = SearchPipeline(edge, tiny_embedder, None, params)
     b = SearchPipeline(server, tiny_embedder, None, params)
     for query in QUERIES:
-        req = SearchRequest(query=query, limit=10, explain=True)
+        req = SearchRequest(query=query, limit=20, explain=True)
         hits_a, hits_b = a.search(req).hits, b.search(req).hits
         assert "feedback" in hits_a[0].explain.fusion, query
-        ids_a, ids_b = [h.post.id for h in hits_a], [h.post.id for h in hits_b]
-        assert ids_a[:3] == ids_b[:3], query
-        assert len(set(ids_a) & set(ids_b)) >= 9, query
+        assert [h.post.id for h in hits_a] == [h.post.id for h in hits_b], query

@@ -12,6 +12,7 @@ from migrations import MIGRATIONS, migrate, open_live
 from search.embed.base import Embedder, ModelInfo
 from search.errors import IndexNotReady, ModelMismatch, StoreLocked
 from search.models import Engagement, SearchFilters
+from search.recall import recall
 from search.store.base import RecallQuery, Store
 from search.store.edge import EdgeCatalog
 from tests.factories import BASE_TIME, corpus
@@ -20,9 +21,9 @@ from tests.factories import BASE_TIME, corpus
 def recall_ids(store: Store, embedder: Embedder, text: str, filters: SearchFilters | None = None,
                fusion: str = "rrf") -> list[str]:
     enc = embedder.encode_queries([text])
-    response = store.recall(RecallQuery(dense=enc.dense[0].tolist(), sparse=enc.sparse[0],
-                                        filters=filters, fusion=fusion, rrf_k=60,  # type: ignore[arg-type]
-                                        prefetch_limit=50, limit=50))
+    response = recall(store, RecallQuery(dense=enc.dense[0].tolist(), sparse=enc.sparse[0],
+                                         filters=filters, fusion=fusion, rrf_k=60,  # type: ignore[arg-type]
+                                         prefetch_limit=50, limit=50))
     return [post.id for _, post in response.fused]
 
 
@@ -58,9 +59,9 @@ def test_filters_apply_to_recall_and_count(filled_store: Store, tiny_embedder: E
 
 def test_recall_reports_each_signal_separately(filled_store: Store, tiny_embedder: Embedder) -> None:
     enc = tiny_embedder.encode_queries(["Calgary flood"])
-    response = filled_store.recall(RecallQuery(dense=enc.dense[0].tolist(), sparse=enc.sparse[0],
-                                               filters=None, fusion="dbsf", rrf_k=60,
-                                               prefetch_limit=5, limit=8))
+    response = recall(filled_store, RecallQuery(dense=enc.dense[0].tolist(), sparse=enc.sparse[0],
+                                                filters=None, fusion="dbsf", rrf_k=60,
+                                                prefetch_limit=5, limit=8))
     assert len(response.dense) == 5
     assert len(response.fused) <= 8
     fused_ids = {sid.point_id for sid, _ in response.fused}

@@ -1,0 +1,55 @@
+"""Fusion of signal lists: Qdrant's formulas, with tied scores tied."""
+
+from __future__ import annotations
+
+import pytest
+from qdrant_client.http import models as qm
+from qdrant_client.hybrid.fusion import reciprocal_rank_fusion
+
+from search.fusion import competition_ranks, dbsf, rrf
+from search.store.base import ScoredId
+
+
+def hits(*pairs: tuple[str, float]) -> list[ScoredId]:
+    return [ScoredId(point_id=pid, score=score) for pid, score in pairs]
+
+
+def test_tied_scores_share_the_best_rank_of_their_group() -> None:
+    assert competition_ranks(hits(("a", 3.0), ("b", 2.0), ("c", 2.0), ("d", 1.0))) == [1, 2, 2, 4]
+    assert competition_ranks(hits(("a", 1.0), ("b", 1.0), ("c", 1.0))) == [1, 1, 1]
+    assert competition_ranks([]) == []
+
+
+@pytest.mark.parametrize("weights", [(1.0, 1.0), (1.0, 0.5), (0.3, 2.0)])
+def test_without_ties_rrf_is_qdrants_weighted_rrf(weights: tuple[float, float]) -> None:
+    dense = hits(("a", 0.9), ("b", 0.8), ("c", 0.7), ("d", 0.6))
+    sparse = hits(("c", 9.0), ("e", 8.0), ("a", 7.0))
+    ours = rrf([(dense, weights[0]), (sparse, weights[1])], k=60)
+    theirs = reciprocal_rank_fusion(
+        [[qm.ScoredPoint(id=h.point_id, version=0, score=h.score) for h in lst]
+         for lst in (dense, sparse)], limit=10, ranking_constant_k=60, weights=list(weights))
+    assert [(h.point_id, round(h.score, 12)) for h in ours] == [
+        (str(p.id), round(p.score, 12)) for p in theirs]
+
+
+def test_the_other_signal_alone_orders_posts_tied_on_one() -> None:
+    """Three posts tie lexically; whichever order the back end listed them in, the
+    dense list decides, and the fused order is the same."""
+    dense = hits(("z", 0.9), ("y", 0.8), ("x", 0.7))
+    for sparse in (hits(("x", 5.0), ("y", 5.0), ("z", 5.0)), hits(("z", 5.0), ("x", 5.0), ("y", 5.0))):
+        fused = rrf([(dense, 1.0), (sparse, 1.0)], k=60)
+        assert [h.point_id for h in fused] == ["z", "y", "x"]
+
+
+def test_weight_zero_leaves_a_list_out_and_equal_fused_scores_order_by_id() -> None:
+    fused = rrf([(hits(("b", 0.9), ("a", 0.8)), 0.0), (hits(("b", 2.0), ("a", 2.0)), 1.0)], k=60)
+    assert [(h.point_id, h.score) for h in fused] == [("a", 1 / 60), ("b", 1 / 60)]
+
+
+def test_dbsf_normalises_each_list_before_summing() -> None:
+    dense = hits(("a", 0.9), ("b", 0.5), ("c", 0.1))
+    sparse = hits(("c", 30.0), ("b", 20.0), ("a", 10.0))
+    fused = {h.point_id: h.score for h in dbsf([(dense, 1.0), (sparse, 1.0)])}
+    # Symmetric lists: every post ends with the same sum, b at the centre of both.
+    assert fused["a"] == pytest.approx(fused["b"]) == pytest.approx(fused["c"]) == pytest.approx(1.0)
+    assert [h.point_id for h in dbsf([(dense, 1.0), (sparse, 0.0)])] == ["a", "b", "c"]
