@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 from ranx import Qrels, Run, evaluate
+from scipy.stats import rankdata
 
 from evaluation import beir
 from evaluation.reference import Bm25Reference, query_tokens
@@ -50,12 +51,17 @@ def ranked(scores: Scores, k: int = DEPTH) -> npt.NDArray[np.int64]:
     return top[np.argsort(-scores[top], kind="stable")]
 
 
-def rrf(lists: list[tuple[npt.NDArray[np.int64], float]], n: int, k: float) -> Scores:
-    """Qdrant's weighted RRF: 1 / (rank / w + k - 1) per list, rank from 1; w <= 0 adds 0."""
+def rrf(lists: list[tuple[npt.NDArray[np.int64], float, Scores]], n: int, k: float,
+        ties: str = "min") -> Scores:
+    """Weighted RRF with Qdrant's formula, 1 / (rank / w + k - 1) per list, rank from 1; w <= 0
+    adds 0. `ties="min"`: equal scores share the best rank, as `search.fusion` does;
+    `"ordinal"`: rank by position, as Qdrant does (ties then follow `rows`' order)."""
     out = np.zeros(n)
-    for rows, weight in lists:
-        if weight > 0:
-            out[rows] += 1.0 / (np.arange(1, rows.size + 1) / weight + k - 1)
+    for rows, weight, scores in lists:
+        if weight > 0 and rows.size:
+            ranks = (rankdata(-scores[rows], method="min") if ties == "min"
+                     else np.arange(1, rows.size + 1))
+            out[rows] += 1.0 / (ranks / weight + k - 1)
     return out
 
 

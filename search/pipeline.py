@@ -73,7 +73,7 @@ class SearchParams(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     # RRF weights: dense_weight is multiplied by the dense model's coverage of the
     # query (an English-only model gives no evidence on Chinese queries).
     dense_weight: Annotated[float, Meta(ge=0)] = 1.0
-    sparse_weight: Annotated[float, Meta(ge=0)] = 0.5
+    sparse_weight: Annotated[float, Meta(ge=0)] = 0.3
     prefetch_limit: Annotated[int, Meta(ge=1, le=10_000)] = 200
     # Pseudo-relevance feedback (search.feedback): 0 posts turns it off.
     feedback_posts: Annotated[int, Meta(ge=0, le=100)] = 10
