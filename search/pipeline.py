@@ -50,7 +50,7 @@ from search.models import (
 from search.query import parse_query, phrase_matcher, term_keys
 from search.recall import assemble, recall
 from search.rerank import Reranker, rerank_within_budget
-from search.store.base import RecallQuery, Store, TermFilter
+from search.store.base import RecallQuery, ScoredId, Store, TermFilter
 
 MAX_LIMIT = 100
 MAX_OFFSET = 900
@@ -243,11 +243,12 @@ class SearchPipeline:
             terms=terms,
             weights=(p.dense_weight * coverage, p.sparse_weight),
         )
-        second = self._feedback(first, encoded, coverage, holds_phrases)
+        second, searched = self._feedback(first, encoded, coverage, holds_phrases)
         while True:
             size = {"limit": pool + POOL_SLACK,
                     "prefetch_limit": max(p.prefetch_limit, pool + POOL_SLACK)}
-            response = recall(self.store, msgspec.structs.replace(second or first, **size))
+            reuse = searched if size["prefetch_limit"] == first.prefetch_limit else None
+            response = recall(self.store, msgspec.structs.replace(second or first, **size), reuse)
             # The pool's edge is cut here, ties by post id, not by the back end: facets and
             # trending/latest pages read the whole pool, so its membership must not depend on
             # which store answered.
@@ -263,18 +264,21 @@ class SearchPipeline:
             pool = min(pool * POOL_GROWTH, MAX_POOL)
 
     def _feedback(self, first: RecallQuery, encoded: Encoded, coverage: float,
-                  holds_phrases: Callable[[str], bool]) -> RecallQuery | None:
+                  holds_phrases: Callable[[str], bool],
+                  ) -> tuple[RecallQuery | None, tuple[list[ScoredId], list[ScoredId]] | None]:
         """The second recall's query, built from the first recall's top posts
-        (`search.feedback`); None when feedback is off or found nothing."""
+        (`search.feedback`), or None when feedback is off or found nothing; and the
+        first pass's own lists, which the second recall reuses at the same depth."""
         p = self.params
         if p.feedback_posts == 0 or p.fusion != "rrf" or coverage < p.min_coverage:
-            return None
+            return None, None
         response = recall(self.store, msgspec.structs.replace(
             first, limit=p.feedback_posts + POOL_SLACK))
+        searched = (response.dense, response.sparse)
         top = [h.point_id for h, post in sorted(response.fused, key=lambda r: (-r[0].score, r[1].id))
                if holds_phrases(post.text)][:p.feedback_posts]
         if not top:
-            return None
+            return None, searched
         stored = self.store.vectors(top)
         vectors = [stored[i] for i in top if i in stored]
         dense = feedback.dense_query(encoded.dense[0], coverage, [d for d, _ in vectors],
@@ -283,7 +287,7 @@ class SearchPipeline:
                                        terms=p.feedback_terms, weight=p.feedback_sparse)
         # The moved dense query is made of posts: full dense weight.
         return msgspec.structs.replace(first, feedback=(dense, sparse),
-                                       feedback_weights=(p.dense_weight, p.sparse_weight))
+                                       feedback_weights=(p.dense_weight, p.sparse_weight)), searched
 
     def _rerank(self, text: str, candidates: list[Candidate],
                 groups: list[int]) -> tuple[list[float | None], str]:

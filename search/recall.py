@@ -18,21 +18,23 @@ def _fuse(query: RecallQuery, lists: list[fusion.Weighted]) -> list[ScoredId]:
     return fusion.rrf(lists, query.rrf_k) if query.fusion == "rrf" else fusion.dbsf(lists)
 
 
-def recall(store: Store, query: RecallQuery) -> RecallResponse:
+def recall(store: Store, query: RecallQuery,
+           searched: tuple[list[ScoredId], list[ScoredId]] | None = None) -> RecallResponse:
     """The fused top `query.limit` with payloads, and the query's own dense and sparse lists.
 
     The query's own pair is always searched, a weight-0 signal too (explain shows
-    it); the feedback pair only where it counts. With feedback, each pair is fused
-    with its own weights, each fused list is cut to `prefetch_limit`, and the two
-    are fused again by plain RRF.
+    it), unless `searched` holds its lists from an earlier call at the same
+    `prefetch_limit` (feedback's first pass); the feedback pair only where it
+    counts. With feedback, each pair is fused with its own weights, each fused
+    list is cut to `prefetch_limit`, and the two are fused again by plain RRF.
     """
     pairs = signal_pairs(query)
-    signals: list[Signal] = [("dense", query.dense), ("sparse", query.sparse)]
+    signals: list[Signal] = [] if searched else [("dense", query.dense), ("sparse", query.sparse)]
     for dense, sparse, (w_dense, w_sparse) in pairs[1:]:
         signals += [s for s, w in ((("dense", dense), w_dense), (("sparse", sparse), w_sparse))
                     if w > 0]
     found = iter(store.search(signals, query.filters, query.terms, query.prefetch_limit))
-    dense_hits, sparse_hits = next(found), next(found)
+    dense_hits, sparse_hits = searched or (next(found), next(found))
     fused = [_fuse(query, [(dense_hits, query.weights[0]), (sparse_hits, query.weights[1])])]
     for _, _, (w_dense, w_sparse) in pairs[1:]:
         lists = [(next(found), w) for w in (w_dense, w_sparse) if w > 0]
