@@ -39,8 +39,11 @@ class TrendParams(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     span_windows: Annotated[int, Meta(ge=1, le=24)] = 3
     # Most recent posts clustered per call (the clustering is quadratic in them).
     max_cluster_posts: Annotated[int, Meta(ge=10, le=20_000)] = 3000
-    # A topic needs this many posts in those windows ...
-    min_posts: Annotated[int, Meta(ge=2)] = 15
+    # A topic needs this share of the posts that no story claims, per span (their median
+    # window since the oldest post read, times `span_windows`): chatter grows with them ...
+    min_share: Annotated[float, Meta(ge=0, le=1)] = 0.15
+    # ... and never fewer than this many posts in those windows ...
+    min_posts: Annotated[int, Meta(ge=2)] = 6
     # ... and this burst z-score against its baseline median.
     min_z: Annotated[float, Meta(ge=0)] = 3.0
     # ... and a label term that itself bursts this much over all posts read.
@@ -75,6 +78,9 @@ class TopicScore(msgspec.Struct, frozen=True):
     growth: float
     engagement_per_hour: float | None
     baseline_hours_known: float
+    # The posts in the span this call asked of every topic (`min_share` of the unclaimed
+    # posts' usual span, or `min_posts`).
+    min_posts: int = 0
     # The label's most bursting term, and its z over all posts read (chatter has none).
     lead_term: str = ""
     lead_term_z: float = 0.0
