@@ -122,7 +122,8 @@ def min_size(buckets: npt.NDArray[np.int64], claimed: npt.NDArray[np.bool_], kno
         return p.min_posts
     covered = min(int(buckets.max()), known) + 1
     usual = float(np.median(window.bucket_counts(buckets[~claimed], covered)))
-    return max(p.min_posts, math.ceil(p.min_share * p.span_windows * usual))
+    # Less a hair: 0.1 * 3 * 30 is 9.000000000000002 in floating point, and needs 9 posts.
+    return max(p.min_posts, math.ceil(p.min_share * p.span_windows * usual - 1e-9))
 
 
 Scored = tuple[npt.NDArray[np.int64], TopicScore, npt.NDArray[np.float32]]
