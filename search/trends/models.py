@@ -16,8 +16,8 @@ MAX_TOPICS = 50
 class TrendParams(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """Detection knobs; the defaults are what `GET /v1/trends` and `eval-trends` ship with.
 
-    Chosen on crisislex6_overlap and checked unchanged on the two other public
-    streams (NOTES.md, "Trends").
+    One set for all three public streams; `min_posts` and `min_share` were swept on all
+    three (overlap and sparse first, real last), so none of them is held out (NOTES.md, "Trends").
     """
 
     # Most posts one call reads from the store (newest first): bounds time and memory.
