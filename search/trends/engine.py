@@ -11,7 +11,8 @@ Steps, each in its own module:
    topic when similar enough, so window and baseline are counted by one rule;
 4. burst statistic per topic: window count against the baseline's median
    bucket (`window`); a topic needs `min_z` and a size relative to the posts
-   no story claims (`min_size`: `min_share` of them, at least `min_posts`);
+   no story claims (`min_size`: `min_share` of them, at least `min_posts`), in
+   its span or, at that rate, in the newest window alone (`large_enough`);
 5. label by c-TF-IDF against the baseline (`label`), representatives (`represent`).
 """
 
@@ -84,8 +85,8 @@ def detect(corpus: Corpus, *, as_of: datetime, window_s: float, baseline_s: floa
     rows = cluster.combine(corpus.dense, lexical_rows(corpus.terms), p.dense_weight)
     hot, claimed = _topics(corpus, rows, buckets, in_window, n_base, known, window_s, p)
     need = min_size(buckets, claimed, known, p)
-    hot = [(m, msgspec.structs.replace(s, min_posts=need), sims)
-           for m, s, sims in hot if s.posts_in_span >= need]
+    hot = [(m, msgspec.structs.replace(s, min_posts=need), sims) for m, s, sims in hot
+           if large_enough(window.bucket_counts(buckets[m], p.span_windows), need)]
     if not hot:
         return []
     labels = _labels(corpus, buckets, hot, p)
@@ -124,6 +125,21 @@ def min_size(buckets: npt.NDArray[np.int64], claimed: npt.NDArray[np.bool_], kno
     usual = float(np.median(window.bucket_counts(buckets[~claimed], covered)))
     # Less a hair: 0.1 * 3 * 30 is 9.000000000000002 in floating point, and needs 9 posts.
     return max(p.min_posts, math.ceil(p.min_share * p.span_windows * usual - 1e-9))
+
+
+def large_enough(recent: npt.NDArray[np.float64], need: int) -> bool:
+    """Whether a topic is big enough: `need` posts in its span (`recent`: counts of the
+    span's windows, newest first), or `need / span` in the newest window alone.
+
+    Why the second way: `need` is what chatter brings in a whole span, while a story
+    that broke within the hour has had one window to gather posts; holding it to the
+    span's count delays it by up to a span (overlap stream: Alberta's first hour held
+    42 posts against a 74-post span bar, found one checkpoint later). A topic passing
+    this way is as dense as the bar, only newer; steady chatter that dense passes
+    the span count anyway.
+    """
+    span = len(recent)
+    return bool(recent.sum() >= need or recent[0] * span >= need)
 
 
 Scored = tuple[npt.NDArray[np.int64], TopicScore, npt.NDArray[np.float32]]
