@@ -147,3 +147,28 @@ def test_the_background_is_measured_since_the_oldest_post_read() -> None:
     assert engine.min_size(buckets, claimed, known=48, p=params) == 5  # 0.1 * 3 * 15
     # ... and the floor holds when there is none.
     assert engine.min_size(buckets, np.ones(len(buckets), dtype=bool), known=48, p=params) == 2
+
+
+def test_a_story_that_broke_within_the_hour_needs_the_bar_of_one_window() -> None:
+    """Over a loud background the span bar is 19 posts (10 % of 3 h of 62 an hour);
+    a story with 7 posts in its first hour is as dense as that bar (21 >= 19)."""
+    knobs = {"min_posts": 5, "min_share": 0.1, "span_windows": 3}
+    broke = story(OTHER, 7, 1, start=0.05, step=0.1)
+    topics = detect(build(broke, noise_per_hour=60), **knobs)
+    assert len(topics) == 1 and "tokyo" in topics[0].label
+    assert topics[0].explain.min_posts == 19 and topics[0].explain.posts_in_span == 7
+    # One post fewer is below the rate (18 < 19) ...
+    assert detect(build(broke[:6], noise_per_hour=60), **knobs) == []
+    # ... and the same 7 posts spread over the span are held to the span's count.
+    spread = story(OTHER, 7, 1, start=0.1, step=0.4)
+    assert detect(build(spread, noise_per_hour=60), **knobs) == []
+
+
+def test_large_enough_in_the_span_or_at_its_rate_in_the_newest_window() -> None:
+    def counts(*c: float) -> np.ndarray:
+        return np.asarray(c, dtype=np.float64)
+    assert engine.large_enough(counts(10, 0, 0), 30)  # 10 an hour is the bar's rate
+    assert not engine.large_enough(counts(9, 0, 0), 30)
+    assert engine.large_enough(counts(5, 10, 15), 30)  # the span's count, though falling
+    assert not engine.large_enough(counts(9, 9, 9), 30)  # steady, just under the bar
+    assert engine.large_enough(counts(6), 6) and not engine.large_enough(counts(5), 6)
