@@ -10,7 +10,9 @@ Steps, each in its own module:
 3. every post read (window and baseline alike) belongs to its most similar
    topic when similar enough, so window and baseline are counted by one rule;
 4. burst statistic per topic: window count against the baseline's median
-   bucket (`window`); a topic needs `min_posts` and `min_z`;
+   bucket (`window`); a topic needs `min_z` and a size relative to the posts
+   no story claims (`min_size`: `min_share` of them, at least `min_posts`), in
+   its span or, at that rate, in the newest window alone (`large_enough`);
 5. label by c-TF-IDF against the baseline (`label`), representatives (`represent`).
 """
 
@@ -81,7 +83,10 @@ def detect(corpus: Corpus, *, as_of: datetime, window_s: float, baseline_s: floa
         return []
     known = _known_buckets(corpus, now, window_s, n_base)
     rows = cluster.combine(corpus.dense, lexical_rows(corpus.terms), p.dense_weight)
-    hot = _topics(corpus, rows, buckets, in_window, n_base, known, window_s, p)
+    hot, claimed = _topics(corpus, rows, buckets, in_window, n_base, known, window_s, p)
+    need = min_size(buckets, claimed, known, p)
+    hot = [(m, msgspec.structs.replace(s, min_posts=need), sims) for m, s, sims in hot
+           if large_enough(window.bucket_counts(buckets[m], p.span_windows), need)]
     if not hot:
         return []
     labels = _labels(corpus, buckets, hot, p)
@@ -100,18 +105,56 @@ def _known_buckets(corpus: Corpus, now: float, window_s: float, n_base: int) -> 
     return max(0, min(n_base, int(math.floor(covered))))
 
 
+def min_size(buckets: npt.NDArray[np.int64], claimed: npt.NDArray[np.bool_], known: int,
+             p: TrendParams) -> int:
+    """Posts a topic needs in the span: `min_share` of what the background (posts read
+    that no story of this window claims) usually brings in as many windows, and at
+    least `min_posts`.
+
+    Why relative: chatter forms bursting clusters in proportion to the background's
+    volume (5-40 posts in 3 h at ~125 chatter posts an hour), while a thin stream's
+    real story posts a few times an hour; one fixed size either floods the busy stream
+    or delays the thin one. Why the background and not all posts: stories that overlap
+    would raise each other's bar (all posts read: overlap stream delay 2.4-3.4 h).
+    "Usually" is the median count per window since the oldest post read: windows
+    before it (an index that just started, a quiet gap) say nothing about the volume.
+    """
+    if not len(buckets):
+        return p.min_posts
+    covered = min(int(buckets.max()), known) + 1
+    usual = float(np.median(window.bucket_counts(buckets[~claimed], covered)))
+    # Less a hair: 0.1 * 3 * 30 is 9.000000000000002 in floating point, and needs 9 posts.
+    return max(p.min_posts, math.ceil(p.min_share * p.span_windows * usual - 1e-9))
+
+
+def large_enough(recent: npt.NDArray[np.float64], need: int) -> bool:
+    """Whether a topic is big enough: `need` posts in its span (`recent`: counts of the
+    span's windows, newest first), or `need / span` in the newest window alone.
+
+    Why the second way: `need` is what chatter brings in a whole span, while a story
+    that broke within the hour has had one window to gather posts; holding it to the
+    span's count delays it by up to a span (overlap stream: Alberta's first hour held
+    42 posts against a 74-post span bar, found one checkpoint later). A topic passing
+    this way is as dense as the bar, only newer; steady chatter that dense passes
+    the span count anyway.
+    """
+    span = len(recent)
+    return bool(recent.sum() >= need or recent[0] * span >= need)
+
+
 Scored = tuple[npt.NDArray[np.int64], TopicScore, npt.NDArray[np.float32]]
 
 
 def _topics(corpus: Corpus, rows: cluster.Rows, buckets: npt.NDArray[np.int64],
             in_window: npt.NDArray[np.int64], n_base: int, known: int, window_s: float,
-            p: TrendParams) -> list[Scored]:
+            p: TrendParams) -> tuple[list[Scored], npt.NDArray[np.bool_]]:
+    """Hot topics at the `min_posts` floor, and which posts read some story claims."""
     labels = cluster.cluster(rows.take(in_window), p.cluster_similarity)
     seed_min = max(2, p.min_posts // 2)
     groups = [in_window[labels == c] for c in np.unique(labels)]
     groups = [g for g in groups if len(g) >= seed_min]
     if not groups:
-        return []
+        return [], np.zeros(len(buckets), dtype=bool)
     centres = cluster.centroids(rows, groups)
     merged = cluster.merge(centres, [len(g) for g in groups], p.merge_similarity)
     stories = [np.concatenate([groups[i] for i in m]) for m in merged]
@@ -143,7 +186,7 @@ def _topics(corpus: Corpus, rows: cluster.Rows, buckets: npt.NDArray[np.int64],
     for members, score in hot:
         centre = cluster.centroids(rows, [members[buckets[members] < p.span_windows]])
         out.append((members, score, rows.similarity(centre).ravel()))
-    return out
+    return out, member
 
 
 def _score(corpus: Corpus, members: npt.NDArray[np.int64], buckets: npt.NDArray[np.int64],

@@ -16,8 +16,9 @@ MAX_TOPICS = 50
 class TrendParams(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """Detection knobs; the defaults are what `GET /v1/trends` and `eval-trends` ship with.
 
-    Chosen on crisislex6_overlap and checked unchanged on the two other public
-    streams (NOTES.md, "Trends").
+    One set for all three public streams. `min_posts` was swept on all three; `min_share`
+    0.2 was picked on `crisislex6_real` alone and overlap and sparse run after it, but the
+    newest-window rule it feeds came from overlap's onsets (NOTES.md, "Trends").
     """
 
     # Most posts one call reads from the store (newest first): bounds time and memory.
@@ -39,8 +40,12 @@ class TrendParams(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     span_windows: Annotated[int, Meta(ge=1, le=24)] = 3
     # Most recent posts clustered per call (the clustering is quadratic in them).
     max_cluster_posts: Annotated[int, Meta(ge=10, le=20_000)] = 3000
-    # A topic needs this many posts in those windows ...
-    min_posts: Annotated[int, Meta(ge=2)] = 15
+    # A topic needs this share of the posts that no story claims, per span (their median
+    # window since the oldest post read, times `span_windows`): chatter grows with them.
+    # A topic may instead hold that share of one window in the newest window alone ...
+    min_share: Annotated[float, Meta(ge=0, le=1)] = 0.2
+    # ... and never fewer than this many posts in those windows ...
+    min_posts: Annotated[int, Meta(ge=2)] = 6
     # ... and this burst z-score against its baseline median.
     min_z: Annotated[float, Meta(ge=0)] = 3.0
     # ... and a label term that itself bursts this much over all posts read.
@@ -75,6 +80,9 @@ class TopicScore(msgspec.Struct, frozen=True):
     growth: float
     engagement_per_hour: float | None
     baseline_hours_known: float
+    # The posts in the span this call asked of every topic (`min_share` of the unclaimed
+    # posts' usual span, or `min_posts`).
+    min_posts: int = 0
     # The label's most bursting term, and its z over all posts read (chatter has none).
     lead_term: str = ""
     lead_term_z: float = 0.0

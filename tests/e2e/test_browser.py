@@ -76,7 +76,7 @@ def posts(base: str) -> list[dict[str, Any]]:
         {"id": "tw-6", "text": "West Texas fertilizer plant explosion: many injured in West",
          "platform": "twitter", "author": "wacotrib", "created_at": ago(days=10), "likes": 500},
         # A burst: with tw-1 and the three copies, sixteen Calgary flood posts within the hour
-        # (a hot topic needs 15 posts across its recent windows).
+        # (a hot topic needs at least 6 posts across its recent windows, more over a loud background).
         *({"id": f"burst-{i}", "text": f"Calgary flood update {i}: the Bow River keeps rising",
            "platform": "twitter", "author": f"resident{i}", "created_at": ago(minutes=3 + 3 * i)}
           for i in range(12)),

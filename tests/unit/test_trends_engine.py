@@ -3,6 +3,7 @@ one story told two ways is one topic (pure: no store, no model, `as_of` passed i
 
 from __future__ import annotations
 
+import math
 from datetime import timedelta
 
 import numpy as np
@@ -21,8 +22,9 @@ STORY_B = "Boston marathon blast: runners injured near the finish"
 OTHER = "Earthquake shakes Tokyo, trains stopped"
 
 
-def build(extra: list[tuple[str, float, int]]) -> engine.Corpus:
-    """48 h of steady chatter (2 posts an hour) plus `extra` (text, hours ago, topic axis)."""
+def build(extra: list[tuple[str, float, int]], noise_per_hour: int = 0) -> engine.Corpus:
+    """48 h of steady chatter (2 posts an hour) plus `extra` (text, hours ago, topic axis),
+    plus `noise_per_hour` posts an hour that share no words and no direction (background)."""
     rng = np.random.default_rng(3)
     rows: list[tuple[Post, np.ndarray]] = []
     dim = 32
@@ -33,6 +35,11 @@ def build(extra: list[tuple[str, float, int]]) -> engine.Corpus:
             vec = rng.normal(size=dim)
             rows.append((make_post(id=f"c{n}", text=text,
                                    created_at=AS_OF - timedelta(hours=hour + 0.3 + 0.3 * j)), vec))
+            n += 1
+        for j in range(noise_per_hour):
+            words = " ".join(f"zq{k}" for k in rng.integers(0, 10**9, size=4))
+            rows.append((make_post(id=f"n{n}", text=words, created_at=AS_OF - timedelta(
+                hours=hour + (j + 0.5) / noise_per_hour)), rng.normal(size=dim)))
             n += 1
     for text, hours_ago, axis in extra:
         vec = rng.normal(size=dim) * 0.15
@@ -48,7 +55,8 @@ def build(extra: list[tuple[str, float, int]]) -> engine.Corpus:
 
 
 # The mechanisms are tested at fixed knobs, not at whatever the shipped defaults are tuned to.
-KNOBS: dict[str, object] = {"min_posts": 5, "span_windows": 1, "story_similarity": 0.7}
+KNOBS: dict[str, object] = {"min_posts": 5, "min_share": 0.0, "span_windows": 1,
+                            "story_similarity": 0.7}
 
 
 def detect(corpus: engine.Corpus, **params: object) -> list:
@@ -108,3 +116,59 @@ def test_a_thin_story_is_found_over_several_windows() -> None:
     assert len(topics) == 1 and "tokyo" in topics[0].label
     assert (topics[0].explain.posts_in_span, topics[0].explain.posts_in_window) == (9, 3)
     assert topics[0].explain.span_windows == 3
+
+
+def test_the_size_needed_follows_the_background_volume() -> None:
+    thin = story(OTHER, 9, 1, start=0.1, step=0.33)  # 3 posts an hour for 3 hours
+    knobs = {"min_posts": 5, "min_share": 0.1, "span_windows": 3}
+    # Over a quiet background the floor decides: 9 posts in 3 h is a topic ...
+    topics = detect(build(thin, noise_per_hour=10), **knobs)
+    assert len(topics) == 1 and "tokyo" in topics[0].label
+    # ... and says what it needed: the 2 + 10 unclaimed posts an hour, 10 % of 3 h of them.
+    assert topics[0].explain.min_posts == 5 == max(5, math.ceil(0.1 * 3 * 12))
+    # Over a loud one (62 unclaimed posts an hour) the same 9 posts are chatter-sized.
+    assert detect(build(thin, noise_per_hour=60), **knobs) == []
+    assert detect(build(thin, noise_per_hour=60), **{**knobs, "min_share": 0.0}) != []
+
+
+def test_flat_chatter_at_a_thin_storys_volume_is_not_a_topic() -> None:
+    every_hour = [(OTHER, h + 0.1 + 0.33 * i, 1) for h in range(49) for i in range(3)]
+    assert detect(build(every_hour), min_posts=5, min_share=0.1, span_windows=3) == []
+
+
+def test_the_background_is_measured_since_the_oldest_post_read() -> None:
+    """An index that started 3 h ago: its empty earlier windows are not a quiet background."""
+    buckets = np.asarray([0] * 30 + [1] * 30 + [2] * 30, dtype=np.int64)
+    claimed = np.zeros(len(buckets), dtype=bool)
+    params = TrendParams(min_posts=2, min_share=0.1, span_windows=3)
+    assert engine.min_size(buckets, claimed, known=48, p=params) == 9  # 0.1 * 3 * 30
+    # Posts a story claims are not background ...
+    claimed[::2] = True
+    assert engine.min_size(buckets, claimed, known=48, p=params) == 5  # 0.1 * 3 * 15
+    # ... and the floor holds when there is none.
+    assert engine.min_size(buckets, np.ones(len(buckets), dtype=bool), known=48, p=params) == 2
+
+
+def test_a_story_that_broke_within_the_hour_needs_the_bar_of_one_window() -> None:
+    """Over a loud background the span bar is 19 posts (10 % of 3 h of 62 an hour);
+    a story with 7 posts in its first hour is as dense as that bar (21 >= 19)."""
+    knobs = {"min_posts": 5, "min_share": 0.1, "span_windows": 3}
+    broke = story(OTHER, 7, 1, start=0.05, step=0.1)
+    topics = detect(build(broke, noise_per_hour=60), **knobs)
+    assert len(topics) == 1 and "tokyo" in topics[0].label
+    assert topics[0].explain.min_posts == 19 and topics[0].explain.posts_in_span == 7
+    # One post fewer is below the rate (18 < 19) ...
+    assert detect(build(broke[:6], noise_per_hour=60), **knobs) == []
+    # ... and the same 7 posts spread over the span are held to the span's count.
+    spread = story(OTHER, 7, 1, start=0.1, step=0.4)
+    assert detect(build(spread, noise_per_hour=60), **knobs) == []
+
+
+def test_large_enough_in_the_span_or_at_its_rate_in_the_newest_window() -> None:
+    def counts(*c: float) -> np.ndarray:
+        return np.asarray(c, dtype=np.float64)
+    assert engine.large_enough(counts(10, 0, 0), 30)  # 10 an hour is the bar's rate
+    assert not engine.large_enough(counts(9, 0, 0), 30)
+    assert engine.large_enough(counts(5, 10, 15), 30)  # the span's count, though falling
+    assert not engine.large_enough(counts(9, 9, 9), 30)  # steady, just under the bar
+    assert engine.large_enough(counts(6), 6) and not engine.large_enough(counts(5), 6)

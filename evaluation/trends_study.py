@@ -1,0 +1,97 @@
+"""Trends knobs on the public streams without the store: `engine.detect` on in-memory slices.
+
+Why: a replay through Qdrant Edge costs ~10 min on the overlap stream, most of it
+indexing and reading back. This study reads each stream and its cached vectors
+once, then for every checkpoint hands `detect` what `scroll_window` would read
+(posts of [as_of - window - baseline, as_of), newest first, at most `max_posts`,
+unit-length vectors as Qdrant stores them for cosine), and scores each knob set
+with the unchanged scorer. It approximates the replay (equal timestamps may come
+back in another order); shipped numbers come from `eval/trends/regenerate.sh`.
+
+    python -m evaluation.trends_study crisislex6_sparse '{}' '{"min_posts": 10}'
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from search.embed.cache import CachedEmbedder, default_cache_dir
+from search.trends import engine, label
+from search.trends.models import TrendParams
+from search.trends.replay import checkpoints, read_stream, run_line
+from server.profiles import load_models
+from server.settings import load_settings
+from server.trends_cli import score_run
+
+EVAL = Path(__file__).resolve().parent.parent.parent / "shared" / "eval" / "trends"
+WINDOW_S = 3600.0
+BASELINE_S = 48 * 3600.0
+
+
+def load(stream: str) -> tuple[engine.Corpus, dict[str, Any]]:
+    """The whole stream, oldest first, with its cached vectors and label terms."""
+    posts = list(read_stream(EVAL / "streams" / f"{stream}.jsonl"))
+    settings = load_settings()
+    embedder = load_models(settings).embedder
+    cached = CachedEmbedder(embedder, default_cache_dir(settings.data_path, embedder.info.model_id))
+    dense = cached.encode_documents([p.text for p in posts]).dense.astype(np.float32)
+    dense /= np.maximum(np.linalg.norm(dense, axis=1, keepdims=True), 1e-12)
+    ts = np.asarray([p.created_at.timestamp() for p in posts], dtype=np.float64)
+    corpus = engine.Corpus(posts=posts, ts=ts, dense=dense,
+                           terms=[label.post_terms(p.text) for p in posts])
+    events = json.loads((EVAL / "streams" / f"{stream}.events.json").read_text())
+    return corpus, events
+
+
+def run(corpus: engine.Corpus, events: dict[str, Any], params: TrendParams) -> list[dict[str, Any]]:
+    lines = []
+    for as_of in checkpoints(events):
+        now = as_of.timestamp()
+        lo = int(np.searchsorted(corpus.ts, now - WINDOW_S - BASELINE_S, side="left"))
+        hi = int(np.searchsorted(corpus.ts, now, side="left"))
+        rows = np.arange(hi - 1, lo - 1, -1)[:params.max_posts + 1]
+        truncated = len(rows) > params.max_posts
+        rows = rows[:params.max_posts]
+        part = engine.Corpus(posts=[corpus.posts[i] for i in rows], ts=corpus.ts[rows],
+                             dense=corpus.dense[rows], terms=[corpus.terms[i] for i in rows],
+                             truncated=truncated)
+        topics = engine.detect(part, as_of=as_of, window_s=WINDOW_S, baseline_s=BASELINE_S,
+                               params=params, limit=10)
+        lines.append(run_line(as_of, topics))
+    return lines
+
+
+def score(stream: str, lines: list[dict[str, Any]]) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "run.jsonl"
+        path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+        return score_run(EVAL / "scoring.py", EVAL / "streams" / f"{stream}.events.json", path)
+
+
+def summary(scores: dict[str, Any]) -> str:
+    ev = scores["events"]
+    per = " ".join(f"{e['event'][5:12]}:{e['delay_h@10']}/{e['coverage24']}" for e in scores["per_event"])
+    return (f"rec {ev['recall@10']} delay {ev['delay_h@10']['median']} P@10 {scores['precision@10']} "
+            f"frag {scores['fragmentation']} label {ev['label_hit']} ({ev['label_hit_specific']}) "
+            f"cov24 {ev['coverage24']} tpc {scores['topics_per_active_checkpoint']} | {per}")
+
+
+def main(argv: list[str]) -> int:
+    stream, variants = argv[0], argv[1:] or ["{}"]
+    corpus, events = load(stream)
+    for variant in variants:
+        clock = time.perf_counter()
+        scores = score(stream, run(corpus, events, TrendParams(**json.loads(variant))))
+        print(f"{variant} [{time.perf_counter() - clock:.0f} s] {summary(scores)}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
