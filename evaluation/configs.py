@@ -2,13 +2,14 @@
 
 Every function returns `Ranked`: up to `DEPTH` corpus ids best first, the time it
 took, and what else a reader of the results needs (a note, per-stage times).
-The engine's own lists come from one `search.recall.recall` call (fused, dense
-and sparse lists at once), plus one call per other fusion; they are computed once per query (`QueryRun`) and
-shared, and each configuration is charged the time of the calls it needs.
+The engine's own lists come from one `Store.search` call (the dense and sparse
+lists), and each fusion from one `search.recall.recall` over those same lists
+(the fusion and the payload read); they are computed once per query (`QueryRun`)
+and shared, and each configuration is charged the time of the calls it needs.
 
 - `bm25`: the reference BM25 (`evaluation.reference`), outside the engine;
 - `sparse`, `dense`: one Qdrant signal alone;
-- `hybrid-rrf`, `hybrid-dbsf`: Qdrant's fusion of both, nothing after it;
+- `hybrid-rrf`, `hybrid-dbsf`: both fused by `search.fusion`, nothing after it;
 - `hybrid+rerank`: the shipped fusion, then the profile's cross-encoder over the
   shipped rerank depth (or, with no reranker, the same list, said in `note`);
 - `shipped`: `POST /v1/search` in relevance mode with default settings, i.e.
@@ -35,14 +36,14 @@ from evaluation.reference import Bm25Reference, query_tokens, recency_weights, t
 from search.embed.base import Embedder, Encoded
 from search.models import Fusion, Mode, SearchFilters
 from search.pipeline import MAX_LIMIT, SearchParams, SearchPipeline, SearchRequest
-from search.recall import recall
+from search.recall import RecallQuery, recall
 from search.rerank import Reranker, rerank_within_budget
-from search.store.base import RecallQuery, ScoredId, Store
+from search.store.base import ScoredId, Store
 
 DEPTH = 1000
 NO_RERANKER = "no reranker in this profile: identical to hybrid-{fusion}"
-SHARED_SIGNALS = ("timed as the one recall call that returns both signal lists "
-                  "(three searches), plus query embedding")
+SHARED_SIGNALS = ("timed as the one batch call that searches both signals, "
+                  "plus query embedding")
 
 
 class Ranked(msgspec.Struct):
@@ -77,7 +78,7 @@ class QueryRun:
         self.text = text
         self.as_of = as_of
         self._encoded: tuple[Encoded, float] | None = None
-        self._signals: tuple[list[str], list[str], float] | None = None
+        self._lists: tuple[tuple[list[ScoredId], list[ScoredId]], float] | None = None
         self._fused: dict[str, tuple[list[tuple[str, str]], float]] = {}
         self._bm25: tuple[npt.NDArray[np.float32], float] | None = None
 
@@ -94,26 +95,35 @@ class QueryRun:
             self._encoded = (encoded, _ms(started))
         return self._encoded
 
-    def _recall(self, fusion: Fusion) -> tuple[Any, float]:
+    def _query(self, fusion: Fusion) -> RecallQuery:
         encoded, _ = self.encoded()
         p = self.engine.params
-        started = time.perf_counter()
-        response = recall(self.engine.store, RecallQuery(
-            dense=encoded.dense[0].tolist(), sparse=encoded.sparse[0], filters=self.filters,
-            fusion=fusion, rrf_k=p.rrf_k, prefetch_limit=DEPTH, limit=DEPTH))
-        return response, _ms(started)
+        return RecallQuery(dense=encoded.dense[0].tolist(), sparse=encoded.sparse[0],
+                           filters=self.filters, fusion=fusion, rrf_k=p.rrf_k,
+                           prefetch_limit=DEPTH, limit=DEPTH)
+
+    def _searched(self) -> tuple[tuple[list[ScoredId], list[ScoredId]], float]:
+        if self._lists is None:
+            query = self._query("rrf")
+            started = time.perf_counter()
+            dense, sparse = self.engine.store.search(
+                [("dense", query.dense), ("sparse", query.sparse)], query.filters, None, DEPTH)
+            self._lists = ((dense, sparse), _ms(started))
+        return self._lists
 
     def signals(self) -> tuple[list[str], list[str], float]:
         """Dense and sparse lists (corpus ids) from one call, and its time."""
-        if self._signals is None:
-            response, ms = self._recall("rrf")
-            self._signals = (self._ordered(response.dense), self._ordered(response.sparse), ms)
-        return self._signals
+        (dense, sparse), ms = self._searched()
+        return self._ordered(dense), self._ordered(sparse), ms
 
     def fused(self, fusion: Fusion) -> tuple[list[tuple[str, str]], float]:
-        """(corpus id, text) in fused order, and the call's time."""
+        """(corpus id, text) in fused order, and its time: the signal search plus the
+        fusion and payload read."""
         if fusion not in self._fused:
-            response, ms = self._recall(fusion)
+            lists, search_ms = self._searched()
+            started = time.perf_counter()
+            response = recall(self.engine.store, self._query(fusion), lists)
+            ms = search_ms + _ms(started)
             rows = sorted(response.fused, key=lambda r: (-r[0].score, r[1].id))
             corpus = self.engine.corpus_of_post
             self._fused[fusion] = ([(corpus[post.id], post.text) for _, post in rows], ms)

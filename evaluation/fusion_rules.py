@@ -1,6 +1,6 @@
 """Candidate fusion rules for `evaluation.fusion_study` (study code, not the engine).
 
-`mrrf-ws.5-min.5` is what ships (`search.pipeline` defaults, with `search.fusion`'s
+`mrrf-ws.3-min.5` is what ships (`search.pipeline` defaults, with `search.fusion`'s
 tied-share-best-rank RRF); the others are the alternatives it was chosen against, kept so
 the comparison can be rerun (`-ordinal`: Qdrant's positional ranks over ties).
 """

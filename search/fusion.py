@@ -13,16 +13,15 @@ TweetEval in three runs. Here tied scores share the best rank of their group
 input gives one answer on every back end. The numbers behind the choice are in
 NOTES.md ("Relevance").
 
-DBSF is Qdrant's definition as qdrant-client implements it; it fuses scores,
-not ranks, so ties need no care there.
+DBSF is Qdrant's definition (as qdrant-client's local mode computes it, which
+the tests hold it to); it fuses scores, not ranks, so ties need no care there.
+Written here rather than imported so that only `search.store` imports Qdrant.
 """
 
 from __future__ import annotations
 
+import statistics
 from collections.abc import Sequence
-
-from qdrant_client.http import models as qm
-from qdrant_client.hybrid.fusion import distribution_based_score_fusion
 
 from search.store.base import ScoredId
 
@@ -58,9 +57,17 @@ def rrf(lists: Sequence[Weighted], k: int) -> list[ScoredId]:
 
 
 def dbsf(lists: Sequence[Weighted]) -> list[ScoredId]:
-    """Distribution-based score fusion: each list's scores mapped by mean +- 3 std to
-    about [0, 1], then summed. Lists of weight 0 are left out."""
-    responses = [[qm.ScoredPoint(id=hit.point_id, version=0, score=hit.score) for hit in hits]
-                 for hits, weight in lists if weight > 0 and hits]
-    fused = distribution_based_score_fusion(responses, limit=sum(len(r) for r in responses))
-    return ordered({str(point.id): point.score for point in fused})
+    """Distribution-based score fusion: each list's scores mapped by mean +- 3 sample
+    std to about [0, 1] (0.5 for a list of one, or of equal scores), then summed.
+    Lists of weight 0 are left out; other weights do not scale (as in Qdrant)."""
+    scores: dict[str, float] = {}
+    for hits, weight in lists:
+        if weight <= 0 or not hits:
+            continue
+        values = [hit.score for hit in hits]
+        spread = statistics.stdev(values) if len(values) > 1 else 0.0
+        low = statistics.fmean(values) - 3 * spread
+        for hit in hits:
+            share = (hit.score - low) / (6 * spread) if spread > 0 else 0.5
+            scores[hit.point_id] = scores.get(hit.point_id, 0.0) + share
+    return ordered(scores)

@@ -48,9 +48,9 @@ from search.models import (
     SearchResult,
 )
 from search.query import parse_query, phrase_matcher, term_keys
-from search.recall import assemble, recall
+from search.recall import RecallQuery, Searched, assemble, recall
 from search.rerank import Reranker, rerank_within_budget
-from search.store.base import RecallQuery, ScoredId, Store, TermFilter
+from search.store.base import Store, TermFilter
 
 MAX_LIMIT = 100
 MAX_OFFSET = 900
@@ -59,7 +59,8 @@ MAX_OFFSET = 900
 MAX_POOL = cursors.MAX_POOL  # = 2 * (MAX_OFFSET + MAX_LIMIT)
 POOL_GROWTH = cursors.GROWTH
 # Recall reads a few past the page: RRF ties are common (ranks 7/55 and 55/7 fuse
-# equally), and a tie cut by the pool's edge would be broken by the back end.
+# equally); the fusion orders them by point id, the page by post id, so the pool's
+# edge is cut here, past the fusion's own cut.
 POOL_SLACK = 10
 # Signatures are pure and the same posts come back query after query (~30 us each).
 _signature = lru_cache(maxsize=2**16)(signature)
@@ -257,7 +258,7 @@ class SearchPipeline:
             candidates = [c for c in recalled if holds_phrases(c.post.text)]
             groups = group([_signature(c.post.text) for c in candidates])
             found = len(set(groups)) if request.collapse else len(candidates)
-            more = len(response.fused) > pool
+            more = len(response.fused) > pool or not response.complete
             if fixed or found >= need or not more or pool >= MAX_POOL:
                 return candidates, groups, pool, more, describe_fusion(
                     second or first, second is not None, p)
@@ -265,7 +266,7 @@ class SearchPipeline:
 
     def _feedback(self, first: RecallQuery, encoded: Encoded, coverage: float,
                   holds_phrases: Callable[[str], bool],
-                  ) -> tuple[RecallQuery | None, tuple[list[ScoredId], list[ScoredId]] | None]:
+                  ) -> tuple[RecallQuery | None, Searched | None]:
         """The second recall's query, built from the first recall's top posts
         (`search.feedback`), or None when feedback is off or found nothing; and the
         first pass's own lists, which the second recall reuses at the same depth."""

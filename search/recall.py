@@ -1,50 +1,129 @@
 """The recall stage: Qdrant finds each signal's nearest posts, `search.fusion` fuses them.
 
-One batch call searches every signal under the same filters (the query's dense
-and sparse vectors, and the feedback pair when there is one); the fused top is
-then read with payloads in one more call. Both lists come back with the fused
-one, so every candidate knows its dense rank, sparse rank and fused rank for
-explain, at no extra search.
+One batch call searches every signal that counts under the same filters (the
+query's dense and sparse vectors, and the feedback pair when there is one); the
+fused top is then read with payloads in one more call. The query's own lists
+come back with the fused one, so every candidate knows its dense rank, sparse
+rank and fused rank for explain, at no extra search.
 """
 
 from __future__ import annotations
 
+from typing import Literal
+
+import msgspec
+
 from search import fusion
-from search.models import Candidate
-from search.store.base import RecallQuery, RecallResponse, ScoredId, Signal, Store, signal_pairs
+from search.models import Candidate, Post, SearchFilters, SparseVector
+from search.store.base import ScoredId, Signal, Store, TermFilter
 
 
-def _fuse(query: RecallQuery, lists: list[fusion.Weighted]) -> list[ScoredId]:
-    return fusion.rrf(lists, query.rrf_k) if query.fusion == "rrf" else fusion.dbsf(lists)
+class RecallQuery(msgspec.Struct, frozen=True):
+    """One hybrid query: both signals, how to fuse them, and the filters they share."""
+
+    dense: list[float]
+    sparse: SparseVector
+    filters: SearchFilters | None
+    fusion: Literal["rrf", "dbsf"]
+    rrf_k: int
+    # Posts each signal contributes to the fusion.
+    prefetch_limit: int
+    limit: int
+    # Weight of the dense and the sparse list in the fusion (RRF: each list adds
+    # 1 / (rank / w + k - 1); DBSF only tells 0 from not 0). A weight of 0 leaves that
+    # list out, unsearched: a signal the query gives no evidence for (an English-only
+    # model reading Chinese) must not add noise, nor cost a search.
+    weights: tuple[float, float] = (1.0, 1.0)
+    # Pseudo-relevance feedback (search.feedback): a second dense + sparse pair, fused
+    # with its own weights; the two fused lists are then fused again by plain RRF, so
+    # the first recall's top stays near the top while the second widens the pool.
+    feedback: tuple[list[float], SparseVector] | None = None
+    feedback_weights: tuple[float, float] = (1.0, 1.0)
+    terms: TermFilter | None = None
 
 
-def recall(store: Store, query: RecallQuery,
-           searched: tuple[list[ScoredId], list[ScoredId]] | None = None) -> RecallResponse:
+class RecallResponse(msgspec.Struct, frozen=True):
+    """The fused list (with payloads) and the query's own dense and sparse lists, for explain
+    (empty for a signal of weight 0).
+
+    `complete`: no signal list was cut by `prefetch_limit`, so a deeper recall would
+    find nothing more. The fused list alone cannot say so: a cut tie group is left out.
+    """
+
+    fused: list[tuple[ScoredId, Post]]
+    dense: list[ScoredId]
+    sparse: list[ScoredId]
+    complete: bool = True
+
+
+# The query's own lists from an earlier recall of the same query at the same depth.
+Searched = tuple[list[ScoredId], list[ScoredId]]
+
+
+def signal_pairs(query: RecallQuery) -> list[tuple[list[float], SparseVector, tuple[float, float]]]:
+    """(dense, sparse, weights) of each fused pair: the query's, then the feedback's."""
+    pairs = [(query.dense, query.sparse, query.weights)]
+    if query.feedback is not None:
+        pairs.append((query.feedback[0], query.feedback[1], query.feedback_weights))
+    return pairs
+
+
+def seen_whole(hits: list[ScoredId], limit: int) -> list[ScoredId]:
+    """A list cut by `limit`, without its last tie group when that group may run past the cut.
+
+    Why: which members of a tie group that runs past the limit the back end returns is
+    its own choice (Edge's differs from build to build), and tied posts share the
+    group's best rank, so the members that made the cut would each get that share and
+    the rest nothing. A group seen in part is left to the other signal to order.
+    """
+    if len(hits) < limit or len(hits) < 2 or hits[-1].score != hits[-2].score:
+        return hits
+    return [hit for hit in hits if hit.score != hits[-1].score]
+
+
+def _fusable(lists: list[fusion.Weighted], limit: int) -> list[fusion.Weighted]:
+    """The pair's lists with part-seen tie groups left out (`seen_whole`), unless that
+    leaves nothing at all: then the back end's part is all there is to rank by."""
+    whole = [(seen_whole(list(hits), limit), w) for hits, w in lists]
+    return whole if any(hits for hits, w in whole if w > 0) else lists
+
+
+def recall(store: Store, query: RecallQuery, searched: Searched | None = None) -> RecallResponse:
     """The fused top `query.limit` with payloads, and the query's own dense and sparse lists.
 
-    The query's own pair is always searched, a weight-0 signal too (explain shows
-    it), unless `searched` holds its lists from an earlier call at the same
-    `prefetch_limit` (feedback's first pass); the feedback pair only where it
-    counts. With feedback, each pair is fused with its own weights, each fused
-    list is cut to `prefetch_limit`, and the two are fused again by plain RRF.
+    Each pair is fused with its own weights; with feedback, each fused list is cut to
+    `prefetch_limit` and the two are fused again by plain RRF. `searched`: the query's
+    own lists from an earlier recall with the same vectors, filters, terms and
+    `prefetch_limit` (feedback's first pass), used instead of searching them again.
     """
-    pairs = signal_pairs(query)
-    signals: list[Signal] = [] if searched else [("dense", query.dense), ("sparse", query.sparse)]
-    for dense, sparse, (w_dense, w_sparse) in pairs[1:]:
-        signals += [s for s, w in ((("dense", dense), w_dense), (("sparse", sparse), w_sparse))
-                    if w > 0]
-    found = iter(store.search(signals, query.filters, query.terms, query.prefetch_limit))
-    dense_hits, sparse_hits = searched or (next(found), next(found))
-    fused = [_fuse(query, [(dense_hits, query.weights[0]), (sparse_hits, query.weights[1])])]
-    for _, _, (w_dense, w_sparse) in pairs[1:]:
-        lists = [(next(found), w) for w in (w_dense, w_sparse) if w > 0]
-        fused.append(_fuse(query, lists))
+    wanted: list[tuple[int, Signal, float]] = []  # (pair, signal, weight), weight > 0
+    for pair, (dense, sparse, (w_dense, w_sparse)) in enumerate(signal_pairs(query)):
+        if pair == 0 and searched is not None:
+            continue
+        wanted += [(pair, signal, w) for signal, w in
+                   ((("dense", dense), w_dense), (("sparse", sparse), w_sparse)) if w > 0]
+    results = (store.search([signal for _, signal, _ in wanted], query.filters, query.terms,
+                            query.prefetch_limit) if wanted else [])
+    lists: dict[tuple[int, str], list[ScoredId]] = {}
+    for (pair, (using, _), _), hits in zip(wanted, results, strict=True):
+        lists[(pair, using)] = hits
+    if searched is not None:
+        lists[(0, "dense")], lists[(0, "sparse")] = searched
+    complete = all(len(hits) < query.prefetch_limit for hits in lists.values())
+
+    fused = []
+    for pair, (_, _, weights) in enumerate(signal_pairs(query)):
+        weighted = _fusable([(lists.get((pair, using), []), w) for using, w in
+                             zip(("dense", "sparse"), weights, strict=True)], query.prefetch_limit)
+        fused.append(fusion.rrf(weighted, query.rrf_k) if query.fusion == "rrf"
+                     else fusion.dbsf(weighted))
     if len(fused) > 1:
         fused = [fusion.rrf([(hits[:query.prefetch_limit], 1.0) for hits in fused], query.rrf_k)]
     top = fused[0][:query.limit]
-    posts = store.posts_at([hit.point_id for hit in top])
-    return RecallResponse(fused=[(hit, posts[hit.point_id]) for hit in top if hit.point_id in posts],
-                          dense=dense_hits, sparse=sparse_hits)
+    posts = store.posts_at([hit.point_id for hit in top]) if top else {}
+    return RecallResponse(
+        fused=[(hit, posts[hit.point_id]) for hit in top if hit.point_id in posts],
+        dense=lists.get((0, "dense"), []), sparse=lists.get((0, "sparse"), []), complete=complete)
 
 
 def assemble(response: RecallResponse) -> list[Candidate]:

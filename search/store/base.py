@@ -143,41 +143,6 @@ def term_conditions(terms: TermFilter | None, make: ConditionFactory[C]) -> tupl
     return must, must_not
 
 
-class RecallQuery(msgspec.Struct, frozen=True):
-    """One hybrid query: both signals, how to fuse them, and the filters they share.
-
-    Qdrant finds each signal's nearest posts (`Store.search`); `search.recall`
-    fuses the lists (`search.fusion`).
-    """
-
-    dense: list[float]
-    sparse: SparseVector
-    filters: SearchFilters | None
-    fusion: Literal["rrf", "dbsf"]
-    rrf_k: int
-    # Posts each signal contributes to the fusion.
-    prefetch_limit: int
-    limit: int
-    # Weight of the dense and the sparse list in the fusion (RRF: each list adds
-    # 1 / (rank / w + k - 1)). A weight of 0 leaves that list out: a signal the query
-    # gives no evidence for (an English-only model reading Chinese) must not add noise.
-    weights: tuple[float, float] = (1.0, 1.0)
-    # Pseudo-relevance feedback (search.feedback): a second dense + sparse pair, fused
-    # with its own weights; the two fused lists are then fused again by plain RRF, so
-    # the first recall's top stays near the top while the second widens the pool.
-    feedback: tuple[list[float], SparseVector] | None = None
-    feedback_weights: tuple[float, float] = (1.0, 1.0)
-    terms: TermFilter | None = None
-
-
-def signal_pairs(query: RecallQuery) -> list[tuple[list[float], SparseVector, tuple[float, float]]]:
-    """(dense, sparse, weights) of each fused pair: the query's, then the feedback's."""
-    pairs = [(query.dense, query.sparse, query.weights)]
-    if query.feedback is not None:
-        pairs.append((query.feedback[0], query.feedback[1], query.feedback_weights))
-    return pairs
-
-
 # One signal to search: which named vector, and the query vector for it.
 Signal = tuple[Literal["dense", "sparse"], list[float] | SparseVector]
 
@@ -185,14 +150,6 @@ Signal = tuple[Literal["dense", "sparse"], list[float] | SparseVector]
 class ScoredId(msgspec.Struct, frozen=True):
     point_id: str
     score: float
-
-
-class RecallResponse(msgspec.Struct, frozen=True):
-    """The fused list (with payloads) and the query's own dense and sparse lists, for explain."""
-
-    fused: list[tuple[ScoredId, Post]]
-    dense: list[ScoredId]
-    sparse: list[ScoredId]
 
 
 class Store(Protocol):

@@ -26,9 +26,9 @@ import numpy as np
 from search.embed.base import Embedder
 from search.log import StageClock, log
 from search.models import Post, SearchFilters
-from search.recall import recall
+from search.recall import RecallQuery, recall
 from search.rerank import Reranker
-from search.store.base import RecallQuery, Store
+from search.store.base import Store
 from search.trends import engine, label
 from search.trends.models import TrendParams, TrendsRequest, TrendsResult
 

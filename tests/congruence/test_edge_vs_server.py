@@ -87,8 +87,7 @@ def test_same_weighted_rrf(both, tiny_embedder: Embedder,  # type: ignore[no-unt
     """Weighted RRF (and a list left out at weight 0) ranks alike on both back ends, ties
     included: tied scores share a rank (`search.fusion`), whatever order a back end
     returned them in."""
-    from search.recall import recall
-    from search.store.base import RecallQuery
+    from search.recall import RecallQuery, recall
 
     edge, server = both
     for query in QUERIES:

@@ -13,8 +13,8 @@ from migrations import MIGRATIONS, migrate, open_live
 from search.embed.base import Embedder, ModelInfo
 from search.errors import IndexNotReady, ModelMismatch, StoreLocked
 from search.models import Engagement, SearchFilters
-from search.recall import recall
-from search.store.base import RecallQuery, Store
+from search.recall import RecallQuery, recall
+from search.store.base import Store
 from search.store.edge import EdgeCatalog
 from tests.factories import BASE_TIME, corpus
 
@@ -144,3 +144,52 @@ def test_recall_reusing_the_first_pass_lists_answers_as_searching_again(
         assert sorted((round(h.score, 5), h.point_id) for h in got) == sorted(
             (round(h.score, 5), h.point_id) for h in want)
     assert [p.id for _, p in again.fused] != [p.id for _, p in searched.fused]
+
+
+class CountingStore:
+    """The real store, counting the signal searches it is asked for."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.searched: list[str] = []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.store, name)
+
+    def search(self, signals: Any, *args: Any) -> Any:
+        self.searched += [using for using, _ in signals]
+        return self.store.search(signals, *args)
+
+
+def test_a_signal_of_weight_zero_is_not_searched(filled_store: Store,
+                                                 tiny_embedder: Embedder) -> None:
+    enc = tiny_embedder.encode_queries(["Calgary flood"])
+    counting = CountingStore(filled_store)
+    base = RecallQuery(dense=enc.dense[0].tolist(), sparse=enc.sparse[0], filters=None,
+                       fusion="rrf", rrf_k=60, prefetch_limit=10, limit=10, weights=(0.0, 1.0),
+                       feedback=(enc.dense[0].tolist(), enc.sparse[0]), feedback_weights=(1.0, 0.0))
+    response = recall(counting, base)  # type: ignore[arg-type]
+    assert counting.searched == ["sparse", "dense"]
+    assert response.dense == [] and response.sparse and response.fused
+    nothing = recall(counting, msgspec.structs.replace(base, weights=(0.0, 0.0), feedback=None))  # type: ignore[arg-type]
+    assert nothing.fused == [] and counting.searched == ["sparse", "dense"]
+
+
+def test_a_relevance_search_with_feedback_runs_four_signal_searches(
+        filled_store: Store, tiny_embedder: Embedder) -> None:
+    """Feedback's second recall reuses the first pass's lists (same depth on page 1)."""
+    from search.pipeline import SearchParams, SearchPipeline, SearchRequest
+
+    counting = CountingStore(filled_store)
+    pipeline = SearchPipeline(counting, tiny_embedder, None, SearchParams(rerank_depth=0))  # type: ignore[arg-type]
+    result = pipeline.search(SearchRequest(query="Calgary flood", explain=True))
+    assert "feedback" in result.hits[0].explain.fusion
+    assert sorted(counting.searched) == ["dense", "dense", "sparse", "sparse"]
+
+
+def test_posts_at_skips_points_it_does_not_hold(filled_store: Store) -> None:
+    from search.store.base import point_id
+
+    known, gone = point_id("flood-1"), point_id("no-such-post")
+    assert {pid: p.id for pid, p in filled_store.posts_at([known, gone]).items()} == {known: "flood-1"}
+    assert filled_store.posts_at([]) == {}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from qdrant_client.http import models as qm
-from qdrant_client.hybrid.fusion import reciprocal_rank_fusion
+from qdrant_client.hybrid.fusion import distribution_based_score_fusion, reciprocal_rank_fusion
 
 from search.fusion import competition_ranks, dbsf, rrf
 from search.store.base import ScoredId
@@ -53,3 +53,18 @@ def test_dbsf_normalises_each_list_before_summing() -> None:
     # Symmetric lists: every post ends with the same sum, b at the centre of both.
     assert fused["a"] == pytest.approx(fused["b"]) == pytest.approx(fused["c"]) == pytest.approx(1.0)
     assert [h.point_id for h in dbsf([(dense, 1.0), (sparse, 0.0)])] == ["a", "b", "c"]
+
+
+@pytest.mark.parametrize("lists", [
+    [[("a", 0.9), ("b", 0.5), ("c", 0.1)], [("c", 30.0), ("d", 20.0)]],
+    [[("a", 0.7)], [("a", 3.0), ("b", 3.0)]],                 # one hit; equal scores
+    [[("a", 0.91), ("b", 0.90), ("c", 0.2), ("d", 0.1)], []],  # an empty list
+])
+def test_dbsf_is_qdrants_dbsf(lists: list[list[tuple[str, float]]]) -> None:
+    ours = dbsf([(hits(*lst), 1.0) for lst in lists])
+    theirs = distribution_based_score_fusion(
+        [[qm.ScoredPoint(id=pid, version=0, score=score) for pid, score in lst] for lst in lists if lst],
+        limit=100)
+    assert {h.point_id: round(h.score, 9) for h in ours} == {
+        str(p.id): round(p.score, 9) for p in theirs}
+    assert [h.score for h in ours] == sorted((h.score for h in ours), reverse=True)

@@ -1,5 +1,5 @@
-from search.recall import assemble
-from search.store.base import RecallResponse, ScoredId
+from search.recall import RecallResponse, assemble
+from search.store.base import ScoredId
 from tests.factories import make_post
 
 
@@ -14,3 +14,14 @@ def test_candidates_carry_each_signals_rank_and_score() -> None:
     assert [(x.post.id, x.fused_rank, x.dense_rank, x.sparse_rank) for x in got] == [
         ("a", 1, 2, 1), ("b", 2, 1, None), ("c", 3, None, 2)]
     assert got[0].dense_score == 0.7 and got[2].sparse_score == 3.0
+
+
+def test_a_full_list_drops_the_tie_group_its_limit_may_have_cut() -> None:
+    from search.recall import seen_whole
+
+    full = [ScoredId("a", 3.0), ScoredId("b", 2.0), ScoredId("c", 1.0), ScoredId("d", 1.0)]
+    assert [h.point_id for h in seen_whole(full, limit=4)] == ["a", "b"]
+    assert seen_whole(full, limit=5) == full  # not full: the group is whole
+    distinct = full[:3]
+    assert seen_whole(distinct, limit=3) == distinct  # the cut fell between two scores
+    assert seen_whole([ScoredId("a", 1.0), ScoredId("b", 1.0)], limit=2) == []
