@@ -9,6 +9,7 @@ rank and fused rank for explain, at no extra search.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Literal
 
 import msgspec
@@ -68,7 +69,7 @@ def signal_pairs(query: RecallQuery) -> list[tuple[list[float], SparseVector, tu
     return pairs
 
 
-def seen_whole(hits: list[ScoredId], limit: int) -> list[ScoredId]:
+def seen_whole(hits: Sequence[ScoredId], limit: int) -> Sequence[ScoredId]:
     """A list cut by `limit`, without its last tie group when that group may run past the cut.
 
     Why: which members of a tie group that runs past the limit the back end returns is
@@ -84,7 +85,7 @@ def seen_whole(hits: list[ScoredId], limit: int) -> list[ScoredId]:
 def _fusable(lists: list[fusion.Weighted], limit: int) -> list[fusion.Weighted]:
     """The pair's lists with part-seen tie groups left out (`seen_whole`), unless that
     leaves nothing at all: then the back end's part is all there is to rank by."""
-    whole = [(seen_whole(list(hits), limit), w) for hits, w in lists]
+    whole = [(seen_whole(hits, limit), w) for hits, w in lists]
     return whole if any(hits for hits, w in whole if w > 0) else lists
 
 
@@ -96,8 +97,9 @@ def recall(store: Store, query: RecallQuery, searched: Searched | None = None) -
     own lists from an earlier recall with the same vectors, filters, terms and
     `prefetch_limit` (feedback's first pass), used instead of searching them again.
     """
+    pairs = signal_pairs(query)
     wanted: list[tuple[int, Signal, float]] = []  # (pair, signal, weight), weight > 0
-    for pair, (dense, sparse, (w_dense, w_sparse)) in enumerate(signal_pairs(query)):
+    for pair, (dense, sparse, (w_dense, w_sparse)) in enumerate(pairs):
         if pair == 0 and searched is not None:
             continue
         wanted += [(pair, signal, w) for signal, w in
@@ -112,7 +114,7 @@ def recall(store: Store, query: RecallQuery, searched: Searched | None = None) -
     complete = all(len(hits) < query.prefetch_limit for hits in lists.values())
 
     fused = []
-    for pair, (_, _, weights) in enumerate(signal_pairs(query)):
+    for pair, (_, _, weights) in enumerate(pairs):
         weighted = _fusable([(lists.get((pair, using), []), w) for using, w in
                              zip(("dense", "sparse"), weights, strict=True)], query.prefetch_limit)
         fused.append(fusion.rrf(weighted, query.rrf_k) if query.fusion == "rrf"

@@ -29,7 +29,6 @@ class Reranker(Protocol):
 
     def score(self, query: str, texts: list[str]) -> list[float]:
         """Relevance in [0, 1] per text, in input order."""
-        ...
 
 
 class RerankOutcome(msgspec.Struct, frozen=True):

@@ -172,18 +172,15 @@ class Store(Protocol):
                terms: TermFilter | None, limit: int) -> list[list[ScoredId]]:
         """Each signal's nearest points under the same filters, best first, in one batch
         call; no payloads (the fusion decides which posts are worth reading)."""
-        ...
 
     def posts_at(self, point_ids: Sequence[str]) -> dict[str, Post]:
         """Posts by point id; a point deleted meanwhile is absent."""
-        ...
 
     def get(self, post_ids: Sequence[str]) -> list[Post]: ...
 
     def vectors(self, point_ids: Sequence[str]) -> dict[str, tuple[list[float], SparseVector]]:
         """Stored dense and sparse vectors by point id: pseudo-relevance feedback
         reads what the index holds instead of embedding the feedback posts again."""
-        ...
 
     def count(self, filters: SearchFilters | None = None) -> int: ...
 
@@ -191,7 +188,6 @@ class Store(Protocol):
 
     def set_payload(self, fields_by_post: Mapping[str, Mapping[str, Any]]) -> None:
         """Merge fields into existing points' payloads (schema backfills)."""
-        ...
 
     def delete(self, post_ids: Sequence[str]) -> int: ...
 
@@ -205,7 +201,6 @@ class Store(Protocol):
                       limit: int, post_ids: Sequence[str] | None = None) -> WindowPosts:
         """Posts created in [since, until) that match `filters` (and are among `post_ids`
         when given), newest first, at most `limit`, with their stored dense vectors."""
-        ...
 
 
 S = TypeVar("S", bound=Store, covariant=True)
@@ -245,6 +240,12 @@ class WindowPosts(msgspec.Struct, frozen=True):
 
     posts: list[Post]
     dense: Any  # float32 array (n, dim), L2-normalised as stored
+
+
+def in_request_order(found: Mapping[str, Post], post_ids: Sequence[str]) -> list[Post]:
+    """`Store.get`'s answer from `Store.posts_at`'s: posts in the order asked, unknown ids skipped."""
+    by_id = {post.id: post for post in found.values()}
+    return [by_id[p] for p in post_ids if p in by_id]
 
 
 def window_bounds(since: datetime, until: datetime) -> tuple[float, float]:

@@ -36,6 +36,7 @@ from search.store.base import (
     engagement_patch,
     filter_conditions,
     from_payload,
+    in_request_order,
     point_id,
     term_conditions,
     to_payload,
@@ -226,9 +227,7 @@ class EdgeStore:
         return {str(r.id): from_payload(r.payload) for r in records}
 
     def get(self, post_ids: Sequence[str]) -> list[Post]:
-        records = self.shard.retrieve([point_id(p) for p in post_ids], _payload(), False)
-        by_id = {post.id: post for post in (from_payload(r.payload) for r in records)}
-        return [by_id[p] for p in post_ids if p in by_id]
+        return in_request_order(self.posts_at([point_id(p) for p in post_ids]), post_ids)
 
     def vectors(self, point_ids: Sequence[str]) -> dict[str, tuple[list[float], SparseVector]]:
         records = self.shard.retrieve(list(point_ids), False, ["dense", "sparse"])

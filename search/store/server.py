@@ -45,6 +45,7 @@ from search.store.base import (
     engagement_patch,
     filter_conditions,
     from_payload,
+    in_request_order,
     point_id,
     term_conditions,
     to_payload,
@@ -214,10 +215,7 @@ class ServerStore:
         return {str(r.id): from_payload(r.payload or {}) for r in records}
 
     def get(self, post_ids: Sequence[str]) -> list[Post]:
-        records = self._call(self._client.retrieve, self._collection,
-                             [point_id(p) for p in post_ids], with_payload=_PAYLOAD)
-        by_id = {post.id: post for post in (from_payload(r.payload or {}) for r in records)}
-        return [by_id[p] for p in post_ids if p in by_id]
+        return in_request_order(self.posts_at([point_id(p) for p in post_ids]), post_ids)
 
     def vectors(self, point_ids: Sequence[str]) -> dict[str, tuple[list[float], SparseVector]]:
         records = self._call(self._client.retrieve, self._collection, list(point_ids),
