@@ -46,14 +46,19 @@ def both(tiny_embedder: Embedder, tmp_path_factory: pytest.TempPathFactory):  # 
     server_cat.close()
 
 
+def pipelines(both, embedder: Embedder, **knobs: object) -> list[SearchPipeline]:  # type: ignore[no-untyped-def]
+    """One pipeline per back end with the same knobs; no reranker, whose scores are the
+    same model's on both sides anyway."""
+    params = SearchParams(rerank_depth=0, **knobs)  # type: ignore[arg-type]
+    return [SearchPipeline(store, embedder, None, params) for store in both]
+
+
 @pytest.mark.parametrize("fusion", ["rrf", "dbsf"])
 @pytest.mark.parametrize("filters", FILTERS, ids=lambda f: "none" if f is None else msgspec.json.encode(f).decode())
 def test_same_top_results(both, tiny_embedder: Embedder, fusion: str,  # type: ignore[no-untyped-def]
                           filters: SearchFilters | None) -> None:
     edge, server = both
-    params = SearchParams(fusion=fusion, rerank_depth=0, feedback_posts=0)  # type: ignore[arg-type]
-    a = SearchPipeline(edge, tiny_embedder, None, params)
-    b = SearchPipeline(server, tiny_embedder, None, params)
+    a, b = pipelines(both, tiny_embedder, fusion=fusion, feedback_posts=0)
     assert edge.count(filters) == server.count(filters) > 0
     for query in QUERIES:
         req = SearchRequest(query=query, limit=10, filters=filters)
@@ -69,10 +74,7 @@ SYNTAX = ['"West Texas"', "flood -Queensland", 'flood "Red Cross"', '"禁摩限�
 @pytest.mark.parametrize("collapse", [True, False])
 def test_same_results_for_phrases_exclusions_and_copies(both, tiny_embedder: Embedder,  # type: ignore[no-untyped-def]
                                                         collapse: bool) -> None:
-    edge, server = both
-    params = SearchParams(rerank_depth=0, feedback_posts=0)
-    a = SearchPipeline(edge, tiny_embedder, None, params)
-    b = SearchPipeline(server, tiny_embedder, None, params)
+    a, b = pipelines(both, tiny_embedder, feedback_posts=0)
     for query in SYNTAX:
         req = SearchRequest(query=query, limit=10, collapse=collapse)
         hits_a, hits_b = a.search(req).hits, b.search(req).hits
@@ -107,13 +109,10 @@ def test_same_cursor_pages_facets_and_highlights(both, tiny_embedder: Embedder, 
 
     from search.highlight import highlight_spans
 
-    edge, server = both
-    params = SearchParams(rerank_depth=0, feedback_posts=0)
     now = datetime(2026, 1, 1, tzinfo=UTC)  # cursors carry page 1's moment; both get the same
     for query, filters in (("flood evacuation", SearchFilters(platform=["twitter"])), ("深圳禁摩限电", None)):
         walks = []
-        for store in (edge, server):
-            pipeline = SearchPipeline(store, tiny_embedder, None, params)
+        for pipeline in pipelines(both, tiny_embedder, feedback_posts=0):
             req = SearchRequest(query=query, mode=mode, limit=25, filters=filters, facets=True)  # type: ignore[arg-type]
             result = pipeline.search(req, now=now)
             pages, facets = [result.hits], result.facets
@@ -131,10 +130,7 @@ def test_same_cursor_pages_facets_and_highlights(both, tiny_embedder: Embedder, 
 
 def test_same_results_with_feedback(both, tiny_embedder: Embedder) -> None:  # type: ignore[no-untyped-def]
     """With feedback, recall fuses two fused lists; both back ends give the same page."""
-    edge, server = both
-    params = SearchParams(rerank_depth=0, feedback_posts=10)
-    a = SearchPipeline(edge, tiny_embedder, None, params)
-    b = SearchPipeline(server, tiny_embedder, None, params)
+    a, b = pipelines(both, tiny_embedder, feedback_posts=10)
     for query in QUERIES:
         req = SearchRequest(query=query, limit=20, explain=True)
         hits_a, hits_b = a.search(req).hits, b.search(req).hits
