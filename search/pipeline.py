@@ -119,7 +119,7 @@ def term_filter(query: ParsedQuery) -> TermFilter | None:
                       exclude=tuple(tuple(term_keys(term)) for term in query.excluded))
 
 
-def _visible_until(filters: SearchFilters | None, as_of: datetime) -> SearchFilters:
+def visible_until(filters: SearchFilters | None, as_of: datetime) -> SearchFilters:
     """Posts created after an explicit `as_of` do not exist yet from its point of view.
 
     Only for an explicit `as_of`: the range filter turns Edge's dense search into a
@@ -129,6 +129,14 @@ def _visible_until(filters: SearchFilters | None, as_of: datetime) -> SearchFilt
     base = filters or SearchFilters()
     until = min(base.until, as_of) if base.until else as_of
     return msgspec.structs.replace(base, until=until)
+
+
+def query_coverage(encoded: Encoded, p: SearchParams) -> float:
+    """The dense model's coverage of the query, 0 below `min_coverage`: the dense list's
+    RRF weight is `dense_weight` times this, so an English-only model reading Chinese
+    adds no noise (and its search is skipped)."""
+    coverage = encoded.coverage[0] if encoded.coverage else 1.0
+    return coverage if coverage >= p.min_coverage else 0.0
 
 
 def describe_fusion(query: RecallQuery, fed_back: bool, p: SearchParams) -> str:
@@ -145,7 +153,7 @@ def describe_fusion(query: RecallQuery, fed_back: bool, p: SearchParams) -> str:
     return text
 
 
-def _recent_since(filters: SearchFilters | None, since: datetime) -> SearchFilters:
+def recent_since(filters: SearchFilters | None, since: datetime) -> SearchFilters:
     """The trending horizon, narrowed further by the caller's own `since`."""
     base = filters or SearchFilters()
     return msgspec.structs.replace(base, since=max(base.since, since) if base.since else since)
@@ -232,12 +240,10 @@ class SearchPipeline:
         pool = fixed or max(p.rerank_depth, need + POOL_SLACK)
         holds_phrases = phrase_matcher(query.phrases)
         terms = term_filter(query)
-        filters = _visible_until(request.filters, as_of) if request.as_of else request.filters
+        filters = visible_until(request.filters, as_of) if request.as_of else request.filters
         if horizon and request.mode == "trending" and p.trending_horizon_hours > 0:
-            filters = _recent_since(filters, as_of - timedelta(hours=p.trending_horizon_hours))
-        coverage = encoded.coverage[0] if encoded.coverage else 1.0
-        if coverage < p.min_coverage:
-            coverage = 0.0
+            filters = recent_since(filters, as_of - timedelta(hours=p.trending_horizon_hours))
+        coverage = query_coverage(encoded, p)
         first = RecallQuery(
             dense=encoded.dense[0].tolist(), sparse=encoded.sparse[0], filters=filters,
             fusion=p.fusion, rrf_k=p.rrf_k, prefetch_limit=p.prefetch_limit, limit=pool,

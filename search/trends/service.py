@@ -26,6 +26,7 @@ import numpy as np
 from search.embed.base import Embedder
 from search.log import StageClock, log
 from search.models import Post, SearchFilters
+from search.pipeline import SearchParams, query_coverage, recent_since, visible_until
 from search.recall import RecallQuery, recall
 from search.rerank import Reranker
 from search.store.base import Store
@@ -36,7 +37,6 @@ CACHE_BUCKET_S = 60
 CACHE_ENTRIES = 256
 TERM_CACHE_ENTRIES = 400_000
 QUERY_POSTS = 2000
-RRF_K = 60
 # Dense cosine at which a post without the query's words still counts as about it.
 QUERY_MIN_COSINE = 0.7
 
@@ -102,14 +102,15 @@ class TrendsService:
 
     def _recall(self, query: str, filters: SearchFilters | None, since: datetime,
                 until: datetime) -> list[str]:
-        """The query's posts in the span: hybrid recall, as search does, without rerank."""
-        base = filters or SearchFilters()
-        span = msgspec.structs.replace(base, since=max(base.since, since) if base.since else since,
-                                       until=min(base.until, until) if base.until else until)
+        """The query's posts in the span: hybrid recall, weighted as search weighs it
+        (`SearchParams` defaults), without feedback or rerank."""
+        span = recent_since(visible_until(filters, until), since)
         encoded = self.embedder.encode_queries([query])
+        p = SearchParams()
         response = recall(self.store, RecallQuery(
             dense=encoded.dense[0].tolist(), sparse=encoded.sparse[0], filters=span,
-            fusion="rrf", rrf_k=RRF_K, prefetch_limit=QUERY_POSTS, limit=QUERY_POSTS))
+            fusion="rrf", rrf_k=p.rrf_k, prefetch_limit=QUERY_POSTS, limit=QUERY_POSTS,
+            weights=(p.dense_weight * query_coverage(encoded, p), p.sparse_weight)))
         # Dense recall always returns its whole limit, near or not; only posts that use a
         # query term, or are this close by meaning, are "about" the query.
         about = {s.point_id for s in response.sparse}
