@@ -24,7 +24,7 @@ setup() {
   if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
     echo "run.sh: installing torch 2.13.0 (CPU) and the project into .venv (about 2 minutes once)" >&2
     PIP_CONSTRAINT="$PWD/constraints.txt" .venv/bin/pip install -q -c constraints.txt "torch==2.13.0"
-    PIP_CONSTRAINT="$PWD/constraints.txt" .venv/bin/pip install -q -c constraints.txt -e ".[test]"
+    PIP_CONSTRAINT="$PWD/constraints.txt" .venv/bin/pip install -q -c constraints.txt -e ".[test,lab]"
     echo "$want" > "$stamp"
   fi
 }

@@ -1,7 +1,7 @@
 """The collection itself: named `dense` and `sparse` vectors sized by the model,
 and the payload indexes every filter and the time decay lean on."""
 
-from search.embed.base import ModelInfo
+from search.contracts import ModelInfo
 from search.store.base import Store
 
 ID = "0001_initial"

@@ -2,7 +2,7 @@
 scroll by `created_ts`): both fields are derived at write time, see
 `search.store.base.to_payload`, and exist on every point ever written."""
 
-from search.embed.base import ModelInfo
+from search.contracts import ModelInfo
 from search.store.base import Store
 
 ID = "0002_image_and_time"

@@ -8,7 +8,7 @@ are always the same.
 
 from itertools import islice
 
-from search.embed.base import ModelInfo
+from search.contracts import ModelInfo
 from search.query import post_terms
 from search.store.base import Store
 

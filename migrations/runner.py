@@ -11,10 +11,10 @@ from typing import Any
 import msgspec
 
 import migrations as _package
-from search.embed.base import ModelInfo
+from search.contracts import IndexManifest, ModelInfo
 from search.errors import IndexNotReady, ModelMismatch
 from search.log import event
-from search.store.base import IndexManifest, Store, new_index_name
+from search.store.base import Store, new_index_name
 
 
 class Migration(msgspec.Struct, frozen=True):

@@ -23,7 +23,7 @@ from __future__ import annotations
 import statistics
 from collections.abc import Sequence
 
-from search.store.base import ScoredId
+from search.contracts import ScoredId
 
 # A ranked list of one signal, best first, and its weight in the fusion.
 Weighted = tuple[Sequence[ScoredId], float]

@@ -41,8 +41,10 @@ import regex
 
 from search.models import ParsedQuery
 from search.query import phrase_patterns
-from search.text import _patterns  # the tokeniser's own link pattern, so both agree
-from search.text import tokenize
+from search.text import (
+    _patterns,  # the tokeniser's own link pattern, so both agree
+    tokenize,
+)
 from search.text.normalize import clean, fold
 
 Span = tuple[int, int]

@@ -79,13 +79,6 @@ class SparseVector(msgspec.Struct, frozen=True):
     values: list[float]
 
 
-class StoredPost(msgspec.Struct, frozen=True):
-    """A post as the store returns it: the payload plus its point id."""
-
-    point_id: str
-    post: Post
-
-
 class Candidate(msgspec.Struct):
     """One recall result; later stages fill in their parts."""
 

@@ -23,37 +23,32 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
-from typing import Annotated
 
 import msgspec
-from msgspec import Meta
 
-from search import feedback
 from search import cursor as cursors
+from search import feedback
 from search.boost import engagement_factor, time_decay, trending_score
+from search.contracts import Encoded, SearchParams, SearchRequest, TermFilter
 from search.dedup import collapse, group, signature
-from search.embed.base import Embedder, Encoded
-from search.facets import facet_counts
+from search.embed.base import Embedder
 from search.errors import FieldError
+from search.facets import facet_counts
 from search.log import StageClock, log
 from search.models import (
-    AwareDatetime,
     Candidate,
     Explain,
-    Fusion,
     Hit,
     Mode,
     ParsedQuery,
-    SearchFilters,
     SearchResult,
 )
 from search.query import parse_query, phrase_matcher, term_keys
 from search.recall import RecallQuery, Searched, assemble, recall
 from search.rerank import Reranker, rerank_within_budget
-from search.store.base import Store, TermFilter
+from search.scope import query_coverage, recent_since, visible_until
+from search.store.base import Store
 
-MAX_LIMIT = 100
-MAX_OFFSET = 900
 # Recall pool bound when phrases or collapsing thin the candidates out: 2x the
 # deepest page, so a deep page of heavily copied text still fills.
 MAX_POOL = cursors.MAX_POOL  # = 2 * (MAX_OFFSET + MAX_LIMIT)
@@ -66,50 +61,6 @@ POOL_SLACK = 10
 _signature = lru_cache(maxsize=2**16)(signature)
 
 
-class SearchParams(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    """Ranking knobs; defaults are what `POST /v1/search` ships with."""
-
-    fusion: Fusion = "rrf"
-    rrf_k: Annotated[int, Meta(ge=1)] = 60
-    # RRF weights: dense_weight is multiplied by the dense model's coverage of the
-    # query (an English-only model gives no evidence on Chinese queries).
-    dense_weight: Annotated[float, Meta(ge=0)] = 1.0
-    sparse_weight: Annotated[float, Meta(ge=0)] = 0.3
-    prefetch_limit: Annotated[int, Meta(ge=1, le=10_000)] = 200
-    # Pseudo-relevance feedback (search.feedback): 0 posts turns it off.
-    feedback_posts: Annotated[int, Meta(ge=0, le=100)] = 10
-    feedback_terms: Annotated[int, Meta(ge=0, le=100)] = 10
-    feedback_dense: Annotated[float, Meta(ge=0)] = 1.0
-    feedback_sparse: Annotated[float, Meta(ge=0)] = 0.5
-    # Below this share of known word pieces the dense vector is noise (an English-only
-    # model reading Chinese): the dense list gets weight 0 and there is no feedback,
-    # whose first-pass top would be lexical only and whose query words already match.
-    min_coverage: Annotated[float, Meta(ge=0, le=1)] = 0.5
-    rerank_depth: Annotated[int, Meta(ge=0, le=1000)] = 50
-    rerank_batch: Annotated[int, Meta(ge=1)] = 16
-    rerank_budget_ms: Annotated[float, Meta(gt=0)] = 3000.0
-    half_life_hours: Annotated[float, Meta(gt=0)] = 36.0
-    # Trending recalls only posts of the last `trending_horizon_hours` (0: no bound): a
-    # post many half-lives old cannot trend, and the pool is better spent on recent ones.
-    trending_horizon_hours: Annotated[float, Meta(ge=0)] = 72.0
-    engagement_weight: Annotated[float, Meta(ge=0)] = 0.1
-    latest_min_relevance: Annotated[float, Meta(ge=0, le=1)] = 0.05
-
-
-class SearchRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    query: Annotated[str, Meta(min_length=1, max_length=1000)]
-    mode: Mode = "relevance"
-    filters: SearchFilters | None = None
-    limit: Annotated[int, Meta(ge=1, le=MAX_LIMIT)] = 10
-    offset: Annotated[int, Meta(ge=0, le=MAX_OFFSET)] = 0
-    explain: bool = False
-    as_of: AwareDatetime | None = None
-    collapse: bool = True
-    # The previous page's `next_cursor` (`search.cursor`); replaces `offset`.
-    cursor: Annotated[str, Meta(min_length=1, max_length=512)] | None = None
-    facets: bool = False
-
-
 def term_filter(query: ParsedQuery) -> TermFilter | None:
     """The exact-match part of a query, as keys of the `terms` payload field."""
     if not query.phrases and not query.excluded:
@@ -117,26 +68,6 @@ def term_filter(query: ParsedQuery) -> TermFilter | None:
     require = [key for phrase in query.phrases for key in term_keys(phrase)]
     return TermFilter(require=tuple(dict.fromkeys(require)),
                       exclude=tuple(tuple(term_keys(term)) for term in query.excluded))
-
-
-def visible_until(filters: SearchFilters | None, as_of: datetime) -> SearchFilters:
-    """Posts created after an explicit `as_of` do not exist yet from its point of view.
-
-    Only for an explicit `as_of`: the range filter turns Edge's dense search into a
-    filtered scan (recall 8 -> 22 ms at 100k points), a price not worth paying to hide
-    the odd post whose clock runs ahead of ours.
-    """
-    base = filters or SearchFilters()
-    until = min(base.until, as_of) if base.until else as_of
-    return msgspec.structs.replace(base, until=until)
-
-
-def query_coverage(encoded: Encoded, p: SearchParams) -> float:
-    """The dense model's coverage of the query, 0 below `min_coverage`: the dense list's
-    RRF weight is `dense_weight` times this, so an English-only model reading Chinese
-    adds no noise (and its search is skipped)."""
-    coverage = encoded.coverage[0] if encoded.coverage else 1.0
-    return coverage if coverage >= p.min_coverage else 0.0
 
 
 def describe_fusion(query: RecallQuery, fed_back: bool, p: SearchParams) -> str:
@@ -151,12 +82,6 @@ def describe_fusion(query: RecallQuery, fed_back: bool, p: SearchParams) -> str:
                 f"posts (+{p.feedback_terms} terms): rrf(k={query.rrf_k}, dense {fd:.2f}, "
                 f"sparse {fs:.2f})")
     return text
-
-
-def recent_since(filters: SearchFilters | None, since: datetime) -> SearchFilters:
-    """The trending horizon, narrowed further by the caller's own `since`."""
-    base = filters or SearchFilters()
-    return msgspec.structs.replace(base, since=max(base.since, since) if base.since else since)
 
 
 def _open_cursor(request: SearchRequest, print_: bytes) -> cursors.Cursor | None:

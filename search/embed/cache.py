@@ -26,7 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
-from search.embed.base import Embedder, Encoded, ModelInfo
+from search.contracts import Encoded, ModelInfo
+from search.embed.base import Embedder
 from search.models import SparseVector
 
 _SCHEMA = """

@@ -13,7 +13,8 @@ from typing import Protocol
 import numpy as np
 import numpy.typing as npt
 
-from search.embed.base import Embedder, Encoded, ModelInfo
+from search.contracts import Encoded, ModelInfo
+from search.embed.base import Embedder
 from search.errors import ModelLoadFailed
 from search.models import SparseVector
 

@@ -19,7 +19,7 @@ from typing import Any, Generic, Literal, Protocol, TypeVar
 
 import msgspec
 
-from search.embed.base import Encoded, ModelInfo
+from search.contracts import Encoded, IndexManifest, ModelInfo, ScoredId, TermFilter
 from search.models import Engagement, Post, SearchFilters, SparseVector
 from search.query import post_terms
 
@@ -31,15 +31,6 @@ DERIVED_FIELDS = ("created_ts", "image_count", "terms")
 FILTER_ONLY_FIELDS = ["terms"]
 
 FieldKind = Literal["keyword", "integer", "datetime", "float"]
-
-
-class IndexManifest(msgspec.Struct, frozen=True):
-    """Recorded with every index: which model built it and which schema steps ran."""
-
-    name: str
-    model: ModelInfo
-    created_at: str
-    migrations: list[str] = []
 
 
 def point_id(post_id: str) -> str:
@@ -116,17 +107,6 @@ def filter_conditions(filters: SearchFilters | None, make: ConditionFactory[C]) 
     return out
 
 
-class TermFilter(msgspec.Struct, frozen=True):
-    """Exact-match constraints on the `terms` payload field (see `search.query`).
-
-    A post must hold every key in `require`, and is dropped when it holds every
-    key of any group in `exclude`.
-    """
-
-    require: tuple[str, ...] = ()
-    exclude: tuple[tuple[str, ...], ...] = ()
-
-
 def term_conditions(terms: TermFilter | None, make: ConditionFactory[C]) -> tuple[list[C], list[C]]:
     """`must` and `must_not` conditions for a `TermFilter`, once for both back ends.
 
@@ -145,11 +125,6 @@ def term_conditions(terms: TermFilter | None, make: ConditionFactory[C]) -> tupl
 
 # One signal to search: which named vector, and the query vector for it.
 Signal = tuple[Literal["dense", "sparse"], list[float] | SparseVector]
-
-
-class ScoredId(msgspec.Struct, frozen=True):
-    point_id: str
-    score: float
 
 
 class Store(Protocol):

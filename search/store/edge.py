@@ -22,16 +22,13 @@ from typing import Any
 import msgspec
 import qdrant_edge as qe
 
-from search.embed.base import Encoded, ModelInfo
+from search.contracts import Encoded, IndexManifest, ModelInfo, ScoredId, TermFilter
 from search.errors import IndexNotReady, StoreLocked
 from search.models import Engagement, Post, SearchFilters, SparseVector
 from search.store.base import (
     FILTER_ONLY_FIELDS,
     FieldKind,
-    IndexManifest,
-    ScoredId,
     Signal,
-    TermFilter,
     WindowPosts,
     engagement_patch,
     filter_conditions,

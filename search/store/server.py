@@ -31,16 +31,13 @@ from tenacity import (
     wait_random_exponential,
 )
 
-from search.embed.base import Encoded, ModelInfo
+from search.contracts import Encoded, IndexManifest, ModelInfo, ScoredId, TermFilter
 from search.errors import IndexNotReady, StoreUnavailable
 from search.models import Engagement, Post, SearchFilters, SparseVector
 from search.store.base import (
     FILTER_ONLY_FIELDS,
     FieldKind,
-    IndexManifest,
-    ScoredId,
     Signal,
-    TermFilter,
     WindowPosts,
     engagement_patch,
     filter_conditions,

@@ -23,12 +23,13 @@ from datetime import UTC, datetime
 import msgspec
 import numpy as np
 
+from search.contracts import SearchParams
 from search.embed.base import Embedder
 from search.log import StageClock, log
 from search.models import Post, SearchFilters
-from search.pipeline import SearchParams, query_coverage, recent_since, visible_until
 from search.recall import RecallQuery, recall
 from search.rerank import Reranker
+from search.scope import query_coverage, recent_since, visible_until
 from search.store.base import Store
 from search.trends import engine, label
 from search.trends.models import TrendParams, TrendsRequest, TrendsResult

@@ -19,9 +19,9 @@ from datetime import datetime
 import msgspec
 from litestar import post
 
+from search.contracts import SearchRequest
 from search.highlight import highlight_spans
 from search.models import Explain, Facets, Hit, Mode, ParsedQuery
-from search.pipeline import SearchRequest
 from server.services import Services
 
 

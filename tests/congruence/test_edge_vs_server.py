@@ -15,9 +15,10 @@ from qdrant_client import QdrantClient
 from indexer.run import write_batch
 from indexer.validate import to_post
 from migrations import open_live
+from search.contracts import SearchParams, SearchRequest
 from search.embed.base import Embedder
 from search.models import SearchFilters
-from search.pipeline import SearchParams, SearchPipeline, SearchRequest
+from search.pipeline import SearchPipeline
 from search.store.edge import EdgeCatalog
 from search.store.server import ServerCatalog
 

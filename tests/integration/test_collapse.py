@@ -9,10 +9,11 @@ import msgspec
 import pytest
 
 from migrations import open_live
+from search.contracts import SearchParams, SearchRequest
 from search.dedup import group, signature
 from search.embed.base import Embedder
 from search.models import Earliest, Hit, Post
-from search.pipeline import SearchParams, SearchPipeline, SearchRequest
+from search.pipeline import SearchPipeline
 from search.rerank import Reranker
 from search.store.base import Store
 from tests.factories import BASE_TIME, corpus

@@ -15,7 +15,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from search.embed.base import Embedder, Encoded, ModelInfo
+from search.contracts import Encoded, ModelInfo
+from search.embed.base import Embedder
 from search.embed.cache import CachedEmbedder, default_cache_dir, model_slug
 from search.models import SparseVector
 

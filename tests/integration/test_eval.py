@@ -9,12 +9,12 @@ from typing import Any
 
 import pytest
 
-from evaluation import evaluate
-from evaluation.beir import Doc
-from evaluation.trending import Replay
+from lab.evaluation import evaluate
+from lab.evaluation.beir import Doc
+from lab.evaluation.trending import Replay
 from migrations import open_live
+from search.contracts import SearchParams
 from search.embed.base import Embedder
-from search.pipeline import SearchParams
 from search.rerank import Reranker
 from search.store.edge import EdgeCatalog
 from tests.factories import make_post

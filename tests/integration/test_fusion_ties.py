@@ -19,7 +19,8 @@ import pytest
 from qdrant_client import QdrantClient
 
 from migrations import open_live
-from search.embed.base import Embedder, Encoded, ModelInfo
+from search.contracts import Encoded, ModelInfo
+from search.embed.base import Embedder
 from search.embed.lexical import LexicalSparseEncoder
 from search.models import Post
 from search.recall import RecallQuery, recall

@@ -10,10 +10,11 @@ import msgspec
 import pytest
 
 from migrations import open_live
+from search.contracts import SearchParams, SearchRequest
 from search.embed.base import Embedder
 from search.errors import FieldError
 from search.models import Post, SearchResult
-from search.pipeline import SearchParams, SearchPipeline, SearchRequest
+from search.pipeline import SearchPipeline
 from search.store.base import Store
 from tests.factories import BASE_TIME, corpus
 from tests.integration.conftest import make_catalog

@@ -7,8 +7,9 @@ from datetime import timedelta
 import msgspec
 import pytest
 
+from search.contracts import SearchParams, SearchRequest
 from search.embed.base import Embedder
-from search.pipeline import SearchParams, SearchPipeline, SearchRequest
+from search.pipeline import SearchPipeline
 from search.rerank import Reranker
 from search.store.base import Store
 from tests.factories import BASE_TIME, corpus

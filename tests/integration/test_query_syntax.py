@@ -10,12 +10,13 @@ import msgspec
 import pytest
 
 from migrations import MIGRATIONS, migrate, open_live
+from search.contracts import IndexManifest, SearchParams, SearchRequest
 from search.embed.base import Embedder
 from search.errors import FieldError, IndexNotReady
 from search.models import Post
-from search.pipeline import SearchParams, SearchPipeline, SearchRequest
+from search.pipeline import SearchPipeline
 from search.store import base
-from search.store.base import IndexManifest, Store
+from search.store.base import Store
 from tests.factories import BASE_TIME, corpus
 from tests.integration.conftest import make_catalog
 

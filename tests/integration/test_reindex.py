@@ -9,8 +9,8 @@ import pytest
 
 from indexer.reindex import reindex
 from migrations import open_live
-from search.embed.bge_m3 import BgeM3Embedder
 from search.embed.base import Embedder
+from search.embed.bge_m3 import BgeM3Embedder
 from search.errors import IndexNotReady, ModelMismatch
 from search.store.base import Store
 from tests.factories import corpus

@@ -10,7 +10,8 @@ import msgspec
 import pytest
 
 from migrations import MIGRATIONS, migrate, open_live
-from search.embed.base import Embedder, ModelInfo
+from search.contracts import ModelInfo
+from search.embed.base import Embedder
 from search.errors import IndexNotReady, ModelMismatch, StoreLocked
 from search.models import Engagement, SearchFilters
 from search.recall import RecallQuery, recall
@@ -106,7 +107,7 @@ def test_opening_with_another_model_names_both(catalog: Any, filled_store: Store
 def test_an_index_behind_the_code_must_be_migrated(catalog: Any, tiny_embedder: Embedder) -> None:
     store = catalog.create("partial")
     MIGRATIONS[0].upgrade(store, tiny_embedder.info)
-    from search.store.base import IndexManifest
+    from search.contracts import IndexManifest
     store.write_manifest(IndexManifest(name="partial", model=tiny_embedder.info,
                                        created_at="2024-01-01", migrations=[MIGRATIONS[0].id]))
     catalog.activate("partial")
@@ -178,7 +179,8 @@ def test_a_signal_of_weight_zero_is_not_searched(filled_store: Store,
 def test_a_relevance_search_with_feedback_runs_four_signal_searches(
         filled_store: Store, tiny_embedder: Embedder) -> None:
     """Feedback's second recall reuses the first pass's lists (same depth on page 1)."""
-    from search.pipeline import SearchParams, SearchPipeline, SearchRequest
+    from search.contracts import SearchParams, SearchRequest
+    from search.pipeline import SearchPipeline
 
     counting = CountingStore(filled_store)
     pipeline = SearchPipeline(counting, tiny_embedder, None, SearchParams(rerank_depth=0))  # type: ignore[arg-type]

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import numpy as np
 import pytest
 
-from evaluation.beir import (
+from lab.evaluation.beir import (
     UNDATED,
     EvalDataError,
     engine_id,
@@ -18,8 +18,8 @@ from evaluation.beir import (
     parse_queries,
     relevant_only,
 )
-from evaluation.reference import bm25_parameters, recency_weights, top_rows
-from evaluation.trending import engagement_changes, moments
+from lab.evaluation.reference import bm25_parameters, recency_weights, top_rows
+from lab.evaluation.trending import engagement_changes, moments
 from search.models import MAX_TEXT_CHARS
 
 # -- qrels -------------------------------------------------------------------------

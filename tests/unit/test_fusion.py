@@ -6,8 +6,8 @@ import pytest
 from qdrant_client.http import models as qm
 from qdrant_client.hybrid.fusion import distribution_based_score_fusion, reciprocal_rank_fusion
 
+from search.contracts import ScoredId
 from search.fusion import competition_ranks, dbsf, rrf
-from search.store.base import ScoredId
 
 
 def hits(*pairs: tuple[str, float]) -> list[ScoredId]:

@@ -1,5 +1,5 @@
+from search.contracts import ScoredId
 from search.recall import RecallResponse, assemble
-from search.store.base import ScoredId
 from tests.factories import make_post
 
 

@@ -2,7 +2,7 @@
 
 Demos and integration tests index this file, so it must hold whole posts only,
 cover every labelled event and topic they query for, and be exactly what
-`scripts/build_sample.py` produces from the shared data.
+`lab/scripts/build_sample.py` produces from the shared data.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from search.models import Post
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = REPO_ROOT / "data" / "sample" / "posts.jsonl"
-SCRIPT = REPO_ROOT / "scripts" / "build_sample.py"
+SCRIPT = REPO_ROOT / "lab" / "scripts" / "build_sample.py"
 SHARED = (REPO_ROOT / ".." / "shared").resolve()
 
 CRISIS_EVENTS = (

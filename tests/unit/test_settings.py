@@ -4,14 +4,16 @@ import msgspec
 import pytest
 
 from search.errors import FieldError
-from server.settings import SETTINGS_HELP, Settings, env_name, load_settings
+from server.settings import Settings, env_name, load_settings, settings_table
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 
 
 def test_every_setting_is_documented_in_code_and_readme() -> None:
     names = [f.name for f in msgspec.structs.fields(Settings)]
-    assert sorted(SETTINGS_HELP) == sorted(names)
+    table = settings_table()  # raises TypeError for a field without a description
+    assert [variable for variable, _, _ in table] == [env_name(n) for n in names]
+    assert all(help_text.strip() for _, _, help_text in table)
     readme = README.read_text(encoding="utf-8")
     missing = [env_name(n) for n in names if f"`{env_name(n)}" not in readme]
     assert missing == []

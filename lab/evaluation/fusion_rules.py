@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from evaluation.fusion_study import ranked, rrf
+from lab.evaluation.fusion_study import ranked, rrf
 
 NEG = -np.inf
 
@@ -64,7 +64,7 @@ def r_prf(*, p: Any, dense: Any, bm25: Any, cov: float, qd: Any, text: str, k: f
           beta: float = 0.5, pin: int = 10, merge: str = 'pin', min_cov: float = 0.0,
           second_dense: str = 'one', dense_prf: bool = True, sparse_prf: bool = True,
           ties: str = "min", **_: Any) -> Any:
-    from evaluation.reference import query_tokens
+    from lab.evaluation.reference import query_tokens
 
     first = first_pass(dense, bm25, cov if cov >= min_cov else 0.0, k, ws, ties=ties)
     if cov < min_cov:

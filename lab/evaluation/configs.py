@@ -32,13 +32,14 @@ import msgspec
 import numpy as np
 import numpy.typing as npt
 
-from evaluation.reference import Bm25Reference, query_tokens, recency_weights, top_rows
-from search.embed.base import Embedder, Encoded
+from lab.evaluation.reference import Bm25Reference, query_tokens, recency_weights, top_rows
+from search.contracts import MAX_LIMIT, Encoded, ScoredId, SearchParams, SearchRequest
+from search.embed.base import Embedder
 from search.models import Fusion, Mode, SearchFilters
-from search.pipeline import MAX_LIMIT, SearchParams, SearchPipeline, SearchRequest
+from search.pipeline import SearchPipeline
 from search.recall import RecallQuery, recall
 from search.rerank import Reranker, rerank_within_budget
-from search.store.base import ScoredId, Store
+from search.store.base import Store
 
 DEPTH = 1000
 NO_RERANKER = "no reranker in this profile: identical to hybrid-{fusion}"

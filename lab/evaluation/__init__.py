@@ -9,6 +9,6 @@
     run.py        orchestration: one throw-away index per set, every configuration
 """
 
-from evaluation.run import Evaluation, evaluate, run_eval
+from lab.evaluation.run import Evaluation, evaluate, run_eval
 
 __all__ = ["Evaluation", "evaluate", "run_eval"]

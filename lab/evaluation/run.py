@@ -3,7 +3,7 @@
 Per set: a throw-away Qdrant Edge catalog in a temporary folder (created with
 `migrations.open_live(..., create=True)`, filled with `indexer.run.write_batch`,
 exactly as `trendsearch index` does), the shipped profile's models, and
-`server.services.search_params(settings)` for the pipeline, so `shipped` is what
+`SearchParams.from_settings(settings)` for the pipeline, so `shipped` is what
 `POST /v1/search` does with default settings. Documents are embedded through
 `CachedEmbedder`, so only the first run pays the model.
 
@@ -27,12 +27,13 @@ import numpy as np
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from evaluation import beir, configs, metrics, report
-from evaluation.reference import Bm25Reference, bm25_parameters
-from evaluation.trending import Replay, ReplayStep, moments
+from lab.evaluation import beir, configs, metrics, report
+from lab.evaluation.reference import Bm25Reference, bm25_parameters
+from lab.evaluation.trending import Replay, ReplayStep, moments
 from migrations import open_live
+from search.contracts import SearchParams
 from search.embed.base import Embedder
-from search.pipeline import SearchParams, SearchPipeline
+from search.pipeline import SearchPipeline
 from search.rerank import Reranker
 from search.store.base import point_id
 from search.store.edge import EdgeCatalog
@@ -230,7 +231,6 @@ def run_eval(settings: Any, *, dirs: Sequence[Path], output: Path | None,
     from search.embed.cache import CachedEmbedder, default_cache_dir
     from search.embed.minilm import MiniLMEmbedder
     from server.profiles import describe, load_models
-    from server.services import search_params
 
     console = Console(stderr=True, soft_wrap=True, highlight=False)
     check_inputs(dirs, queries)
@@ -255,7 +255,7 @@ def run_eval(settings: Any, *, dirs: Sequence[Path], output: Path | None,
         console.print(f"embedding cache: {folder}")
     try:
         evaluation = evaluate(dirs, embedder=embedder, reranker=models.reranker,
-                              params=search_params(settings), profile=models.profile,
+                              params=SearchParams.from_settings(settings), profile=models.profile,
                               queries=queries, batch_size=batch_size, console=console)
     finally:
         if cached is not None:

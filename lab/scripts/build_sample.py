@@ -37,7 +37,7 @@ from typing import Any
 
 import msgspec
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO_ROOT))
 
 from search.models import Post  # noqa: E402

@@ -25,8 +25,8 @@ import numpy as np
 from indexer.run import index_files
 from indexer.validate import to_post
 from migrations import open_live
-from search.embed.base import Encoded
-from search.pipeline import SearchParams, SearchPipeline, SearchRequest
+from search.contracts import Encoded, SearchParams, SearchRequest
+from search.pipeline import SearchPipeline
 from search.store.edge import EdgeCatalog
 from server.profiles import Models, describe, load_models
 from server.settings import Settings

@@ -4,7 +4,7 @@ Why a module: `eval/trends/regenerate.sh` writes `results.md` from the scores
 that `trendsearch eval-trends --scorer` left, so the table can never disagree
 with the scored runs beside it.
 
-    python -m evaluation.trends_table eval/trends > eval/trends/results.md
+    python -m lab.evaluation.trends_table lab/results/trends > lab/results/trends/results.md
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ evaluation's embedding cache, BM25 from `bm25s` over the engine's tokens, and
 each rule is a few array operations, so a grid of rules runs in a minute and
 the chosen one is then confirmed by `trendsearch eval` through the real engine.
 
-    .venv/bin/python -m evaluation.fusion_study ../shared/eval/sets/*
+    .venv/bin/python -m lab.evaluation.fusion_study ../shared/eval/sets/*
 
 Dense search here is exact (all documents), as Qdrant Edge's is without HNSW.
 """
@@ -22,8 +22,8 @@ import numpy.typing as npt
 from ranx import Qrels, Run, evaluate
 from scipy.stats import rankdata
 
-from evaluation import beir
-from evaluation.reference import Bm25Reference, query_tokens
+from lab.evaluation import beir
+from lab.evaluation.reference import Bm25Reference, query_tokens
 from search.embed.cache import CachedEmbedder, default_cache_dir
 from search.embed.minilm import MiniLMDense
 from search.text import tokenize
@@ -85,7 +85,7 @@ def run_rule(p: Prepared, queries: list[beir.Query], coverage: list[float],
 
 
 def main(argv: list[str]) -> int:
-    from evaluation.fusion_rules import RULES
+    from lab.evaluation.fusion_rules import RULES
 
     minilm = MiniLMDense()
     dense = CachedEmbedder(minilm, default_cache_dir(Path("var"), minilm.info.model_id))

@@ -8,7 +8,7 @@ unit-length vectors as Qdrant stores them for cosine), and scores each knob set
 with the unchanged scorer. It approximates the replay (equal timestamps may come
 back in another order); shipped numbers come from `eval/trends/regenerate.sh`.
 
-    python -m evaluation.trends_study crisislex6_sparse '{}' '{"min_posts": 10}'
+    python -m lab.evaluation.trends_study crisislex6_sparse '{}' '{"min_posts": 10}'
 """
 
 from __future__ import annotations
@@ -22,15 +22,15 @@ from typing import Any
 
 import numpy as np
 
+from lab.trends_eval import score_run
+from lab.trends_replay import checkpoints, read_stream, run_line
 from search.embed.cache import CachedEmbedder, default_cache_dir
 from search.trends import engine, label
 from search.trends.models import TrendParams
-from search.trends.replay import checkpoints, read_stream, run_line
 from server.profiles import load_models
 from server.settings import load_settings
-from server.trends_cli import score_run
 
-EVAL = Path(__file__).resolve().parent.parent.parent / "shared" / "eval" / "trends"
+EVAL = Path(__file__).resolve().parents[3] / "shared" / "eval" / "trends"
 WINDOW_S = 3600.0
 BASELINE_S = 48 * 3600.0
 

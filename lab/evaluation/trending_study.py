@@ -6,7 +6,7 @@ visible at `as_of`, relevance = fused / best fused, x 0.5^(age/half-life)
 x (1 + w log1p(2 x comments))) so a grid runs in a minute; the chosen values
 are then confirmed by `trendsearch eval`.
 
-    .venv/bin/python -m evaluation.trending_study ../shared/eval/sets/trending_reddit_public
+    .venv/bin/python -m lab.evaluation.trending_study ../shared/eval/sets/trending_reddit_public
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ from pathlib import Path
 import numpy as np
 from ranx import Qrels, Run, evaluate
 
-from evaluation import beir
-from evaluation.fusion_study import Prepared, ranked, rrf
-from evaluation.reference import query_tokens
+from lab.evaluation import beir
+from lab.evaluation.fusion_study import Prepared, ranked, rrf
+from lab.evaluation.reference import query_tokens
 from search.embed.cache import CachedEmbedder, default_cache_dir
 from search.embed.minilm import MiniLMDense
 

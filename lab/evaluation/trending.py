@@ -27,8 +27,8 @@ from datetime import datetime
 
 import msgspec
 
-from evaluation.beir import Doc
 from indexer.run import write_batch
+from lab.evaluation.beir import Doc
 from search.embed.base import Embedder
 from search.models import Engagement
 from search.store.base import Store

@@ -17,8 +17,8 @@ from typing import Any
 
 import msgspec
 
-from evaluation.metrics import METRICS
-from search.pipeline import SearchParams
+from lab.evaluation.metrics import METRICS
+from search.contracts import SearchParams
 from search.text.tokenize import fingerprint
 
 _VERSIONS = ("trendsearch", "qdrant-edge-py", "qdrant-client", "sentence-transformers",

@@ -1,0 +1,76 @@
+"""The lab's commands, registered into `trendsearch` through an entry point (see `lab/__init__`)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from server.cli.common import SAMPLE, bounded_int, settings_from
+
+__all__ = ["register"]
+
+
+def _bench(args: argparse.Namespace) -> int:
+    from lab.bench.run import run_bench
+
+    return run_bench(settings_from(args), synthetic=args.synthetic, sample=Path(args.sample))
+
+
+def _eval(args: argparse.Namespace) -> int:
+    from lab.evaluation import run_eval
+    from search.log import configure
+
+    settings = settings_from(args)
+    if settings.log_level == "INFO":
+        configure("WARNING")  # one log line per search would bury the progress bars
+    return run_eval(settings, dirs=[Path(d) for d in args.dirs],
+                    output=Path(args.output) if args.output else None, queries=args.queries,
+                    use_cache=not args.no_cache,
+                    cache_dir=Path(args.cache_dir) if args.cache_dir else None,
+                    batch_size=args.batch_size)
+
+
+def _eval_trends(args: argparse.Namespace) -> int:
+    from lab.trends_eval import eval_trends
+
+    return eval_trends(args)
+
+
+def register(sub: Any, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("bench", parents=[common], help="(lab) measure indexing and search speed")
+    p.add_argument("--synthetic", type=bounded_int(0, 10_000_000), default=100_000,
+                   help="synthetic posts for the scale test")
+    p.add_argument("--sample", default=str(SAMPLE))
+    p.set_defaults(run=_bench)
+
+    p = sub.add_parser("eval", parents=[common], help="(lab) measure retrieval quality on BEIR sets")
+    p.add_argument("dirs", nargs="+", metavar="DIR",
+                   help="BEIR-format set: corpus.jsonl, queries.jsonl, qrels/test.tsv")
+    p.add_argument("--output", metavar="FILE.json",
+                   help="write results here (and the markdown table beside it, as .md)")
+    p.add_argument("--queries", action="append", metavar="FILE",
+                   help="also run this queries file of each set (e.g. queries_en.jsonl), as "
+                        "entry SET[queries_en]; repeatable (default: every queries_*.jsonl)")
+    p.add_argument("--cache-dir", help="embedding cache folder "
+                                       "(default: DATA_DIR/embed-cache/<model>/)")
+    p.add_argument("--no-cache", action="store_true", help="embed everything afresh, store nothing")
+    p.add_argument("--batch-size", type=bounded_int(1, 10_000), default=256,
+                   help="posts per indexing batch")
+    p.set_defaults(run=_eval)
+
+    p = sub.add_parser("eval-trends", parents=[common],
+                       help="(lab) replay a stream, report topics at every checkpoint, optionally score")
+    p.add_argument("stream", metavar="STREAM.jsonl", help="time-ordered posts")
+    p.add_argument("events", metavar="EVENTS.json", help="the stream's events file (checkpoints)")
+    p.add_argument("--output", required=True, metavar="RUN.jsonl", help="where the run goes")
+    p.add_argument("--window", default="1h")
+    p.add_argument("--baseline", default="48h")
+    p.add_argument("--limit", type=bounded_int(1, 50), default=10)
+    p.add_argument("--scorer", metavar="scoring.py", help="score the run with this script")
+    p.add_argument("--scores", metavar="FILE.json",
+                   help="where the scores go (default: RUN.scores.json; needs --scorer)")
+    p.add_argument("--cache-dir", help="embedding cache folder (default: DATA_DIR/embed-cache/<model>/)")
+    p.add_argument("--no-cache", action="store_true", help="embed everything afresh, store nothing")
+    p.add_argument("--quiet", action="store_true", help="no progress line per day")
+    p.set_defaults(run=_eval_trends)

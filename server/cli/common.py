@@ -1,0 +1,73 @@
+"""What every command shares: its settings, the start-up banner, and CLI input checks.
+
+Input checks live here so a bad flag gets the same one-line named error the
+API gives (`trendsearch: error: `--as-of`: needs an offset ...`, exit 2), never
+a traceback: argparse `type=` callables raise `argparse.ArgumentTypeError`,
+which argparse turns into a usage error naming the option.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Any, get_args
+
+from server.settings import Profile, Settings, load_settings
+
+__all__ = ["SAMPLE", "aware_datetime", "banner", "bounded_int", "common_parser", "settings_from"]
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+SAMPLE = REPO_ROOT / "data" / "sample" / "posts.jsonl"
+
+
+def settings_from(args: argparse.Namespace) -> Settings:
+    """Environment first, flags on top; a bad value is a `FieldError` naming its source."""
+    return load_settings(profile=getattr(args, "profile", None), data_dir=getattr(args, "data_dir", None),
+                         host=getattr(args, "host", None), port=getattr(args, "port", None))
+
+
+def banner(settings: Settings, models: Any) -> None:
+    """Said loudly on stderr: which profile runs decides what every score means."""
+    from server.profiles import describe
+
+    print(describe(settings, models), file=sys.stderr, flush=True)
+
+
+def common_parser() -> argparse.ArgumentParser:
+    """`--profile` and `--data-dir`, shared by every command that opens an index."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--profile", choices=list(get_args(Profile)),
+                        help="model profile (default: TRENDSEARCH_PROFILE or offline)")
+    common.add_argument("--data-dir", help="data folder (default: TRENDSEARCH_DATA_DIR or ./var)")
+    return common
+
+
+def aware_datetime(value: str) -> datetime:
+    """An RFC 3339 time with an offset; a naive or unreadable time is a usage error."""
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected an RFC 3339 time such as 2024-05-01T12:00:00+00:00; got {value!r}") from None
+    if parsed.tzinfo is None:
+        raise argparse.ArgumentTypeError(
+            f"needs an offset, e.g. {value}+00:00 or {value}Z; got {value!r}")
+    return parsed
+
+
+def bounded_int(low: int, high: int) -> Any:
+    """An argparse type for an integer in [low, high], so `--limit 500` fails before any work."""
+
+    def parse(value: str) -> int:
+        try:
+            number = int(value)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected an integer; got {value!r}") from None
+        if not low <= number <= high:
+            raise argparse.ArgumentTypeError(f"expected {low} to {high}; got {number}")
+        return number
+
+    parse.__name__ = "integer"
+    return parse

@@ -1,0 +1,99 @@
+"""`index`, `migrate`, `reindex`: the commands that write the live index."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from search.errors import FieldError
+from server.cli.common import banner, settings_from
+
+__all__ = ["add_parsers"]
+
+
+def _index(args: argparse.Namespace) -> int:
+    from indexer.run import index_files
+    from indexer.takedowns import Takedowns
+    from migrations import open_live
+    from server.profiles import load_models, open_catalog
+
+    settings = settings_from(args)
+    paths = [Path(p) for p in args.files]
+    missing = [str(p) for p in paths if not p.is_file()]
+    if missing:
+        raise FieldError("FILE", f"no such file: {', '.join(missing)}")
+    models = load_models(settings)
+    banner(settings, models)
+    catalog = open_catalog(settings)
+    try:
+        store = open_live(catalog, models.embedder.info, create=True)
+        rejects = Path(args.rejects) if args.rejects else settings.data_path / "rejects.jsonl"
+        summary = index_files(paths, store, models.embedder, batch_size=args.batch_size,
+                              rejects_path=rejects, show_progress=not args.quiet,
+                              takedowns=Takedowns(settings.data_path))
+        points = store.count()
+    finally:
+        catalog.close()
+    print(f"indexed {summary.indexed} posts, rejected {summary.rejected} "
+          f"in {summary.seconds:.1f} s ({summary.posts_per_s:.0f} posts/s); "
+          f"index holds {points} posts"
+          + (f"; rejects in {summary.rejects_file}" if summary.rejected else ""))
+    return 0
+
+
+def _migrate(args: argparse.Namespace) -> int:
+    from migrations import migrate, open_live
+    from server.profiles import load_models, open_catalog
+
+    settings = settings_from(args)
+    models = load_models(settings)
+    catalog = open_catalog(settings)
+    try:
+        name = catalog.live_name()
+        if name is None:
+            store = open_live(catalog, models.embedder.info, create=True)
+            print(f"created index {store.manifest().name} with every schema step")
+            return 0
+        applied = migrate(catalog.open(name), models.embedder.info, name)
+        print(f"index {name}: applied {', '.join(applied)}" if applied
+              else f"index {name}: schema is current")
+    finally:
+        catalog.close()
+    return 0
+
+
+def _reindex(args: argparse.Namespace) -> int:
+    from indexer.reindex import reindex
+    from server.profiles import load_models, open_catalog
+
+    settings = settings_from(args)
+    models = load_models(settings)
+    banner(settings, models)
+    catalog = open_catalog(settings)
+    try:
+        old, new, count = reindex(catalog, models.embedder, batch_size=args.batch_size,
+                                  keep_old=args.keep_old)
+    finally:
+        catalog.close()
+    print(f"reindexed {count} posts from {old} into {new}; {new} is now live")
+    return 0
+
+
+def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
+    from server.cli.common import bounded_int
+
+    p = sub.add_parser("index", parents=[common], help="index JSONL/CSV files")
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument("--rejects", help="where bad records go (default: DATA_DIR/rejects.jsonl)")
+    p.add_argument("--batch-size", type=bounded_int(1, 10_000), default=64)
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(run=_index)
+
+    p = sub.add_parser("migrate", parents=[common], help="apply pending schema steps")
+    p.set_defaults(run=_migrate)
+
+    p = sub.add_parser("reindex", parents=[common], help="rebuild with this profile's model, switch")
+    p.add_argument("--batch-size", type=bounded_int(1, 10_000), default=64)
+    p.add_argument("--keep-old", action="store_true", help="keep the previous index on disk")
+    p.set_defaults(run=_reindex)
