@@ -11,7 +11,7 @@ index to the next: the same evaluation gave nDCG@10 0.946, 0.952 and 0.959 on
 TweetEval in three runs. Here tied scores share the best rank of their group
 (competition ranking, "1224"), so the other signal alone orders them, and one
 input gives one answer on every back end. The numbers behind the choice are in
-NOTES.md ("Relevance").
+docs/decisions/0001-fusion-in-python.md.
 
 DBSF is Qdrant's definition (as qdrant-client's local mode computes it, which
 the tests hold it to); it fuses scores, not ranks, so ties need no care there.

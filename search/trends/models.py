@@ -18,7 +18,8 @@ class TrendParams(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
     One set for all three public streams. `min_posts` was swept on all three; `min_share`
     0.2 was picked on `crisislex6_real` alone and overlap and sparse run after it, but the
-    newest-window rule it feeds came from overlap's onsets (NOTES.md, "Trends").
+    newest-window rule it feeds came from overlap's onsets
+    (docs/decisions/0018-trends-size-rule.md).
     """
 
     # Most posts one call reads from the store (newest first): bounds time and memory.
