@@ -27,7 +27,7 @@ from typing import Literal
 
 import msgspec
 
-from search.errors import FieldError, ValidationFailed
+from search.errors import FieldError
 from search.log import log
 
 FILE_NAME = "takedowns.jsonl"
@@ -44,10 +44,6 @@ class Takedown(msgspec.Struct, frozen=True, omit_defaults=True):
     id: str
     at: str
     reason: str | None = None
-
-
-class TakenDown(ValidationFailed):
-    """A batch holds ids that were taken down; nothing was stored."""
 
 
 def _now() -> str:

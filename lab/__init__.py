@@ -13,3 +13,5 @@ package; it imports them. The commands reach `trendsearch` through the
 `trendsearch.commands` entry point declared in `pyproject.toml`, so they exist
 wherever this folder is importable: a checkout after `./run.sh setup`.
 """
+
+__all__: list[str] = []  # the subpackages and `cli.register` are imported by path

@@ -39,7 +39,7 @@ import base64
 import binascii
 import hashlib
 import hmac
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 import msgspec
@@ -112,17 +112,17 @@ def decode(token: str, expected_fingerprint: bytes) -> Cursor:
 
 def paginate(hits: Sequence[Hit], offset: int, limit: int, state: Cursor | None, pool: int,
              more: bool, as_of: datetime, print_: bytes,
-             shown: Callable[[int], set[str]]) -> tuple[int, list[Hit], str | None]:
+             seen: set[str]) -> tuple[int, list[Hit], str | None]:
     """(start in the tier's list, the page, the next page's cursor or None).
 
     `hits` is the ordering over `pool` candidates; `more` says the index holds
-    more than the pool; `shown(pool)` gives the ids of a smaller tier's candidates.
+    more than the pool; `seen` holds the ids of the previous tiers' candidates
+    (`state.shown_pool` of them), already shown on earlier pages.
     """
     if state is None:
         tier, done = list(hits), 0
     else:
         done = state.shown_pool
-        seen = shown(done) if done else set()
         tier = [h for h in hits if h.post.id not in seen and not seen.intersection(h.duplicate_ids)]
         offset = _resume_at(tier, state)
     page = tier[offset:offset + limit]

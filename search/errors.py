@@ -1,7 +1,10 @@
 """Domain errors. They know nothing of HTTP; `server/problems.py` maps them.
 
     TrendsearchError
+    ├── FieldError              one problem with one field (a flag, a setting, a line)
+    │   └── EvalDataError       a line of an evaluation set that cannot be used (the lab)
     ├── ValidationFailed        a record or request broke the schema (field + problem)
+    │   └── TakenDown           a batch holds ids that were taken down
     ├── NotFound                a post id that is not in the index
     ├── ModelMismatch           the index was built by another embedding model
     ├── IndexNotReady           no index yet, or its schema is behind (run `migrate`)
@@ -13,6 +16,10 @@ Every message names what went wrong and what to do about it.
 """
 
 from __future__ import annotations
+
+__all__ = ["EvalDataError", "FieldError", "IndexNotReady", "ModelLoadFailed", "ModelMismatch",
+           "NotFound", "StoreLocked", "StoreUnavailable", "TakenDown", "TrendsearchError",
+           "ValidationFailed"]
 
 
 class TrendsearchError(Exception):
@@ -53,6 +60,14 @@ class ValidationFailed(TrendsearchError):
         head = "; ".join(str(e) for e in errors[:5])
         more = f" (and {len(errors) - 5} more)" if len(errors) > 5 else ""
         super().__init__(f"{len(errors)} invalid field(s): {head}{more}")
+
+
+class TakenDown(ValidationFailed):
+    """A batch holds ids that were taken down; nothing was stored (HTTP 409)."""
+
+
+class EvalDataError(FieldError):
+    """A line of an evaluation set's file that cannot be used; names the file, line and field."""
 
 
 class NotFound(TrendsearchError):

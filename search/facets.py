@@ -23,27 +23,37 @@ query; and there is no day field to facet on without a schema step.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC
 
 import msgspec
 
 from search.models import Candidate, Facets, SearchFilters
 
-# (candidates, their copy groups) for a given set of filters.
-Recount = Callable[[SearchFilters], tuple[Sequence[Candidate], Sequence[int]]]
+# (candidates, their copy groups): one recall's answer.
+Recalled = tuple[Sequence[Candidate], Sequence[int]]
+DISJUNCTIVE = ("platform", "lang")
+
+
+def widened(filters: SearchFilters | None) -> dict[str, SearchFilters]:
+    """For each disjunctive facet whose filter is in use, the filters without it:
+    the caller recalls under each and hands the answers to `facet_counts`."""
+    if filters is None:
+        return {}
+    return {key: msgspec.structs.replace(filters, **{key: None})
+            for key in DISJUNCTIVE if getattr(filters, key)}
 
 
 def facet_counts(candidates: Sequence[Candidate], groups: Sequence[int], collapse: bool,
-                 filters: SearchFilters | None, recount: Recount) -> Facets:
-    """Counts per value, most frequent first (days oldest first)."""
+                 wider: Mapping[str, Recalled]) -> Facets:
+    """Counts per value, most frequent first (days oldest first); `wider[key]` is the
+    recall without `key`'s filter (see `widened`), where that filter is in use."""
     base = _distinct(candidates, groups, collapse)
     out: dict[str, dict[str, int]] = {}
-    for key in ("platform", "lang"):
+    for key in DISJUNCTIVE:
         rows = base
-        if filters is not None and getattr(filters, key):
-            wider = msgspec.structs.replace(filters, **{key: None})
-            rows = _distinct(*recount(wider), collapse)
+        if key in wider:
+            rows = _distinct(*wider[key], collapse)
         counts = Counter(_value(c, key) for c in rows)
         out[key] = dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
     days = Counter(c.post.created_at.astimezone(UTC).date().isoformat() for c in base)

@@ -93,7 +93,13 @@ class Candidate(msgspec.Struct):
 
 
 class Explain(msgspec.Struct, frozen=True, omit_defaults=False):
-    """Every stage's contribution to one hit, so a score can be argued with."""
+    """Every stage's contribution to one hit, so a score can be argued with.
+
+    `relevance` is the one-scale relevance that entered `final` (the rerank score,
+    or the fused score relative to the best one); `final` = relevance in relevance
+    and latest modes, relevance x decay x engagement in trending mode. `decay` is
+    relative to the newest candidate of the search (1.0 for it), see `search.ordering`.
+    """
 
     mode: Mode
     fusion: str
@@ -110,6 +116,7 @@ class Explain(msgspec.Struct, frozen=True, omit_defaults=False):
     engagement: float | None
     final: float
     models: dict[str, str]
+    relevance: float | None = None
 
 
 class Earliest(msgspec.Struct, frozen=True):

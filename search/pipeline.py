@@ -28,12 +28,11 @@ import msgspec
 
 from search import cursor as cursors
 from search import feedback
-from search.boost import engagement_factor, time_decay, trending_score
 from search.contracts import Encoded, SearchParams, SearchRequest, TermFilter
 from search.dedup import collapse, group, signature
 from search.embed.base import Embedder
 from search.errors import FieldError
-from search.facets import facet_counts
+from search.facets import facet_counts, widened
 from search.log import StageClock, log
 from search.models import (
     Candidate,
@@ -43,6 +42,7 @@ from search.models import (
     ParsedQuery,
     SearchResult,
 )
+from search.ordering import OrderParams, ScoreParts, order
 from search.query import parse_query, phrase_matcher, term_keys
 from search.recall import RecallQuery, Searched, assemble, recall
 from search.rerank import Reranker, rerank_within_budget
@@ -84,6 +84,17 @@ def describe_fusion(query: RecallQuery, fed_back: bool, p: SearchParams) -> str:
     return text
 
 
+def _explain(cand: Candidate, parts: ScoreParts, mode: Mode, fusion: str,
+             rerank: float | None, rerank_note: str, models: dict[str, str]) -> Explain:
+    return Explain(
+        mode=mode, fusion=fusion, dense_rank=cand.dense_rank, dense_score=cand.dense_score,
+        sparse_rank=cand.sparse_rank, sparse_score=cand.sparse_score,
+        fused_rank=cand.fused_rank, fused_score=cand.fused_score, rerank_score=rerank,
+        rerank_rank=parts.rerank_rank, rerank_note=rerank_note, decay=parts.decay,
+        engagement=parts.engagement, final=parts.final, models=models,
+        relevance=parts.relevance)
+
+
 def _open_cursor(request: SearchRequest, print_: bytes) -> cursors.Cursor | None:
     if request.cursor is None:
         return None
@@ -99,6 +110,10 @@ class SearchPipeline:
         self.embedder = embedder
         self.reranker = reranker
         self.params = params or SearchParams()
+        self._order_params = OrderParams(
+            half_life_hours=self.params.half_life_hours,
+            engagement_weight=self.params.engagement_weight,
+            latest_min_relevance=self.params.latest_min_relevance)
         self.models = {
             "embedder": embedder.info.model_id,
             "reranker": reranker.model_id if reranker else "none",
@@ -132,14 +147,15 @@ class SearchPipeline:
         if request.collapse:
             hits = collapse(hits, {c.post.id: g for c, g in zip(candidates, groups, strict=True)})
         lap("boost" if request.mode == "trending" else "order")
+        shown = (position.shown_pool if position else 0)
+        seen = ({c.post.id for c in self._recall(request, query, encoded, as_of, shown)[0]}
+                if shown else set())
         start, page, following = cursors.paginate(
-            hits, request.offset, request.limit, position, pool, more, as_of, print_,
-            shown=lambda tier: {c.post.id for c in self._recall(request, query, encoded, as_of,
-                                                                tier)[0]})
-        facets = facet_counts(
-            candidates, groups, request.collapse, request.filters,
-            lambda f: self._recall(msgspec.structs.replace(request, filters=f), query, encoded,
-                                   as_of, pool)[:2]) if request.facets else None
+            hits, request.offset, request.limit, position, pool, more, as_of, print_, seen)
+        facets = facet_counts(candidates, groups, request.collapse, {
+            key: self._recall(msgspec.structs.replace(request, filters=wider), query, encoded,
+                              as_of, pool)[:2]
+            for key, wider in widened(request.filters).items()}) if request.facets else None
         if facets:
             lap("facets")
         log("search", mode=request.mode, candidates=len(candidates), pool=pool,
@@ -238,47 +254,11 @@ class SearchPipeline:
 
     def _order(self, mode: Mode, candidates: list[Candidate], rerank_scores: list[float | None],
                rerank_note: str, as_of: datetime, fusion: str) -> list[Hit]:
-        p = self.params
-        top_fused = max((c.fused_score for c in candidates), default=1.0) or 1.0
-        scored = sorted((-s, i) for i, s in enumerate(rerank_scores) if s is not None)
-        rerank_rank = {i: r for r, (_, i) in enumerate(scored, 1)}
-        floor = -scored[-1][0] if scored else None
-        rows = []
-        for i, cand in enumerate(candidates):
-            rerank = rerank_scores[i]
-            # Relevance on one scale: the cross-encoder's [0, 1] where it ran; otherwise
-            # fused score relative to the best one, so unreranked tails sort below.
-            relevance = rerank if rerank is not None else cand.fused_score / top_fused
-            if floor is not None and rerank is None:
-                relevance = min(relevance, floor) * 0.999
-            decay = engagement = None
-            final = relevance
-            if mode == "trending":
-                age_s = (as_of - cand.post.created_at).total_seconds()
-                decay = time_decay(age_s, p.half_life_hours * 3600)
-                engagement = engagement_factor(cand.post.likes, cand.post.reposts,
-                                               cand.post.comments, p.engagement_weight)
-                final = trending_score(relevance, decay, engagement)
-            rows.append((cand, rerank, rerank_rank.get(i), decay, engagement, relevance, final))
-
-        if mode == "latest":
-            keep = [r for r in rows if r[5] >= p.latest_min_relevance]
-            keep.sort(key=lambda r: (-r[0].post.created_at.timestamp(), -r[6], r[0].post.id))
-            rows = keep
-        else:
-            # Ties (common in RRF: ranks 7/55 and 55/7 fuse equally) break by fused score, then
-            # post id, never by the order a back end happened to return: Edge and the server
-            # break ties differently, and the same query must give the same page on both.
-            rows.sort(key=lambda r: (-r[6], -r[0].fused_score, r[0].post.id))
-
+        """`search.ordering` decides; this wraps its parts into explained hits."""
+        parts = order(mode, candidates, rerank_scores, as_of, self._order_params)
         return [
-            Hit(post=cand.post, score=round(final, 6), explain=Explain(
-                mode=mode, fusion=fusion,
-                dense_rank=cand.dense_rank, dense_score=cand.dense_score,
-                sparse_rank=cand.sparse_rank, sparse_score=cand.sparse_score,
-                fused_rank=cand.fused_rank, fused_score=cand.fused_score,
-                rerank_score=rerank, rerank_rank=rr, rerank_note=rerank_note,
-                decay=decay, engagement=engagement, final=final, models=self.models,
-            ))
-            for cand, rerank, rr, decay, engagement, _relevance, final in rows
+            Hit(post=candidates[s.index].post, score=float(f"{s.final:.6g}"), explain=_explain(
+                candidates[s.index], s, mode, fusion, rerank_scores[s.index], rerank_note,
+                self.models))
+            for s in parts
         ]

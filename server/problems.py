@@ -19,7 +19,6 @@ from litestar.plugins.problem_details import (
     ProblemDetailsPlugin,
 )
 
-from indexer.takedowns import TakenDown
 from indexer.validate import field_error
 from search.errors import (
     FieldError,
@@ -29,6 +28,7 @@ from search.errors import (
     NotFound,
     StoreLocked,
     StoreUnavailable,
+    TakenDown,
     TrendsearchError,
     ValidationFailed,
 )

@@ -28,7 +28,7 @@ from typing import Any
 import msgspec
 
 from indexer.validate import to_post
-from search.errors import FieldError
+from search.errors import EvalDataError, FieldError
 from search.models import MAX_TEXT_CHARS, Post
 
 MAIN_QUERIES = "queries.jsonl"
@@ -40,10 +40,6 @@ ENGAGEMENT = "engagement_as_of.tsv"
 UNDATED = datetime(2000, 1, 1, tzinfo=UTC)
 _POST_ID = re.compile(r"^[^\s/?#]+$")
 _COUNT_FIELDS = ("likes", "reposts", "comments")
-
-
-class EvalDataError(FieldError):
-    """A line of a set's file that cannot be used; names the file, line and field."""
 
 
 class Doc(msgspec.Struct, frozen=True):

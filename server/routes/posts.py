@@ -17,9 +17,9 @@ from litestar import delete, get, patch, post
 from litestar.params import Parameter
 
 from indexer.run import write_batch
-from indexer.takedowns import Takedown, Takedowns, TakenDown
+from indexer.takedowns import Takedown, Takedowns
 from indexer.validate import to_post
-from search.errors import FieldError, NotFound, ValidationFailed
+from search.errors import FieldError, NotFound, TakenDown, ValidationFailed
 from search.log import event
 from search.models import Engagement, Post
 from server.auth import WRITE

@@ -1,0 +1,105 @@
+"""The last stage of a search: one relevance scale, then the mode's order. Pure.
+
+Numbers in, numbers out: candidates' fused scores, the reranker's scores, ages
+and engagement counts go in; per-hit `ScoreParts` and the order come out, so
+every rule here is tested by properties (`tests/unit/test_ordering.py`) with
+no index and no model.
+
+- **Relevance on one scale**: the cross-encoder's score where it ran; elsewhere
+  the fused score relative to the best fused score, capped just below the
+  lowest reranked score, so an unreranked tail never jumps a reranked head.
+- **relevance** mode: by relevance. **latest**: newest first among candidates at
+  or above a relevance floor. **trending**: relevance x decay x engagement.
+- **Decay is relative to the newest candidate** (its decay is 1.0). An absolute
+  decay underflows to 0.0 once a post is ~1,075 half-lives old (an archive four
+  years old at a 36 h half-life), and every score then ties at 0.0. The relative
+  one orders exactly as the absolute one (a common factor), and the order itself
+  is computed on logarithms, so no age can make scores tie or vanish.
+- **Ties** break by fused score, then post id: never by the order a back end
+  returned, so Edge and a Qdrant server give the same page.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from datetime import datetime
+
+import msgspec
+
+from search.boost import engagement_factor, time_decay, trending_score
+from search.models import Candidate, Mode
+
+__all__ = ["OrderParams", "ScoreParts", "order"]
+
+_LN2 = math.log(2.0)
+# Unreranked candidates sit just below the lowest reranked one.
+_BELOW_FLOOR = 0.999
+
+
+class OrderParams(msgspec.Struct, frozen=True):
+    half_life_hours: float
+    engagement_weight: float
+    latest_min_relevance: float
+
+
+class ScoreParts(msgspec.Struct, frozen=True):
+    """One hit's score, stage by stage; `final` = relevance x decay x engagement
+    (the last two are 1 outside trending mode and reported as None there)."""
+
+    index: int  # the candidate's position in the input
+    relevance: float
+    rerank_rank: int | None
+    decay: float | None
+    engagement: float | None
+    final: float
+    log_final: float  # the order's key: ln(final) without underflow
+
+
+def _relevance(candidates: Sequence[Candidate],
+               rerank: Sequence[float | None]) -> tuple[list[float], dict[int, int]]:
+    top_fused = max((c.fused_score for c in candidates), default=1.0) or 1.0
+    scored = sorted((-s, i) for i, s in enumerate(rerank) if s is not None)
+    ranks = {i: r for r, (_, i) in enumerate(scored, 1)}
+    floor = -scored[-1][0] if scored else None
+    out = []
+    for cand, score in zip(candidates, rerank, strict=True):
+        relevance = score if score is not None else cand.fused_score / top_fused
+        if floor is not None and score is None:
+            relevance = min(relevance, floor) * _BELOW_FLOOR
+        out.append(max(relevance, 0.0))
+    return out, ranks
+
+
+def _ln(value: float) -> float:
+    return math.log(value) if value > 0 else -math.inf
+
+
+def order(mode: Mode, candidates: Sequence[Candidate], rerank: Sequence[float | None],
+          as_of: datetime, p: OrderParams) -> list[ScoreParts]:
+    """Score parts for every kept candidate, in the mode's order."""
+    relevance, ranks = _relevance(candidates, rerank)
+    ages_h = [max((as_of - c.post.created_at).total_seconds(), 0.0) / 3600 for c in candidates]
+    newest_h = min(ages_h, default=0.0)
+    parts = []
+    for i, cand in enumerate(candidates):
+        decay = engagement = None
+        log_final = _ln(relevance[i])
+        if mode == "trending":
+            halvings = (ages_h[i] - newest_h) / p.half_life_hours
+            # 0.0 only past ~1,075 halvings from the newest candidate; the key never underflows.
+            decay = time_decay((ages_h[i] - newest_h) * 3600, p.half_life_hours * 3600)
+            engagement = engagement_factor(cand.post.likes, cand.post.reposts,
+                                           cand.post.comments, p.engagement_weight)
+            log_final += -halvings * _LN2 + math.log(engagement)
+        final = (relevance[i] if decay is None or engagement is None
+                 else trending_score(relevance[i], decay, engagement))
+        parts.append(ScoreParts(index=i, relevance=relevance[i], rerank_rank=ranks.get(i),
+                                decay=decay, engagement=engagement, final=final,
+                                log_final=log_final))
+    if mode == "latest":
+        kept = [s for s in parts if s.relevance >= p.latest_min_relevance]
+        return sorted(kept, key=lambda s: (-candidates[s.index].post.created_at.timestamp(),
+                                           -s.log_final, candidates[s.index].post.id))
+    return sorted(parts, key=lambda s: (-s.log_final, -candidates[s.index].fused_score,
+                                        candidates[s.index].post.id))
