@@ -27,6 +27,8 @@ from litestar.static_files import create_static_files_router
 
 from indexer.takedowns import Takedowns
 from search.log import log
+from search.pipeline import SearchPipeline
+from search.trends.service import TrendsService
 from server.auth import KeyRing
 from server.metrics import Metrics, after_request, app_gauges, metrics_endpoint
 from server.problems import problem_details_plugin
@@ -46,6 +48,16 @@ RATE_LIMIT_HEADERS = ["RateLimit-Policy", "RateLimit-Limit", "RateLimit-Remainin
 def _services(state: State) -> Services:
     services: Services = state.services
     return services
+
+
+def _pipeline(state: State) -> SearchPipeline:
+    pipeline: SearchPipeline = state.services.pipeline
+    return pipeline
+
+
+def _trends(state: State) -> TrendsService:
+    service: TrendsService = state.services.trends_service()
+    return service
 
 
 def _takedowns(state: State) -> Takedowns:
@@ -111,6 +123,8 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
                         create_static_files_router(path="/", directories=[WEB_DIR], html_mode=True,
                                                    name="web", include_in_schema=False)],
         dependencies={"services": Provide(_services, sync_to_thread=False),
+                      "pipeline": Provide(_pipeline, sync_to_thread=False),
+                      "trends_service": Provide(_trends, sync_to_thread=False),
                       "takedowns": Provide(_takedowns, sync_to_thread=False)},
         state=state,
         guards=[keys.guard()],

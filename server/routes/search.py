@@ -22,7 +22,7 @@ from litestar import post
 from search.contracts import SearchRequest
 from search.highlight import highlight_spans
 from search.models import Explain, Facets, Hit, Mode, ParsedQuery
-from server.services import Services
+from search.pipeline import SearchPipeline
 
 
 class ResultItem(msgspec.Struct, omit_defaults=True):
@@ -75,9 +75,9 @@ def result_item(hit: Hit, explain: bool, query: ParsedQuery) -> ResultItem:
 
 
 @post("/v1/search", status_code=200, sync_to_thread=True, tags=["search"])
-def search(data: SearchRequest, services: Services) -> SearchResponse:
+def search(data: SearchRequest, pipeline: SearchPipeline) -> SearchResponse:
     started = time.perf_counter()
-    result = services.pipeline.search(data)
+    result = pipeline.search(data)
     return SearchResponse(
         query=data.query, parsed=result.query, mode=data.mode, as_of=result.as_of,
         offset=result.offset, limit=data.limit,

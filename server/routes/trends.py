@@ -13,8 +13,8 @@ from litestar.params import Parameter
 from search.errors import FieldError
 from search.models import SearchFilters
 from search.trends.models import MAX_TOPICS, Topic, TrendsRequest
+from search.trends.service import TrendsService
 from search.trends.window import format_duration, parse_duration
-from server.services import Services
 
 MAX_WINDOW = timedelta(days=7)
 MAX_BASELINE = timedelta(days=30)
@@ -58,7 +58,7 @@ def trends_request(*, window: str, baseline: str, as_of: datetime | None, limit:
 
 @get("/v1/trends", sync_to_thread=True, tags=["trends"])
 def trends(
-    services: Services,
+    trends_service: TrendsService,
     window: str = "1h",
     baseline: str = "48h",
     as_of: datetime | None = None,
@@ -86,7 +86,7 @@ def trends(
     request = trends_request(window=window, baseline=baseline, as_of=as_of, limit=limit,
                              query=topic_query,
                              filters=filters if msgspec.to_builtins(filters) else None)
-    result = services.trends_service().trends(request)
+    result = trends_service.trends(request)
     return TrendsResponse(
         as_of=result.as_of, window=format_duration(request.window),
         baseline=format_duration(request.baseline), query=request.query,
