@@ -76,3 +76,31 @@ def test_settings_lists_every_variable(capsys: pytest.CaptureFixture[str]) -> No
     assert main(["settings"]) == 0
     out = capsys.readouterr().out
     assert "TRENDSEARCH_HALF_LIFE_HOURS" in out and "TRENDSEARCH_QDRANT_URL" in out
+
+
+@pytest.mark.parametrize(("argv", "named"), [
+    (["search", "tornado", "--as-of", "2024-05-01T12:00:00"], "--as-of"),
+    (["search", "tornado", "--as-of", "yesterday"], "--as-of"),
+    (["search", "tornado", "--limit", "500"], "--limit"),
+    (["search", "tornado", "--limit", "ten"], "--limit"),
+    (["trends", "--limit", "0"], "--limit"),
+])
+def test_bad_flags_are_one_line_errors_naming_the_flag(
+        data_dir: Path, argv: list[str], named: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and f"argument {named}:" in err
+
+
+def test_a_lab_command_without_the_lab_says_where_it_lives(
+        data_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """An install without `lab/` (the Docker image): the entry point fails to load."""
+    import server.cli as cli
+
+    class Broken:
+        def load(self) -> None:
+            raise ModuleNotFoundError("No module named 'lab'")
+
+    monkeypatch.setattr(cli, "entry_points", lambda group: [Broken()])
+    assert main(["eval", "../shared/eval/sets/crisislex6"]) == 1
+    assert "`eval` is a lab command: it runs from a checkout" in capsys.readouterr().err
