@@ -19,6 +19,8 @@ from search.trends.window import format_duration, parse_duration
 MAX_WINDOW = timedelta(days=7)
 MAX_BASELINE = timedelta(days=30)
 MAX_BUCKETS = 1000
+# Without a `baseline`, a window is compared with this many windows before it ...
+BASELINE_WINDOWS = 48
 
 
 class TrendsResponse(msgspec.Struct):
@@ -34,11 +36,25 @@ class TrendsResponse(msgspec.Struct):
     topics: list[Topic]
 
 
-def trends_request(*, window: str, baseline: str, as_of: datetime | None, limit: int,
+def default_baseline(window: timedelta) -> timedelta:
+    """`BASELINE_WINDOWS` windows, or as many whole windows as fit in `MAX_BASELINE`.
+
+    Why relative to the window: the burst is counted against the median window of the
+    baseline, so a fixed 48 h compares a 1 h window with 48 windows but a 24 h window
+    with two (fewer than the span of windows a burst is counted over: nothing left to
+    expect from) and a 7-day window with none (a 422). 1h -> 2d, 6h -> 12d, 24h -> 30d,
+    7d -> 4w.
+    """
+    windows = min(BASELINE_WINDOWS, int(MAX_BASELINE / window))
+    return window * max(1, windows)
+
+
+def trends_request(*, window: str, baseline: str | None, as_of: datetime | None, limit: int,
                    query: str | None, filters: SearchFilters | None) -> TrendsRequest:
-    """Durations parsed and bounded; each problem names its parameter."""
+    """Durations parsed and bounded; each problem names its parameter. No `baseline`:
+    `default_baseline(window)`."""
     win = parse_duration(window, "window")
-    base = parse_duration(baseline, "baseline")
+    base = default_baseline(win) if baseline is None else parse_duration(baseline, "baseline")
     if win > MAX_WINDOW:
         raise FieldError("window", f"at most {format_duration(MAX_WINDOW)}; got {window!r}")
     if base > MAX_BASELINE:
@@ -60,7 +76,7 @@ def trends_request(*, window: str, baseline: str, as_of: datetime | None, limit:
 def trends(
     trends_service: TrendsService,
     window: str = "1h",
-    baseline: str = "48h",
+    baseline: str | None = None,
     as_of: datetime | None = None,
     limit: Annotated[int, Parameter(ge=1, le=MAX_TOPICS)] = 10,
     # Litestar reserves a handler argument named `query` for the whole query string.
@@ -73,7 +89,12 @@ def trends(
     min_comments: Annotated[int | None, Parameter(ge=0)] = None,
     has_image: bool | None = None,
 ) -> TrendsResponse:
-    """Hot topics in the window against the baseline; `query` restricts them to its posts."""
+    """Hot topics in the window against the baseline; `query` restricts them to its posts.
+
+    `baseline` defaults to 48 windows before the window, at most the whole windows in
+    30 days (`default_baseline`: 1h -> 2d, 24h -> 30d, 7d -> 4w), so every window the
+    page offers has a baseline to be hot against; the answer's `baseline` says which.
+    """
     started = time.perf_counter()
     try:
         filters = msgspec.convert({
