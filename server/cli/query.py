@@ -131,7 +131,8 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
     p = sub.add_parser("trends", parents=[common], help="print what is hot now (or as of a time)")
     p.add_argument("--as-of", type=aware_datetime, help="RFC 3339 time with offset")
     p.add_argument("--window", default="1h", help="recent span that must burst (default 1h)")
-    p.add_argument("--baseline", default="48h", help="span it is compared with (default 48h)")
+    p.add_argument("--baseline", help="span it is compared with (default: 48 windows, at most "
+                                      "30 days: 2d for a 1h window)")
     p.add_argument("--limit", type=bounded_int(1, MAX_TOPICS), default=10)
     p.add_argument("--query", help="only topics among this query's posts")
     p.add_argument("--platform", action="append")

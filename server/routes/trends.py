@@ -12,7 +12,7 @@ from litestar.params import Parameter
 
 from search.errors import FieldError
 from search.models import SearchFilters
-from search.trends.models import MAX_TOPICS, Topic, TrendsRequest
+from search.trends.models import MAX_TOPICS, Topic, TrendParams, TrendsRequest
 from search.trends.service import TrendsService
 from search.trends.window import format_duration, parse_duration
 
@@ -21,6 +21,7 @@ MAX_BASELINE = timedelta(days=30)
 MAX_BUCKETS = 1000
 # Without a `baseline`, a window is compared with this many windows before it ...
 BASELINE_WINDOWS = 48
+SPAN_WINDOWS = TrendParams().span_windows
 
 
 class TrendsResponse(msgspec.Struct):
@@ -61,6 +62,12 @@ def trends_request(*, window: str, baseline: str | None, as_of: datetime | None,
         raise FieldError("baseline", f"at most {format_duration(MAX_BASELINE)}; got {baseline!r}")
     if base < win:
         raise FieldError("baseline", f"must be at least the window ({window}); got {baseline!r}")
+    if base < win * (SPAN_WINDOWS + 1):
+        # The burst is counted over the newest `span_windows` windows: a shorter baseline
+        # leaves no window to expect from, and every topic would read `expected = 0`.
+        raise FieldError("baseline", f"must be at least {SPAN_WINDOWS + 1} windows "
+                                     f"({format_duration(win * (SPAN_WINDOWS + 1))} for a "
+                                     f"{window} window); got {baseline!r}")
     if base / win > MAX_BUCKETS:
         raise FieldError("baseline", f"at most {MAX_BUCKETS} windows long; got {baseline!r} "
                                      f"for a {window} window")

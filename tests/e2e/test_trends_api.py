@@ -135,6 +135,7 @@ def test_an_explicit_baseline_shorter_than_the_window_is_still_refused(
     ({"window": "soon"}, "window", "expected a duration such as 30m, 1h, 2d; got 'soon'"),
     ({"window": "8d"}, "window", "at most 1w"),
     ({"baseline": "30m"}, "baseline", "must be at least the window"),
+    ({"baseline": "3h"}, "baseline", "must be at least 4 windows (4h for a 1h window)"),
     ({"baseline": "31d"}, "baseline", "at most 30d"),
     ({"limit": "0"}, "limit", ""),
     ({"limit": "51"}, "limit", ""),
