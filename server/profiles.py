@@ -60,10 +60,10 @@ def load_models(settings: Settings) -> Models:
 
 def open_catalog(settings: Settings) -> Any:
     if settings.qdrant_url:
-        from search.store.server import ServerCatalog
+        from search.store.server_catalog import ServerCatalog
 
         return ServerCatalog.connect(settings.qdrant_url, settings.qdrant_api_key, settings.collection)
-    from search.store.edge import EdgeCatalog
+    from search.store.edge_catalog import EdgeCatalog
 
     return EdgeCatalog(settings.data_path / "edge")
 

@@ -27,7 +27,7 @@ from indexer.validate import to_post
 from migrations import open_live
 from search.contracts import Encoded, SearchParams, SearchRequest
 from search.pipeline import SearchPipeline
-from search.store.edge import EdgeCatalog
+from search.store.edge_catalog import EdgeCatalog
 from server.profiles import Models, describe, load_models
 from server.settings import Settings
 

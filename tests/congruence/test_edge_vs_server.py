@@ -19,8 +19,8 @@ from search.contracts import SearchParams, SearchRequest
 from search.embed.base import Embedder
 from search.models import SearchFilters
 from search.pipeline import SearchPipeline
-from search.store.edge import EdgeCatalog
-from search.store.server import ServerCatalog
+from search.store.edge_catalog import EdgeCatalog
+from search.store.server_catalog import ServerCatalog
 
 SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample" / "posts.jsonl"
 QUERIES = ["flood evacuation", "explosion injured", "深圳禁摩限电", "Hillary Clinton", "iPhone SE 价格",
