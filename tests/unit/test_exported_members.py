@@ -31,6 +31,7 @@ EXPECTED = {
     "server.routes": [],
     "lab": [],
     "lab.bench": ["run_bench"],
+    "lab.scripts": [],
     "lab.evaluation": ["Evaluation", "evaluate", "run_eval"],
 }
 
