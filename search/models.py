@@ -14,12 +14,19 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import Meta
 
+from search.bounds import instant_problem
+
+# End of input in both Python and ECMAScript regexes (the OpenAPI schema carries these
+# patterns to clients): Python's `$` also matches before a final newline, so `^abc$`
+# let "abc\n" in as a second post beside "abc"; `\Z` means a literal Z to JavaScript.
+END = r"(?![\s\S])"
 NonNegInt = Annotated[int, Meta(ge=0, le=2**53)]
-PostId = Annotated[str, Meta(min_length=1, max_length=128, pattern=r"^[^\s/?#]+$")]
-HttpUrl = Annotated[str, Meta(max_length=2048, pattern=r"^https?://[^\s]+$")]
+PostId = Annotated[str, Meta(min_length=1, max_length=128, pattern=rf"^[^\s/?#]+{END}")]
+HttpUrl = Annotated[str, Meta(max_length=2048, pattern=rf"^https?://[^\s]+{END}")]
 ShortText = Annotated[str, Meta(min_length=1, max_length=128)]
 AwareDatetime = Annotated[datetime, Meta(tz=True)]
-LangCode = Annotated[str, Meta(min_length=2, max_length=16, pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]+)*$")]
+LangCode = Annotated[str, Meta(min_length=2, max_length=16,
+                                pattern=rf"^[a-z]{{2,3}}(-[A-Za-z0-9]+)*{END}")]
 
 MAX_TEXT_CHARS = 10_000
 MAX_IMAGES = 20
@@ -66,6 +73,12 @@ class SearchFilters(msgspec.Struct, frozen=True, forbid_unknown_fields=True, omi
     min_reposts: NonNegInt | None = None
     min_comments: NonNegInt | None = None
     has_image: bool | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("since", "until"):
+            problem = instant_problem(getattr(self, name)) if getattr(self, name) else None
+            if problem:  # msgspec adds ` - at `$.filters``; `field_error` joins the two
+                raise ValueError(f"`{name}`: {problem}")
 
 
 Mode = Literal["relevance", "trending", "latest"]

@@ -31,6 +31,7 @@ from msgspec import Meta
 from search import feedback
 from search import cursor as cursors
 from search.boost import engagement_factor, time_decay, trending_score
+from search.bounds import instant_problem
 from search.dedup import collapse, group, signature
 from search.embed.base import Embedder, Encoded
 from search.facets import facet_counts
@@ -108,6 +109,10 @@ class SearchRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     # The previous page's `next_cursor` (`search.cursor`); replaces `offset`.
     cursor: Annotated[str, Meta(min_length=1, max_length=512)] | None = None
     facets: bool = False
+
+    def __post_init__(self) -> None:
+        if self.as_of is not None and (problem := instant_problem(self.as_of)):
+            raise ValueError(f"`as_of`: {problem}")  # `search.bounds`: later arithmetic overflows
 
 
 def term_filter(query: ParsedQuery) -> TermFilter | None:

@@ -119,7 +119,7 @@ def cmd_reindex(args: argparse.Namespace) -> int:
 def _serve(settings: Settings, models: Any = None) -> int:
     import uvicorn
 
-    from server.app import create_app
+    from server.app import create_app, proxy_options
     from server.services import Services
 
     services = Services.build(settings, models)
@@ -127,7 +127,7 @@ def _serve(settings: Settings, models: Any = None) -> int:
     print(f"serving on http://{settings.host}:{settings.port}/  (API docs: /schema)",
           file=sys.stderr, flush=True)
     uvicorn.run(create_app(settings, services), host=settings.host, port=settings.port,
-                log_level="warning")
+                log_level="warning", **proxy_options(settings))
     services.close()
     return 0
 
@@ -171,17 +171,17 @@ def cmd_search(args: argparse.Namespace) -> int:
     from rich.table import Table
 
     from search.models import SearchFilters
-    from search.pipeline import SearchRequest
+    from server.cli_input import search_request
     from server.services import Services
 
     settings = _settings(args)
     filters = SearchFilters(platform=args.platform or None, lang=args.lang or None,
                             author=args.author or None)
-    request = msgspec.convert({
+    request = search_request({
         "query": args.query, "mode": args.mode, "limit": args.limit, "explain": args.explain,
         "filters": msgspec.to_builtins(filters),
         **({"as_of": args.as_of} if args.as_of else {}),
-    }, SearchRequest, strict=False)
+    })
     services = Services.build(settings)
     try:
         result = services.pipeline.search(request)

@@ -6,6 +6,7 @@ test checks the README lists every variable, so docs cannot drift from code.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -15,6 +16,7 @@ import msgspec
 from msgspec import Meta
 
 from search.errors import FieldError
+from search.models import END
 from search.pipeline import SearchParams
 
 # Ranking defaults are the pipeline's own: one place to change what ships.
@@ -33,7 +35,10 @@ _KEY = r"[!-+\--~]{16,}"
 KeyList = Annotated[str, Meta(pattern=rf"^\s*{_KEY}(\s*,\s*{_KEY})*\s*$")]
 _ORIGIN = r"(\*|https?://[^/\s,]+)"
 OriginList = Annotated[str, Meta(pattern=rf"^\s*{_ORIGIN}(\s*,\s*{_ORIGIN})*\s*$")]
-LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
+# Addresses or networks (`10.0.0.5`, `10.0.0.0/8`, `::1`) of proxies whose
+# X-Forwarded-For / X-Forwarded-Proto headers are believed.
+_NET = r"[0-9A-Fa-f.:]+(/[0-9]{1,3})?"
+NetList = Annotated[str, Meta(pattern=rf"^\s*{_NET}(\s*,\s*{_NET})*\s*{END}")]
 # Said instead of msgspec's "Expected `str` matching regex '...'".
 PATTERN_PROBLEMS = {
     "api_keys": "expected comma-separated keys, each 16+ printable ASCII characters without spaces",
@@ -41,6 +46,8 @@ PATTERN_PROBLEMS = {
     "collection": "expected 1-64 letters, digits, `_` or `-`",
     "cors_origins": "expected comma-separated origins such as `https://desk.example.org` "
                     "(scheme and host, no path), or `*`",
+    "trusted_proxies": "expected comma-separated IP addresses or networks such as "
+                       "`10.0.0.5` or `10.0.0.0/8`",
 }
 
 
@@ -59,7 +66,7 @@ class Settings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     device: str | None = None
     qdrant_url: str | None = None
     qdrant_api_key: str | None = None
-    collection: Annotated[str, Meta(pattern=r"^[A-Za-z0-9_-]{1,64}$")] = "posts"
+    collection: Annotated[str, Meta(pattern=rf"^[A-Za-z0-9_-]{{1,64}}{END}")] = "posts"
     rrf_k: Annotated[int, Meta(ge=1)] = _SHIPPED.rrf_k
     rerank_depth: Annotated[int, Meta(ge=0, le=1000)] = _SHIPPED.rerank_depth
     rerank_budget_ms: Annotated[float, Meta(gt=0)] = _SHIPPED.rerank_budget_ms
@@ -67,13 +74,18 @@ class Settings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     engagement_weight: Annotated[float, Meta(ge=0)] = _SHIPPED.engagement_weight
     sparse_weight: Annotated[float, Meta(ge=0)] = _SHIPPED.sparse_weight
     feedback_posts: Annotated[int, Meta(ge=0, le=100)] = _SHIPPED.feedback_posts
-    trending_horizon_hours: Annotated[float, Meta(ge=0)] = _SHIPPED.trending_horizon_hours
+    # Capped: `as_of - horizon` must stay a date (`search.bounds`).
+    trending_horizon_hours: Annotated[float, Meta(ge=0, le=87_600)] = _SHIPPED.trending_horizon_hours
     max_ingest_batch: Annotated[int, Meta(ge=1, le=10_000)] = 1000
     api_keys: KeyList | None = None
     read_keys: KeyList | None = None
     rate_limit_per_minute: Annotated[int, Meta(ge=0)] = 600
     cors_origins: OriginList | None = None
     max_body_bytes: Annotated[int, Meta(ge=1024, le=1024**3)] = 16 * 1024 * 1024
+    trusted_proxies: NetList | None = None
+    work_threads: Annotated[int, Meta(ge=1, le=64)] = 2
+    work_queue: Annotated[int, Meta(ge=0, le=10_000)] = 16
+    retry_after_s: Annotated[int, Meta(ge=1, le=3600)] = 1
 
     @property
     def data_path(self) -> Path:
@@ -92,9 +104,21 @@ class Settings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
         return list(split_list(self.cors_origins))
 
     @property
+    def proxies(self) -> list[str]:
+        return list(split_list(self.trusted_proxies))
+
+    @property
     def loopback_only(self) -> bool:
-        """Bound where only this machine can connect (`127.0.0.0/8`, `::1`, `localhost`)."""
-        return self.host in LOOPBACK_HOSTS or self.host.startswith("127.")
+        """Bound where only this machine can connect (`127.0.0.0/8`, `::1`, `localhost`).
+
+        Decided by parsing: a host *named* `127.example.org` resolves wherever DNS says.
+        """
+        if self.host == "localhost":
+            return True
+        try:
+            return ipaddress.ip_address(self.host).is_loopback
+        except ValueError:
+            return False
 
 
 SETTINGS_HELP: dict[str, str] = {
@@ -132,6 +156,14 @@ SETTINGS_HELP: dict[str, str] = {
     "cors_origins": "Comma-separated origins (`https://desk.example.org`) whose pages may call "
                     "the API from a browser; `*` for any. Unset: no CORS headers.",
     "max_body_bytes": "Largest request body accepted; bigger ones are refused with 413.",
+    "trusted_proxies": "Comma-separated addresses or networks of reverse proxies whose "
+                       "X-Forwarded-For / X-Forwarded-Proto headers are believed (client address "
+                       "for rate limits and logs). Unset: no forwarded header is trusted.",
+    "work_threads": "Searches, trends and ingests computed at once (CPU-bound: embedding, "
+                    "reranking, clustering), each on a worker thread; about the number of cores.",
+    "work_queue": "Such requests allowed to wait for a worker; past it they are refused at once "
+                  "with 503 and Retry-After instead of queueing without bound.",
+    "retry_after_s": "Seconds a refused (503) client is told to wait (Retry-After).",
 }
 
 

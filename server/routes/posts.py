@@ -17,6 +17,7 @@ from litestar import delete, get, patch, post
 from litestar.params import Parameter
 
 from indexer.run import write_batch
+from indexer.sources import TOO_DEEP
 from indexer.takedowns import Takedown, Takedowns, TakenDown
 from indexer.validate import to_post
 from search.errors import FieldError, NotFound, ValidationFailed
@@ -36,6 +37,8 @@ def parse_batch(body: bytes, max_items: int) -> list[Post]:
         doc: Any = msgspec.json.decode(body)
     except msgspec.DecodeError as exc:
         raise ValidationFailed([FieldError("(body)", f"not valid JSON: {exc}")]) from None
+    except RecursionError:
+        raise ValidationFailed([FieldError("(body)", TOO_DEEP)]) from None
     if not isinstance(doc, dict) or not isinstance(doc.get("posts"), list):
         raise ValidationFailed([FieldError("posts", 'the body must be {"posts": [post, ...]}')])
     extra = sorted(set(doc) - {"posts"})
@@ -48,11 +51,19 @@ def parse_batch(body: bytes, max_items: int) -> list[Post]:
         raise ValidationFailed([FieldError("posts", f"{len(items)} posts; at most {max_items} per request")])
     posts: list[Post] = []
     errors: list[FieldError] = []
+    first: dict[str, int] = {}  # one id twice would store one post and answer `indexed: 2`
     for index, item in enumerate(items):
         try:
-            posts.append(to_post(item, index=index))
+            post = to_post(item, index=index)
         except FieldError as error:
             errors.append(error)
+            continue
+        if post.id in first:
+            errors.append(FieldError("id", f"the id of item {first[post.id]} again; send each post "
+                                           f"once per batch", index=index))
+            continue
+        first[post.id] = index
+        posts.append(post)
     if errors:
         raise ValidationFailed(errors)
     return posts
@@ -86,7 +97,10 @@ def get_post(post_id: str, services: Services) -> Post:
 
 @patch("/v1/posts/{post_id:str}/engagement", sync_to_thread=True, tags=["posts"], opt=WRITE)
 def update_engagement(post_id: str, data: Engagement, services: Services) -> Post:
-    """New like/repost/comment counts; the vectors are untouched. Answers the updated post."""
+    """New like/repost/comment counts; the vectors are untouched. Answers the updated post.
+
+    An empty patch is refused; the schema says so too (`minProperties: 1`, `server.openapi`).
+    """
     if data == Engagement():
         raise FieldError("(body)", "send at least one of `likes`, `reposts`, `comments`")
     with services.write_lock, event("engagement.update", id=post_id):

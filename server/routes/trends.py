@@ -10,6 +10,7 @@ import msgspec
 from litestar import get
 from litestar.params import Parameter
 
+from search.bounds import check_instant
 from search.errors import FieldError
 from search.models import SearchFilters
 from search.trends.models import MAX_TOPICS, Topic, TrendsRequest
@@ -50,6 +51,7 @@ def trends_request(*, window: str, baseline: str, as_of: datetime | None, limit:
                                      f"for a {window} window")
     if as_of is not None and as_of.tzinfo is None:
         raise FieldError("as_of", "needs an offset (RFC 3339, e.g. 2024-05-01T12:00:00Z)")
+    check_instant(as_of, "as_of")
     if query is not None and not query.strip():
         raise FieldError("query", "must not be blank")
     return TrendsRequest(window=win, baseline=base, as_of=as_of, limit=limit,

@@ -76,3 +76,10 @@ def test_settings_lists_every_variable(capsys: pytest.CaptureFixture[str]) -> No
     assert main(["settings"]) == 0
     out = capsys.readouterr().out
     assert "TRENDSEARCH_HALF_LIFE_HOURS" in out and "TRENDSEARCH_QDRANT_URL" in out
+
+
+@pytest.mark.parametrize("as_of", ["2024-05-01T12:00:00", "0001-01-01T00:00:00+01:00"])
+def test_a_bad_as_of_exits_2_naming_the_option(data_dir: Path, as_of: str,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["search", "tornado", "--as-of", as_of]) == 2
+    assert "`--as-of`" in capsys.readouterr().err
