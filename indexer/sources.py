@@ -16,7 +16,7 @@ from typing import Any
 
 import msgspec
 
-from indexer.validate import from_csv_row
+from indexer.validate import from_csv_row, integral_floats_as_ints
 from search.errors import FieldError
 
 Record = tuple[int, dict[str, Any] | FieldError]
@@ -32,7 +32,7 @@ def read_jsonl(path: Path) -> Iterator[Record]:
             if not raw.strip():
                 continue
             try:
-                value = decoder.decode(raw)
+                value = integral_floats_as_ints(decoder.decode(raw))
             except msgspec.DecodeError as exc:
                 yield number, FieldError("(line)", f"not valid JSON: {exc}", line=number)
                 continue

@@ -20,7 +20,7 @@ _AT = re.compile(r"^(?P<problem>.*?)(?: - at `\$(?P<path>[^`]*)`)?$", re.S)
 CSV_LIST_FIELDS = ("image_urls",)
 # What a regex constraint means, in words a user can act on (keyed by the leaf field).
 PATTERN_PROBLEMS = {
-    "id": "must be 1-128 characters without spaces, `/`, `?` or `#`",
+    "id": "must be 1-128 characters without spaces, control characters, `/`, `?` or `#`",
     "url": "must be an http:// or https:// URL",
     "image_urls": "must be an http:// or https:// URL",
     "lang": "must be a language code such as `en`, `zh` or `zh-hant`",
@@ -74,6 +74,19 @@ def to_post(raw: Any, *, index: int | None = None, line: int | None = None,
     if post.lang is None:
         post = msgspec.structs.replace(post, lang=detect_lang(post.text))
     return post
+
+
+def integral_floats_as_ints(value: Any) -> Any:
+    """`84.0` -> `84`, all the way down: JSON has one number type, and JSON Schema's
+    `integer` (the published API schema) is any number without a fraction; msgspec's
+    strict mode would refuse it. Other floats stay floats."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, list):
+        return [integral_floats_as_ints(v) for v in value]
+    if isinstance(value, dict):
+        return {k: integral_floats_as_ints(v) for k, v in value.items()}
+    return value
 
 
 def from_csv_row(row: dict[str, str]) -> dict[str, Any]:

@@ -20,11 +20,15 @@ from search.bounds import instant_problem
 # patterns to clients): Python's `$` also matches before a final newline, so `^abc$`
 # let "abc\n" in as a second post beside "abc"; `\Z` means a literal Z to JavaScript.
 END = r"(?![\s\S])"
+# Spaces and control characters, spelled out: `\s` differs between the two dialects
+# (Python's includes \x1c-\x1f and \x85, JavaScript's \ufeff).
+BLANK = r"\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
 NonNegInt = Annotated[int, Meta(ge=0, le=2**53)]
-PostId = Annotated[str, Meta(min_length=1, max_length=128, pattern=rf"^[^\s/?#]+{END}")]
-HttpUrl = Annotated[str, Meta(max_length=2048, pattern=rf"^https?://[^\s]+{END}")]
+PostId = Annotated[str, Meta(min_length=1, max_length=128, pattern=rf"^[^{BLANK}/?#]+{END}")]
+HttpUrl = Annotated[str, Meta(max_length=2048, pattern=rf"^https?://[^{BLANK}]+{END}")]
 ShortText = Annotated[str, Meta(min_length=1, max_length=128)]
 AwareDatetime = Annotated[datetime, Meta(tz=True)]
+AuthorName = Annotated[str, Meta(min_length=1, max_length=256)]
 LangCode = Annotated[str, Meta(min_length=2, max_length=16,
                                 pattern=rf"^[a-z]{{2,3}}(-[A-Za-z0-9]+)*{END}")]
 
@@ -66,7 +70,7 @@ class SearchFilters(msgspec.Struct, frozen=True, forbid_unknown_fields=True, omi
 
     platform: list[ShortText] | None = None
     lang: list[LangCode] | None = None
-    author: list[Annotated[str, Meta(min_length=1, max_length=256)]] | None = None
+    author: list[AuthorName] | None = None
     since: AwareDatetime | None = None
     until: AwareDatetime | None = None
     min_likes: NonNegInt | None = None

@@ -33,6 +33,7 @@ from indexer.takedowns import Takedowns
 from search.log import log
 from server.auth import KeyRing
 from server.body import strict_json_body
+from server.openapi import complete as complete_openapi
 from server.options import options_handlers
 from server.metrics import Metrics, after_request, app_gauges, metrics_endpoint
 from server.problems import problem_details_plugin
@@ -126,7 +127,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
 
     api = [search, trends, ingest, get_post, update_engagement, delete_post, list_takedowns,
            lift_takedown, health, ready, metrics_endpoint]
-    return Litestar(
+    app = Litestar(
         route_handlers=[*options_handlers(api), *api,
                         create_static_files_router(path="/", directories=[WEB_DIR], html_mode=True,
                                                    name="web", include_in_schema=False,
@@ -145,3 +146,5 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
         cors_config=_cors(settings),
         request_max_body_size=settings.max_body_bytes,
     )
+    complete_openapi(app, settings)
+    return app

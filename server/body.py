@@ -18,7 +18,7 @@ from litestar import Request
 from litestar.exceptions import ClientException
 
 from indexer.sources import TOO_DEEP
-from indexer.validate import field_error
+from indexer.validate import field_error, integral_floats_as_ints
 from search.errors import FieldError, ValidationFailed
 
 JSON_TYPES = ("application/json",)
@@ -29,19 +29,26 @@ def is_json(content_type: str) -> bool:
     return media in JSON_TYPES or (media.startswith("application/") and media.endswith("+json"))
 
 
+def decode_json(raw: bytes) -> Any:
+    """Untyped JSON, integral floats as ints; ValidationFailed naming `(body)` otherwise."""
+    try:
+        return integral_floats_as_ints(msgspec.json.decode(raw))
+    except msgspec.DecodeError as exc:
+        raise ValidationFailed([FieldError("(body)", f"not valid JSON: {exc}")]) from None
+    except RecursionError:
+        raise ValidationFailed([FieldError("(body)", TOO_DEEP)]) from None
+
+
 def decode_strict(raw: bytes, target: Any) -> Any:
     """`raw` as `target`, or ValidationFailed naming the field (the whole body: `(body)`)."""
+    doc = decode_json(raw)
     try:
-        return msgspec.json.decode(raw, type=target)
+        return msgspec.convert(doc, target, strict=True)
     except msgspec.ValidationError as exc:
         error = field_error(exc)
         if error.field == "(record)":
             error = FieldError("(body)", error.problem)
         raise ValidationFailed([error]) from None
-    except msgspec.DecodeError as exc:
-        raise ValidationFailed([FieldError("(body)", f"not valid JSON: {exc}")]) from None
-    except RecursionError:
-        raise ValidationFailed([FieldError("(body)", TOO_DEEP)]) from None
 
 
 async def strict_json_body(request: Request[Any, Any, Any]) -> None:

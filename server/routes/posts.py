@@ -17,13 +17,13 @@ from litestar import delete, get, patch, post
 from litestar.params import Parameter
 
 from indexer.run import write_batch
-from indexer.sources import TOO_DEEP
 from indexer.takedowns import Takedown, Takedowns, TakenDown
 from indexer.validate import to_post
 from search.errors import FieldError, NotFound, ValidationFailed
 from search.log import event
 from search.models import Engagement, Post
 from server.auth import WRITE
+from server.body import decode_json
 from server.services import Services
 
 
@@ -33,12 +33,7 @@ class IngestResponse(msgspec.Struct):
 
 
 def parse_batch(body: bytes, max_items: int) -> list[Post]:
-    try:
-        doc: Any = msgspec.json.decode(body)
-    except msgspec.DecodeError as exc:
-        raise ValidationFailed([FieldError("(body)", f"not valid JSON: {exc}")]) from None
-    except RecursionError:
-        raise ValidationFailed([FieldError("(body)", TOO_DEEP)]) from None
+    doc: Any = decode_json(body)
     if not isinstance(doc, dict) or not isinstance(doc.get("posts"), list):
         raise ValidationFailed([FieldError("posts", 'the body must be {"posts": [post, ...]}')])
     extra = sorted(set(doc) - {"posts"})
@@ -99,10 +94,11 @@ def get_post(post_id: str, services: Services) -> Post:
 def update_engagement(post_id: str, data: Engagement, services: Services) -> Post:
     """New like/repost/comment counts; the vectors are untouched. Answers the updated post.
 
-    An empty patch is refused; the schema says so too (`minProperties: 1`, `server.openapi`).
+    A patch that sets nothing (`{}`, `{"likes": null}`) is valid by its schema, so it
+    is accepted and changes nothing: it answers the post as it is (404 if none).
     """
     if data == Engagement():
-        raise FieldError("(body)", "send at least one of `likes`, `reposts`, `comments`")
+        return get_post.fn(post_id, services)
     with services.write_lock, event("engagement.update", id=post_id):
         if not services.store.update_engagement(post_id, data):
             raise NotFound(f"no post with id {post_id!r} in the index")

@@ -12,7 +12,7 @@ from litestar.params import Parameter
 
 from search.bounds import check_instant
 from search.errors import FieldError
-from search.models import SearchFilters
+from search.models import AuthorName, LangCode, SearchFilters, ShortText
 from search.trends.models import MAX_TOPICS, Topic, TrendsRequest
 from search.trends.window import format_duration, parse_duration
 from server.services import Services
@@ -67,9 +67,9 @@ def trends(
     limit: Annotated[int, Parameter(ge=1, le=MAX_TOPICS)] = 10,
     # Litestar reserves a handler argument named `query` for the whole query string.
     topic_query: Annotated[str | None, Parameter(query="query", max_length=1000)] = None,
-    platform: list[str] | None = None,
-    lang: list[str] | None = None,
-    author: list[str] | None = None,
+    platform: list[ShortText] | None = None,
+    lang: list[LangCode] | None = None,
+    author: list[AuthorName] | None = None,
     min_likes: Annotated[int | None, Parameter(ge=0)] = None,
     min_reposts: Annotated[int | None, Parameter(ge=0)] = None,
     min_comments: Annotated[int | None, Parameter(ge=0)] = None,
