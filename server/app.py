@@ -31,6 +31,7 @@ from litestar.static_files import create_static_files_router
 from indexer.repair import repair_takedowns
 from indexer.takedowns import Takedowns
 from search.log import log
+from server.admission import Admission
 from server.auth import KeyRing
 from server.body import strict_json_body
 from server.openapi import complete as complete_openapi
@@ -53,6 +54,11 @@ RATE_LIMIT_HEADERS = ["RateLimit-Policy", "RateLimit-Limit", "RateLimit-Remainin
 def _services(state: State) -> Services:
     services: Services = state.services
     return services
+
+
+def _work(state: State) -> Admission:
+    work: Admission = state.work
+    return work
 
 
 def _takedowns(state: State) -> Takedowns:
@@ -116,6 +122,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
                 built.close()
 
     state = State()
+    state.work = Admission(settings.work_threads, settings.work_queue, settings.retry_after_s)
     metrics = Metrics(app_gauges(state))
     state.metrics = metrics
     middleware: list[Any] = [metrics.middleware()]
@@ -133,7 +140,8 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
                                                    name="web", include_in_schema=False,
                                                    file_system=_WebFiles())],
         dependencies={"services": Provide(_services, sync_to_thread=False),
-                      "takedowns": Provide(_takedowns, sync_to_thread=False)},
+                      "takedowns": Provide(_takedowns, sync_to_thread=False),
+                      "work": Provide(_work, sync_to_thread=False)},
         state=state,
         guards=[keys.guard()],
         before_request=strict_json_body,

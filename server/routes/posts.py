@@ -22,6 +22,7 @@ from indexer.validate import to_post
 from search.errors import FieldError, NotFound, ValidationFailed
 from search.log import event
 from search.models import Engagement, Post
+from server.admission import Admission
 from server.auth import WRITE
 from server.body import decode_json
 from server.services import Services
@@ -70,8 +71,14 @@ class DeleteResponse(msgspec.Struct):
     takedown: Takedown
 
 
-@post("/v1/posts", status_code=200, sync_to_thread=True, tags=["posts"], opt=WRITE)
-def ingest(body: bytes, services: Services, takedowns: Takedowns) -> IngestResponse:
+@post("/v1/posts", status_code=200, tags=["posts"], opt=WRITE)
+async def ingest(body: bytes, services: Services, takedowns: Takedowns,
+                 work: Admission) -> IngestResponse:
+    """Embedding is CPU-bound: a worker thread (`server.admission`), 503 when all are taken."""
+    return await work.run(run_ingest, body, services, takedowns)
+
+
+def run_ingest(body: bytes, services: Services, takedowns: Takedowns) -> IngestResponse:
     posts = parse_batch(body, services.settings.max_ingest_batch)
     with services.write_lock, event("ingest", posts=len(posts)):
         refused = [takedowns.refusal(p.id, index=i) for i, p in enumerate(posts) if p.id in takedowns]

@@ -22,6 +22,7 @@ from litestar import post
 from search.highlight import highlight_spans
 from search.models import Explain, Facets, Hit, Mode, ParsedQuery
 from search.pipeline import SearchRequest
+from server.admission import Admission
 from server.services import Services
 
 
@@ -74,8 +75,13 @@ def result_item(hit: Hit, explain: bool, query: ParsedQuery) -> ResultItem:
                       explain=hit.explain if explain else None)
 
 
-@post("/v1/search", status_code=200, sync_to_thread=True, tags=["search"])
-def search(data: SearchRequest, services: Services) -> SearchResponse:
+@post("/v1/search", status_code=200, tags=["search"])
+async def search(data: SearchRequest, services: Services, work: Admission) -> SearchResponse:
+    """Computed on a worker thread (`server.admission`); 503 when every one is taken."""
+    return await work.run(run_search, data, services)
+
+
+def run_search(data: SearchRequest, services: Services) -> SearchResponse:
     started = time.perf_counter()
     result = services.pipeline.search(data)
     return SearchResponse(

@@ -15,6 +15,7 @@ from search.errors import FieldError
 from search.models import AuthorName, LangCode, SearchFilters, ShortText
 from search.trends.models import MAX_TOPICS, Topic, TrendsRequest
 from search.trends.window import format_duration, parse_duration
+from server.admission import Admission
 from server.services import Services
 
 MAX_WINDOW = timedelta(days=7)
@@ -58,9 +59,10 @@ def trends_request(*, window: str, baseline: str, as_of: datetime | None, limit:
                          query=query.strip() if query else None, filters=filters)
 
 
-@get("/v1/trends", sync_to_thread=True, tags=["trends"])
-def trends(
+@get("/v1/trends", tags=["trends"])
+async def trends(
     services: Services,
+    work: Admission,
     window: str = "1h",
     baseline: str = "48h",
     as_of: datetime | None = None,
@@ -88,7 +90,7 @@ def trends(
     request = trends_request(window=window, baseline=baseline, as_of=as_of, limit=limit,
                              query=topic_query,
                              filters=filters if msgspec.to_builtins(filters) else None)
-    result = services.trends_service().trends(request)
+    result = await work.run(services.trends_service().trends, request)  # `server.admission`
     return TrendsResponse(
         as_of=result.as_of, window=format_duration(request.window),
         baseline=format_duration(request.baseline), query=request.query,
