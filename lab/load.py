@@ -3,8 +3,9 @@
     .venv/bin/python lab/load.py --url http://127.0.0.1:8000 --clients 50 --seconds 60
 
 `--clients` readers loop over a mix of searches, reads by id, trends, `/health`,
-`/ready` and `/metrics`; one more client ingests small batches of new posts and
-keeps the ids the server acknowledged. At the end every acknowledged id is read
+`/ready` and `/metrics` (pausing `--think-ms` on average between requests); one
+more client ingests small batches of new posts and keeps the ids the server
+acknowledged, and a probe reads one post by id every 100 ms (`get (probe)`). At the end every acknowledged id is read
 back (`GET /v1/posts/{id}`): a write that was answered 200 and is not there is
 a lost write. Deliberate refusals (429, 503 with `Retry-After`) are counted
 apart from errors; a refused client waits as told.
@@ -53,7 +54,7 @@ class Tally:
         if response is not None and response.status_code in (429, 503):
             self.refused[route] += 1
         elif response is not None and (response.status_code < 400 or (
-                route == "get" and response.status_code == 404)):
+                route.startswith("get") and response.status_code == 404)):
             self.latencies[route].append(time.perf_counter() - started)
         else:
             status = response.status_code if response is not None else "no answer"
@@ -98,8 +99,8 @@ async def backoff(response: httpx.Response | None) -> None:
 
 
 async def reader(client: httpx.AsyncClient, tally: Tally, ids: list[str], until: float,
-                 rng: random.Random) -> None:
-    routes, weights = zip(*MIX)
+                 rng: random.Random, mix: list[tuple[str, int]], think_ms: float) -> None:
+    routes, weights = zip(*mix)
     while time.monotonic() < until:
         route = rng.choices(routes, weights)[0]
         if route == "search":
@@ -115,6 +116,19 @@ async def reader(client: httpx.AsyncClient, tally: Tally, ids: list[str], until:
         else:
             response = await call(client, tally, route, "GET", f"/{route}")
         await backoff(response)
+        await asyncio.sleep(rng.expovariate(1000 / think_ms) if think_ms else 0)
+
+
+async def probe(client: httpx.AsyncClient, tally: Tally, ids: list[str], until: float,
+                rng: random.Random) -> None:
+    """One read by id every 100 ms: what a user's cheap read costs while the others load.
+
+    The readers' own `get` figures include their share of a closed loop (50 clients
+    with little think time queue behind each other, Little's law); this one does not.
+    """
+    while time.monotonic() < until:
+        await call(client, tally, "get (probe)", "GET", f"/v1/posts/{rng.choice(ids)}")
+        await asyncio.sleep(0.1)
 
 
 async def ingester(client: httpx.AsyncClient, tally: Tally, run: str, until: float,
@@ -148,7 +162,8 @@ def percentile(values: list[float], q: float) -> float:
 def report(tally: Tally, seconds: float, missing: list[str]) -> str:
     lines = [f"| route | ok | refused (429/503) | errors | p50 ms | p95 ms | p99 ms | ok/s |",
              "|---|---|---|---|---|---|---|---|"]
-    for route in ["get", "search", "trends", "ingest", "health", "ready", "metrics"]:
+    for route in ["get (probe)", "get", "search", "trends", "ingest", "health", "ready",
+                  "metrics"]:
         ok = tally.latencies.get(route, [])
         if not ok and not tally.refused.get(route) and not tally.errors.get(route):
             continue
@@ -171,7 +186,9 @@ async def main_async(args: argparse.Namespace) -> int:
     ids = sample_ids()
     run = f"{int(time.time())}-{os.getpid()}"
     tally = Tally()
-    limits = httpx.Limits(max_connections=args.clients + 5, max_keepalive_connections=args.clients + 5)
+    # Idle connections expire before uvicorn closes them (5 s), so no request races a close.
+    limits = httpx.Limits(max_connections=args.clients + 5, max_keepalive_connections=args.clients + 5,
+                          keepalive_expiry=2.0)
     async with httpx.AsyncClient(base_url=args.url, headers=headers, timeout=args.timeout,
                                  limits=limits) as client:
         ready = await client.get("/health")
@@ -180,9 +197,14 @@ async def main_async(args: argparse.Namespace) -> int:
         started = time.monotonic()
         until = started + args.seconds
         rng = random.Random(args.seed)
-        tasks = [reader(client, tally, ids, until, random.Random(rng.random()))
+        # --cheap-only: the same clients without searches, trends or ingest, for a baseline
+        # of what the machine itself costs a cheap read at the moment.
+        mix = [(r, w) for r, w in MIX if not args.cheap_only or r not in ("search", "trends")]
+        tasks = [reader(client, tally, ids, until, random.Random(rng.random()), mix, args.think_ms)
                  for _ in range(args.clients)]
-        tasks.append(ingester(client, tally, run, until, args.batch))
+        tasks.append(probe(client, tally, ids, until, random.Random(rng.random())))
+        if not args.cheap_only:
+            tasks.append(ingester(client, tally, run, until, args.batch))
         await asyncio.gather(*tasks)
         seconds = time.monotonic() - started
         missing = await verify(client, tally.acknowledged)
@@ -200,7 +222,11 @@ def main() -> int:
     parser.add_argument("--timeout", type=float, default=30, help="per request, seconds")
     parser.add_argument("--key", default=os.environ.get("TRENDSEARCH_LOAD_KEY"),
                         help="API key (write, for the ingester); default $TRENDSEARCH_LOAD_KEY")
+    parser.add_argument("--think-ms", type=float, default=100,
+                        help="mean pause of a reader between requests (exponential); 0: none")
     parser.add_argument("--seed", type=int, default=14)
+    parser.add_argument("--cheap-only", action="store_true",
+                        help="baseline: reads by id, health, ready, metrics only; no ingest")
     args = parser.parse_args()
     loopback_only(args.url)
     if not 1 <= args.clients <= MAX_CLIENTS or not 0 < args.seconds <= MAX_SECONDS:

@@ -109,6 +109,8 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
         built = services or Services.build(settings)
         app.state.services = built
         app.state.takedowns = Takedowns(built.settings.data_path)
+        app.state.work = Admission(settings.work_threads, settings.work_queue,
+                                   settings.retry_after_s, settings.work_nice)
         # Also done where the catalog opens the index (`indexer.repair`); again here
         # for services handed in with a catalog of their own.
         repair_takedowns(built.store, app.state.takedowns)
@@ -118,11 +120,11 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
         try:
             yield
         finally:
+            app.state.work.close()
             if owns_services:
                 built.close()
 
     state = State()
-    state.work = Admission(settings.work_threads, settings.work_queue, settings.retry_after_s)
     metrics = Metrics(app_gauges(state))
     state.metrics = metrics
     middleware: list[Any] = [metrics.middleware()]

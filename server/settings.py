@@ -86,6 +86,7 @@ class Settings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     work_threads: Annotated[int, Meta(ge=1, le=64)] = 2
     work_queue: Annotated[int, Meta(ge=0, le=10_000)] = 16
     retry_after_s: Annotated[int, Meta(ge=1, le=3600)] = 1
+    work_nice: Annotated[int, Meta(ge=0, le=19)] = 10
 
     @property
     def data_path(self) -> Path:
@@ -164,6 +165,8 @@ SETTINGS_HELP: dict[str, str] = {
     "work_queue": "Such requests allowed to wait for a worker; past it they are refused at once "
                   "with 503 and Retry-After instead of queueing without bound.",
     "retry_after_s": "Seconds a refused (503) client is told to wait (Retry-After).",
+    "work_nice": "Niceness (0-19) of those worker threads, so that on a busy machine the "
+                 "cheap reads (by id, health, ready, metrics) get the CPU first; 0: as usual.",
 }
 
 

@@ -51,6 +51,13 @@ def hold(client: TestClient[Any], n: int) -> threading.Event:
     return release
 
 
+def drained(client: TestClient[Any]) -> None:
+    deadline = time.monotonic() + 10
+    while client.app.state.work.admitted:
+        assert time.monotonic() < deadline, "the held jobs never finished"
+        time.sleep(0.01)
+
+
 def test_past_the_workers_and_the_queue_work_is_refused_at_once_with_retry_after(
         client: TestClient[Any]) -> None:
     release = hold(client, 2)  # the worker and the one waiting place
@@ -70,6 +77,7 @@ def test_past_the_workers_and_the_queue_work_is_refused_at_once_with_retry_after
         assert client.get("/ready").status_code == 200
     finally:
         release.set()
+    drained(client)
     assert client.post("/v1/search", json={"query": "flood"}).status_code == 200
 
 
@@ -77,5 +85,7 @@ def test_a_request_within_the_queue_waits_for_the_worker(client: TestClient[Any]
     release = hold(client, 1)
     threading.Timer(0.3, release.set).start()
     started = time.perf_counter()
-    assert client.post("/v1/search", json={"query": "flood"}).status_code == 200
+    answer = client.post("/v1/search", json={"query": "flood"})
+    assert answer.status_code == 200, answer.text
     assert time.perf_counter() - started >= 0.25
+    drained(client)
