@@ -21,6 +21,7 @@ import argparse
 import asyncio
 import ipaddress
 import json
+import multiprocessing
 import os
 import random
 import sys
@@ -28,6 +29,7 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from multiprocessing.connection import Connection
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -119,16 +121,24 @@ async def reader(client: httpx.AsyncClient, tally: Tally, ids: list[str], until:
         await asyncio.sleep(rng.expovariate(1000 / think_ms) if think_ms else 0)
 
 
-async def probe(client: httpx.AsyncClient, tally: Tally, ids: list[str], until: float,
-                rng: random.Random) -> None:
-    """One read by id every 100 ms: what a user's cheap read costs while the others load.
-
-    The readers' own `get` figures include their share of a closed loop (50 clients
-    with little think time queue behind each other, Little's law); this one does not.
-    """
-    while time.monotonic() < until:
-        await call(client, tally, "get (probe)", "GET", f"/v1/posts/{rng.choice(ids)}")
-        await asyncio.sleep(0.1)
+def probe(url: str, headers: dict[str, str], ids: list[str], seconds: float, seed: int,
+          out: Connection) -> None:
+    """One read by id every 100 ms, from a process of its own: what a user's cheap read
+    costs while the others load. The readers' own `get` figures also hold their client's
+    event-loop delays and their share of a closed loop (Little's law); this one does not."""
+    rng = random.Random(seed)
+    results: list[tuple[int, float]] = []
+    until = time.monotonic() + seconds
+    with httpx.Client(base_url=url, headers=headers, timeout=30) as client:
+        while time.monotonic() < until:
+            started = time.perf_counter()
+            try:
+                status = client.get(f"/v1/posts/{rng.choice(ids)}").status_code
+            except httpx.HTTPError:
+                status = 0
+            results.append((status, time.perf_counter() - started))
+            time.sleep(0.1)
+    out.send(results)
 
 
 async def ingester(client: httpx.AsyncClient, tally: Tally, run: str, until: float,
@@ -202,10 +212,19 @@ async def main_async(args: argparse.Namespace) -> int:
         mix = [(r, w) for r, w in MIX if not args.cheap_only or r not in ("search", "trends")]
         tasks = [reader(client, tally, ids, until, random.Random(rng.random()), mix, args.think_ms)
                  for _ in range(args.clients)]
-        tasks.append(probe(client, tally, ids, until, random.Random(rng.random())))
         if not args.cheap_only:
             tasks.append(ingester(client, tally, run, until, args.batch))
+        receive, send = multiprocessing.Pipe(duplex=False)
+        prober = multiprocessing.get_context("spawn").Process(
+            target=probe, args=(args.url, headers, ids, args.seconds, args.seed, send))
+        prober.start()
         await asyncio.gather(*tasks)
+        for status, latency in await asyncio.to_thread(receive.recv):
+            if status in (200, 404):
+                tally.latencies["get (probe)"].append(latency)
+            else:
+                tally.errors["get (probe)"].append(f"{status or 'no answer'}")
+        prober.join(timeout=10)
         seconds = time.monotonic() - started
         missing = await verify(client, tally.acknowledged)
     print(report(tally, seconds, missing))
