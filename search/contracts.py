@@ -20,6 +20,7 @@ import numpy as np
 import numpy.typing as npt
 from msgspec import Meta
 
+from search.bounds import instant_problem
 from search.models import AwareDatetime, Fusion, Mode, SearchFilters, SparseVector
 
 __all__ = ["MAX_LIMIT", "MAX_OFFSET", "Encoded", "IndexManifest", "ModelInfo", "RankingSettings",
@@ -103,7 +104,8 @@ class RankingSettings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     half_life_hours: Annotated[float, Meta(gt=0, description=(
         "Trending mode: a post's weight halves every this many hours."))] = 36.0
     # A post many half-lives old cannot trend: the pool is better spent on recent ones.
-    trending_horizon_hours: Annotated[float, Meta(ge=0, description=(
+    # Capped: `as_of - horizon` must stay a date (`search.bounds`).
+    trending_horizon_hours: Annotated[float, Meta(ge=0, le=87_600, description=(
         "Trending mode recalls posts of the last this many hours (all posts when none are "
         "that recent); 0: no bound."))] = 72.0
     engagement_weight: Annotated[float, Meta(ge=0, description=(
@@ -147,3 +149,7 @@ class SearchRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     # The previous page's `next_cursor` (`search.cursor`); replaces `offset`.
     cursor: Annotated[str, Meta(min_length=1, max_length=512)] | None = None
     facets: bool = False
+
+    def __post_init__(self) -> None:
+        if self.as_of is not None and (problem := instant_problem(self.as_of)):
+            raise ValueError(f"`as_of`: {problem}")  # `search.bounds`: later arithmetic overflows

@@ -14,12 +14,23 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import Meta
 
+from search.bounds import instant_problem
+
+# End of input in both Python and ECMAScript regexes (the OpenAPI schema carries these
+# patterns to clients): Python's `$` also matches before a final newline, so `^abc$`
+# let "abc\n" in as a second post beside "abc"; `\Z` means a literal Z to JavaScript.
+END = r"(?![\s\S])"
+# Spaces and control characters, spelled out: `\s` differs between the two dialects
+# (Python's includes \x1c-\x1f and \x85, JavaScript's \ufeff).
+BLANK = r"\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
 NonNegInt = Annotated[int, Meta(ge=0, le=2**53)]
-PostId = Annotated[str, Meta(min_length=1, max_length=128, pattern=r"^[^\s/?#]+$")]
-HttpUrl = Annotated[str, Meta(max_length=2048, pattern=r"^https?://[^\s]+$")]
+PostId = Annotated[str, Meta(min_length=1, max_length=128, pattern=rf"^[^{BLANK}/?#]+{END}")]
+HttpUrl = Annotated[str, Meta(max_length=2048, pattern=rf"^https?://[^{BLANK}]+{END}")]
 ShortText = Annotated[str, Meta(min_length=1, max_length=128)]
 AwareDatetime = Annotated[datetime, Meta(tz=True)]
-LangCode = Annotated[str, Meta(min_length=2, max_length=16, pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]+)*$")]
+AuthorName = Annotated[str, Meta(min_length=1, max_length=256)]
+LangCode = Annotated[str, Meta(min_length=2, max_length=16,
+                                pattern=rf"^[a-z]{{2,3}}(-[A-Za-z0-9]+)*{END}")]
 
 MAX_TEXT_CHARS = 10_000
 MAX_IMAGES = 20
@@ -59,13 +70,19 @@ class SearchFilters(msgspec.Struct, frozen=True, forbid_unknown_fields=True, omi
 
     platform: list[ShortText] | None = None
     lang: list[LangCode] | None = None
-    author: list[Annotated[str, Meta(min_length=1, max_length=256)]] | None = None
+    author: list[AuthorName] | None = None
     since: AwareDatetime | None = None
     until: AwareDatetime | None = None
     min_likes: NonNegInt | None = None
     min_reposts: NonNegInt | None = None
     min_comments: NonNegInt | None = None
     has_image: bool | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("since", "until"):
+            problem = instant_problem(getattr(self, name)) if getattr(self, name) else None
+            if problem:  # msgspec adds ` - at `$.filters``; `field_error` joins the two
+                raise ValueError(f"`{name}`: {problem}")
 
 
 Mode = Literal["relevance", "trending", "latest"]

@@ -13,7 +13,7 @@ import msgspec
 
 from search.models import Mode, SearchFilters
 from search.trends.models import MAX_TOPICS, Topic
-from server.cli.common import aware_datetime, bounded_int, settings_from
+from server.cli.common import aware_datetime, bounded_int, search_request, settings_from
 
 __all__ = ["add_parsers", "sparkline"]
 
@@ -36,17 +36,12 @@ def _search(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.table import Table
 
-    from indexer.validate import field_error
-    from search.contracts import SearchRequest
     from server.services import Services
 
-    fields = {"query": args.query, "mode": args.mode, "limit": args.limit, "explain": args.explain,
-              "filters": msgspec.to_builtins(_filters(args)),
-              **({"as_of": args.as_of.isoformat()} if args.as_of else {})}
-    try:
-        request = msgspec.convert(fields, SearchRequest)
-    except msgspec.ValidationError as exc:
-        raise field_error(exc) from None
+    request = search_request({
+        "query": args.query, "mode": args.mode, "limit": args.limit, "explain": args.explain,
+        "filters": msgspec.to_builtins(_filters(args)),
+        **({"as_of": args.as_of} if args.as_of else {})})
     services = Services.build(settings_from(args))
     try:
         result = services.pipeline.search(request)

@@ -17,7 +17,7 @@ __all__ = ["add_parsers"]
 def _serve_with(settings: Settings, models: Any = None) -> int:
     import uvicorn
 
-    from server.app import create_app
+    from server.app import create_app, proxy_options
     from server.services import Services
 
     services = Services.build(settings, models)
@@ -25,7 +25,7 @@ def _serve_with(settings: Settings, models: Any = None) -> int:
     print(f"serving on http://{settings.host}:{settings.port}/  (API docs: /schema)",
           file=sys.stderr, flush=True)
     uvicorn.run(create_app(settings, services), host=settings.host, port=settings.port,
-                log_level="warning")
+                log_level="warning", **proxy_options(settings))
     services.close()
     return 0
 

@@ -23,6 +23,7 @@ from search.contracts import SearchRequest
 from search.highlight import highlight_spans
 from search.models import Explain, Facets, Hit, Mode, ParsedQuery
 from search.pipeline import SearchPipeline
+from server.admission import Admission
 
 
 class ResultItem(msgspec.Struct, omit_defaults=True):
@@ -74,8 +75,13 @@ def result_item(hit: Hit, explain: bool, query: ParsedQuery) -> ResultItem:
                       explain=hit.explain if explain else None)
 
 
-@post("/v1/search", status_code=200, sync_to_thread=True, tags=["search"])
-def search(data: SearchRequest, pipeline: SearchPipeline) -> SearchResponse:
+@post("/v1/search", status_code=200, tags=["search"])
+async def search(data: SearchRequest, pipeline: SearchPipeline, work: Admission) -> SearchResponse:
+    """Computed on a worker thread (`server.admission`); 503 when every one is taken."""
+    return await work.run(run_search, data, pipeline)
+
+
+def run_search(data: SearchRequest, pipeline: SearchPipeline) -> SearchResponse:
     started = time.perf_counter()
     result = pipeline.search(data)
     return SearchResponse(

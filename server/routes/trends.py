@@ -10,11 +10,13 @@ import msgspec
 from litestar import get
 from litestar.params import Parameter
 
+from search.bounds import check_instant
 from search.errors import FieldError
-from search.models import SearchFilters
+from search.models import AuthorName, LangCode, SearchFilters, ShortText
 from search.trends.models import MAX_TOPICS, Topic, TrendParams, TrendsRequest
 from search.trends.service import TrendsService
 from search.trends.window import format_duration, parse_duration
+from server.admission import Admission
 
 MAX_WINDOW = timedelta(days=7)
 MAX_BASELINE = timedelta(days=30)
@@ -73,24 +75,26 @@ def trends_request(*, window: str, baseline: str | None, as_of: datetime | None,
                                      f"for a {window} window")
     if as_of is not None and as_of.tzinfo is None:
         raise FieldError("as_of", "needs an offset (RFC 3339, e.g. 2024-05-01T12:00:00Z)")
+    check_instant(as_of, "as_of")
     if query is not None and not query.strip():
         raise FieldError("query", "must not be blank")
     return TrendsRequest(window=win, baseline=base, as_of=as_of, limit=limit,
                          query=query.strip() if query else None, filters=filters)
 
 
-@get("/v1/trends", sync_to_thread=True, tags=["trends"])
-def trends(
+@get("/v1/trends", tags=["trends"])
+async def trends(
     trends_service: TrendsService,
+    work: Admission,
     window: str = "1h",
     baseline: str | None = None,
     as_of: datetime | None = None,
     limit: Annotated[int, Parameter(ge=1, le=MAX_TOPICS)] = 10,
     # Litestar reserves a handler argument named `query` for the whole query string.
     topic_query: Annotated[str | None, Parameter(query="query", max_length=1000)] = None,
-    platform: list[str] | None = None,
-    lang: list[str] | None = None,
-    author: list[str] | None = None,
+    platform: list[ShortText] | None = None,
+    lang: list[LangCode] | None = None,
+    author: list[AuthorName] | None = None,
     min_likes: Annotated[int | None, Parameter(ge=0)] = None,
     min_reposts: Annotated[int | None, Parameter(ge=0)] = None,
     min_comments: Annotated[int | None, Parameter(ge=0)] = None,
@@ -114,7 +118,7 @@ def trends(
     request = trends_request(window=window, baseline=baseline, as_of=as_of, limit=limit,
                              query=topic_query,
                              filters=filters if msgspec.to_builtins(filters) else None)
-    result = trends_service.trends(request)
+    result = await work.run(trends_service.trends, request)  # `server.admission`
     return TrendsResponse(
         as_of=result.as_of, window=format_duration(request.window),
         baseline=format_duration(request.baseline), query=request.query,

@@ -104,3 +104,11 @@ def test_a_lab_command_without_the_lab_says_where_it_lives(
     monkeypatch.setattr(cli, "entry_points", lambda group: [Broken()])
     assert main(["eval", "../shared/eval/sets/crisislex6"]) == 1
     assert "`eval` is a lab command: it runs from a checkout" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("as_of", ["2024-05-01T12:00:00", "0001-01-01T00:00:00+01:00"])
+def test_a_bad_as_of_exits_2_naming_the_option(data_dir: Path, as_of: str,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["search", "tornado", "--as-of", as_of]) == 2
+    err = capsys.readouterr().err  # argparse's "argument --as-of:" or our "`--as-of`:"
+    assert "--as-of" in err and "Traceback" not in err
