@@ -38,9 +38,9 @@ def main() -> int:
     cache = CachedEmbedder(inner, default_cache_dir(Path(args.data_dir).resolve(),
                                                     inner.info.model_id))
     print(f"{inner.info.model_id} -> {cache.folder}", flush=True)
-    # Short sets first: their results are usable soonest.
-    sets = sorted((beir.load_set(Path(d), None) for d in args.dirs), key=lambda s: len(s.docs))
-    for data in sets:
+    # In the order given: put the sets needed first, first.
+    for folder in args.dirs:
+        data = beir.load_set(Path(folder), None)
         texts = [d.post.text for d in data.docs]
         started = time.perf_counter()
         misses = cache.misses
