@@ -18,7 +18,11 @@ from __future__ import annotations
 
 from collections.abc import Collection, Hashable, Sequence
 
-__all__ = ["lexical_evidence", "lexical_weight"]
+from search.contracts import ScoredId
+from search.models import SparseVector
+from search.store.base import Store
+
+__all__ = ["evidence_of", "lexical_evidence", "lexical_weight"]
 
 
 def lexical_evidence(query_terms: Collection[Hashable],
@@ -40,3 +44,15 @@ def lexical_weight(base: float, evidence: float, power: float) -> float:
     if power <= 0:
         return base
     return base * max(0.0, min(1.0, evidence)) ** power
+
+
+def evidence_of(store: Store, query: SparseVector, hits: Sequence[ScoredId], posts: int) -> float:
+    """`lexical_evidence` of the lexical list `hits` (best first), from the stored sparse
+    vectors of its top `posts` posts. Ties at the cut go by point id, so every back end
+    reads the same posts."""
+    if not query.indices or not hits or posts <= 0:
+        return 0.0
+    ordered = sorted(hits, key=lambda h: (-h.score, h.point_id))[:posts]
+    stored = store.vectors([h.point_id for h in ordered])
+    return lexical_evidence(query.indices, [stored[h.point_id][1].indices for h in ordered
+                                            if h.point_id in stored])

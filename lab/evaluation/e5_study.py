@@ -52,18 +52,30 @@ class Query:
         self.evidence = lexical_evidence(set(self.terms), [set(p.tokens[r]) for r in top])
 
 
-def rrf(lists: list[tuple[Any, float]], n: int, k: float) -> Any:
-    """Weighted RRF over (scores, weight) lists, top DEPTH of each, ties sharing the best rank."""
+TIES = "min"  # "min": a tie group shares its best rank (search.fusion); "share": the mean
+# of the shares its positions would get, so a group adds what it would on average
+# if its order were drawn at random.
+
+
+def rrf(lists: list[tuple[Any, float]], n: int, k: float, ties: str | None = None) -> Any:
+    """Weighted RRF over (scores, weight) lists, top DEPTH of each."""
     from scipy.stats import rankdata
 
+    ties = ties or TIES
     out = np.zeros(n)
     for scores, weight in lists:
         if weight <= 0:
             continue
         rows = ranked(scores, DEPTH)
         rows = rows[np.isfinite(scores[rows]) & (scores[rows] > NEG)]
-        ranks = rankdata(-scores[rows], method="min")
-        out[rows] += 1.0 / (ranks / weight + k - 1)
+        if ties == "min":
+            out[rows] += 1.0 / (rankdata(-scores[rows], method="min") / weight + k - 1)
+            continue
+        share = 1.0 / (np.arange(1, rows.size + 1) / weight + k - 1)
+        groups = rankdata(-scores[rows], method="dense")
+        sums = np.bincount(groups, weights=share)
+        counts = np.bincount(groups)
+        out[rows] += sums[groups] / counts[groups]
     return np.where(out > 0, out, NEG)
 
 
@@ -146,6 +158,9 @@ def rules() -> dict[str, Rule]:
 
 
 def main(argv: list[str]) -> int:
+    global TIES
+    if argv and argv[0].startswith("--ties="):
+        TIES = argv.pop(0).split("=", 1)[1]
     encoder = E5Dense()
     dense = CachedEmbedder(encoder, default_cache_dir(Path("var").resolve(), encoder.info.model_id))
     sets = [entry for folder in argv for entry in prepare(Path(folder), dense, encoder)]

@@ -26,6 +26,8 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--data-dir", default="var")
     parser.add_argument("--chunk", type=int, default=256)
+    parser.add_argument("--reverse", action="store_true",
+                        help="each set from its end: a second worker meets the first midway")
     args = parser.parse_args()
     if args.engine == "torch":
         from search.embed.e5_torch import E5TorchDense
@@ -41,7 +43,7 @@ def main() -> int:
     # In the order given: put the sets needed first, first.
     for folder in args.dirs:
         data = beir.load_set(Path(folder), None)
-        texts = [d.post.text for d in data.docs]
+        texts = [d.post.text for d in data.docs][::-1 if args.reverse else 1]
         started = time.perf_counter()
         misses = cache.misses
         for start in range(0, len(texts), args.chunk):
