@@ -147,11 +147,16 @@ def prepare(folder: Path, dense: CachedEmbedder, encoder: E5Dense) -> list[tuple
     return out
 
 
+WS = (0.05, 0.1, 0.2, 0.3, 0.5, 1.0)
+POWERS = (0.0, 1.0, 2.0, 4.0)
+FEEDBACK = (0, 10)
+
+
 def rules() -> dict[str, Rule]:
     grid: dict[str, Rule] = {"bm25": lambda p, q: lexical(q), "dense": lambda p, q: q.dense}
-    for ws in (0.3, 0.5, 0.7, 1.0, 1.5):
-        for pw in (0.0, 1.0, 2.0, 4.0):
-            for fb in (0, 10):
+    for ws in WS:
+        for pw in POWERS:
+            for fb in FEEDBACK:
                 grid[f"ws{ws:g}-ev{pw:g}-fb{fb}"] = (
                     lambda p, q, ws=ws, pw=pw, fb=fb: fuse(p, q, ws=ws, evidence_pow=pw, fb=fb))
     return grid
