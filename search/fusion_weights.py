@@ -35,7 +35,8 @@ def lexical_evidence(query_terms: Collection[Hashable],
     terms = set(query_terms)
     if not terms or not top_posts:
         return 0.0
-    return sum(len(terms.intersection(post)) for post in top_posts) / (len(terms) * len(top_posts))
+    held: int = sum(len(terms.intersection(post)) for post in top_posts)
+    return held / (len(terms) * len(top_posts))
 
 
 def lexical_weight(base: float, evidence: float, power: float) -> float:

@@ -96,9 +96,9 @@ def _fusable(lists: list[fusion.Weighted], limit: int) -> list[fusion.Weighted]:
 def search_lists(store: Store, query: RecallQuery) -> Searched:
     """The query's own dense and sparse lists, as `recall` would search them (a list
     of weight 0 comes back empty), for a later `recall(..., searched)` to fuse."""
-    signals = [(using, vector) for using, vector, w in
-               (("dense", query.dense, query.weights[0]), ("sparse", query.sparse, query.weights[1]))
-               if w > 0]
+    candidates: list[tuple[Signal, float]] = [(("dense", query.dense), query.weights[0]),
+                                              (("sparse", query.sparse), query.weights[1])]
+    signals = [signal for signal, w in candidates if w > 0]
     found = (store.search(signals, query.filters, query.terms, query.prefetch_limit)
              if signals else [])
     lists = dict(zip((using for using, _ in signals), found, strict=True))

@@ -114,7 +114,7 @@ def side_by_side(sample: Path, n: int) -> list[dict[str, Any]]:
     rows = []
     for name, threads in ENCODERS:
         done = subprocess.run([sys.executable, "-m", "lab.bench.encoders", name, str(sample),
-                               str(n), str(threads)], capture_output=True, text=True)
+                               str(n), str(threads)], capture_output=True, text=True, check=False)
         if done.returncode != 0:
             rows.append({"encoder": name, "threads": threads,
                          "error": (done.stderr.strip().splitlines() or ["failed"])[-1]})
@@ -124,8 +124,8 @@ def side_by_side(sample: Path, n: int) -> list[dict[str, Any]]:
 
 
 def table(rows: list[dict[str, Any]], n: int) -> str:
-    out = [f"| encoder | threads | posts/s ({n} posts) | query ms p50 / p95 | while indexing: "
-           f"query ms p50 / p95, posts/s | peak RSS MB | load s |",
+    out = [(f"| encoder | threads | posts/s ({n} posts) | query ms p50 / p95 | while indexing: "
+            f"query ms p50 / p95, posts/s | peak RSS MB | load s |"),
            "|---|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
         if "error" in r:

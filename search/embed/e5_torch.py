@@ -37,7 +37,7 @@ from search.embed.e5_file import QK, E5File, dequantize, read_e5_file
 from search.errors import ModelLoadFailed
 from search.models import SparseVector
 
-__all__ = ["E5TorchDense", "E5Tokenizer"]
+__all__ = ["E5Tokenizer", "E5TorchDense"]
 
 _EMPTY = SparseVector(indices=[], values=[])
 _SPACES = re.compile(" {2,}")
@@ -210,15 +210,16 @@ class E5TorchDense:
             for start in range(0, len(order), self._batch):
                 batch = [windows[w] for w in order[start:start + self._batch]]
                 length = max(len(ids) for _, ids, _ in batch)
-                ids = np.full((len(batch), length), m.pad, dtype=np.int64)
+                padded = np.full((len(batch), length), m.pad, dtype=np.int64)
                 mask = np.zeros((len(batch), length), dtype=bool)
                 for row, (_, window, _) in enumerate(batch):
-                    ids[row, :len(window)] = window
+                    padded[row, :len(window)] = window
                     mask[row, :len(window)] = True
-                means = self._encoder.forward(ids, mask).numpy()
+                means = self._encoder.forward(padded, mask).numpy()
                 for row, (text, _, weight) in enumerate(batch):
                     sums[text] += weight * means[row]
                     totals[text] += weight
         vectors = sums / totals[:, None]
         norms = np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-6)
-        return (vectors / norms).astype(np.float32)
+        out: npt.NDArray[np.float32] = (vectors / norms).astype(np.float32)
+        return out

@@ -135,9 +135,9 @@ def test_startup_with_broken_weights_stops_with_one_line(tmp_path: Path, content
     if content is not None:
         (shadow / "e5-small-q4.bin").write_bytes(content)
     done = subprocess.run(
-        [sys.executable, "-c", "import sys; from server.cli import main; "
-                               "sys.exit(main(['migrate', '--profile', 'offline']))"],
-        capture_output=True, text=True, cwd=REPO, timeout=120,
+        [sys.executable, "-c", ("import sys; from server.cli import main; "
+                                "sys.exit(main(['migrate', '--profile', 'offline']))")],
+        capture_output=True, text=True, cwd=REPO, timeout=120, check=False,
         env={"PYTHONPATH": f"{tmp_path / 'site'}:{REPO}", "PATH": "/usr/bin:/bin",
              "TRENDSEARCH_DATA_DIR": str(tmp_path / "data"), "TRENDSEARCH_LOG_LEVEL": "WARNING"})
     assert done.returncode == 1, done.stderr

@@ -14,12 +14,12 @@ from pathlib import Path
 import pytest
 
 from migrations import open_live
+from search.contracts import SearchRequest
 from search.embed.lexical import LexicalSparseEncoder
 from search.embed.minilm import MiniLMEmbedder
 from search.errors import ModelMismatch
 from search.store.edge import EdgeCatalog
 from server.cli import main
-from search.contracts import SearchRequest
 from server.cli.serve import demo_index
 from server.profiles import load_models
 from server.services import Services
