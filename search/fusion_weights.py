@@ -44,7 +44,7 @@ def lexical_weight(base: float, evidence: float, power: float) -> float:
     query, falling fast (power > 1) for one that matches only part of it."""
     if power <= 0:
         return base
-    return base * max(0.0, min(1.0, evidence)) ** power
+    return base * float(max(0.0, min(1.0, evidence)) ** power)
 
 
 def evidence_of(store: Store, query: SparseVector, hits: Sequence[ScoredId], posts: int) -> float:
