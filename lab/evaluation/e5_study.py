@@ -148,13 +148,30 @@ def prepare(folder: Path, dense: CachedEmbedder, encoder: E5Dense) -> list[tuple
     return out
 
 
-WS = (0.05, 0.1, 0.2, 0.3, 0.5, 1.0)
+WS = (0.1, 0.3, 0.5, 1.0)
 POWERS = (0.0, 1.0, 2.0, 4.0)
 FEEDBACK = (0, 10)
 
 
+def dbsf(p: Prepared, q: Query) -> Any:
+    """Qdrant's DBSF (`search.fusion.dbsf`): each list's top DEPTH scores mapped by their
+    mean +- 3 std to about [0, 1], summed."""
+    out = np.zeros(q.dense.size)
+    for scores in (q.dense, lexical(q)):
+        rows = ranked(scores, DEPTH)
+        rows = rows[np.isfinite(scores[rows])]
+        if rows.size < 2:
+            continue
+        values = scores[rows]
+        spread = values.std(ddof=1)
+        low = values.mean() - 3 * spread
+        out[rows] += (values - low) / (6 * spread) if spread > 0 else 0.5
+    return np.where(out > 0, out, NEG)
+
+
 def rules() -> dict[str, Rule]:
-    grid: dict[str, Rule] = {"bm25": lambda p, q: lexical(q), "dense": lambda p, q: q.dense}
+    grid: dict[str, Rule] = {"bm25": lambda p, q: lexical(q), "dense": lambda p, q: q.dense,
+                             "dbsf": dbsf}
     for ws in WS:
         for pw in POWERS:
             for fb in FEEDBACK:
