@@ -127,6 +127,12 @@ class SearchParams(RankingSettings, frozen=True, forbid_unknown_fields=True):
     # model reading Chinese): the dense list gets weight 0 and there is no feedback,
     # whose first-pass top would be lexical only and whose query words already match.
     min_coverage: Annotated[float, Meta(ge=0, le=1)] = 0.5
+    # The lexical list's weight is sparse_weight x evidence ** evidence_power, the evidence
+    # being the share of query terms its top `evidence_posts` posts hold
+    # (`search.fusion_weights`): an English query over Chinese posts matches a fragment of
+    # itself in a few posts, and that list must not outvote the dense one. 0: off.
+    evidence_power: Annotated[float, Meta(ge=0)] = 0.0
+    evidence_posts: Annotated[int, Meta(ge=1, le=100)] = 10
     rerank_batch: Annotated[int, Meta(ge=1)] = 16
     latest_min_relevance: Annotated[float, Meta(ge=0, le=1)] = 0.05
 

@@ -44,7 +44,7 @@ from search.models import (
 )
 from search.ordering import OrderParams, ScoreParts, order
 from search.query import parse_query, phrase_matcher, term_keys
-from search.recall import RecallQuery, Searched, assemble, recall
+from search.recall import RecallQuery, Searched, assemble, recall, weigh_lexical
 from search.rerank import Reranker, rerank_within_budget
 from search.scope import query_coverage, recent_since, visible_until
 from search.store.base import Store
@@ -75,7 +75,9 @@ def describe_fusion(query: RecallQuery, fed_back: bool, p: SearchParams) -> str:
     if query.fusion == "dbsf":
         return "dbsf"
     dense, sparse = query.weights
-    text = f"rrf(k={query.rrf_k}, dense {dense:.2f}, sparse {sparse:.2f})"
+    evidence = (f" (lexical evidence {query.evidence:.2f})" if query.evidence is not None
+                else "")
+    text = f"rrf(k={query.rrf_k}, dense {dense:.2f}, sparse {sparse:.2f}{evidence})"
     if fed_back:
         fd, fs = query.feedback_weights
         text = (f"rrf(k={query.rrf_k}) of {text} and feedback from the top {p.feedback_posts} "
@@ -191,7 +193,8 @@ class SearchPipeline:
             terms=terms,
             weights=(p.dense_weight * coverage, p.sparse_weight),
         )
-        second, searched = self._feedback(first, encoded, coverage, holds_phrases)
+        first, searched = weigh_lexical(self.store, first, p)
+        second, searched = self._feedback(first, encoded, coverage, holds_phrases, searched)
         while True:
             size = {"limit": pool + POOL_SLACK,
                     "prefetch_limit": max(p.prefetch_limit, pool + POOL_SLACK)}
@@ -212,16 +215,16 @@ class SearchPipeline:
             pool = min(pool * POOL_GROWTH, MAX_POOL)
 
     def _feedback(self, first: RecallQuery, encoded: Encoded, coverage: float,
-                  holds_phrases: Callable[[str], bool],
+                  holds_phrases: Callable[[str], bool], searched: Searched | None,
                   ) -> tuple[RecallQuery | None, Searched | None]:
         """The second recall's query, built from the first recall's top posts
         (`search.feedback`), or None when feedback is off or found nothing; and the
         first pass's own lists, which the second recall reuses at the same depth."""
         p = self.params
         if p.feedback_posts == 0 or p.fusion != "rrf" or coverage < p.min_coverage:
-            return None, None
+            return None, searched
         response = recall(self.store, msgspec.structs.replace(
-            first, limit=p.feedback_posts + POOL_SLACK))
+            first, limit=p.feedback_posts + POOL_SLACK), searched)
         searched = (response.dense, response.sparse)
         top = [h.point_id for h, post in sorted(response.fused, key=lambda r: (-r[0].score, r[1].id))
                if holds_phrases(post.text)][:p.feedback_posts]

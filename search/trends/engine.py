@@ -82,6 +82,9 @@ def detect(corpus: Corpus, *, as_of: datetime, window_s: float, baseline_s: floa
     if len(in_window) < p.min_posts:
         return []
     known = _known_buckets(corpus, now, window_s, n_base)
+    # Every similarity threshold below is on one cosine scale, whatever the model's own.
+    corpus = msgspec.structs.replace(corpus, dense=cluster.shrink_common(corpus.dense,
+                                                                         p.dense_common))
     rows = cluster.combine(corpus.dense, lexical_rows(corpus.terms), p.dense_weight)
     hot, claimed = _topics(corpus, rows, buckets, in_window, n_base, known, window_s, p)
     need = min_size(buckets, claimed, known, p)

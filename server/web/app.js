@@ -370,6 +370,13 @@ function card(result, state, reference, rank) {
        `${relativeTime(created, reference)} · ${absoluteTime(created)}`));
   const text = el("p", {class: "text", id: `${id}-text`});
   text.append(highlight(result.text, state.q, result.highlights));
+  // No query word in the post: the dense model found it by meaning (e.g. an English
+  // query, a Chinese post). Said, so the missing marks are not read as a miss.
+  if (Array.isArray(result.highlights) && !result.highlights.length) {
+    meta.append(el("span", {class: "meaning", title: "none of the query's words is in this "
+                            + "post; the multilingual model matched its meaning"},
+                   "found by meaning"));
+  }
   const counts = el("p", {class: "counts"},
     count("♥", result.likes, "likes"), count("⟳", result.reposts, "reposts"),
     count("✎", result.comments, "comments"),
