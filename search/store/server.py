@@ -34,6 +34,8 @@ from tenacity import (
 from search.contracts import Encoded, IndexManifest, ModelInfo, ScoredId, TermFilter
 from search.errors import IndexNotReady, StoreUnavailable
 from search.models import Engagement, Post, SearchFilters, SparseVector
+from search.store._server_matches import ClientConditions as _ClientConditions
+from search.store._server_matches import ServerMatchReads
 from search.store.base import (
     FILTER_ONLY_FIELDS,
     FieldKind,
@@ -91,20 +93,6 @@ class Retry:
             ) from cause
 
 
-class _ClientConditions:
-    def any_of(self, key: str, values: list[str]) -> Any:
-        return qm.FieldCondition(key=key, match=qm.MatchAny(any=values))
-
-    def all_of(self, conditions: list[Any]) -> Any:
-        return qm.Filter(must=conditions)
-
-    def datetime_range(self, key: str, gte: str | None, lte: str | None) -> Any:
-        return qm.FieldCondition(key=key, range=qm.DatetimeRange(gte=gte, lte=lte))
-
-    def int_range(self, key: str, gte: int | None, lte: int | None) -> Any:
-        return qm.FieldCondition(key=key, range=qm.Range(gte=gte, lte=lte))
-
-
 def client_filter(filters: SearchFilters | None, terms: TermFilter | None = None) -> qm.Filter | None:
     make = _ClientConditions()
     must, must_not = term_conditions(terms, make)
@@ -119,8 +107,8 @@ def _sparse(vector: SparseVector) -> qm.SparseVector:
     return qm.SparseVector(indices=list(vector.indices), values=list(vector.values))
 
 
-class ServerStore:
-    """One collection on a Qdrant server."""
+class ServerStore(ServerMatchReads):
+    """One collection on a Qdrant server (counting reads: `ServerMatchReads`)."""
 
     def __init__(self, client: QdrantClient, collection: str, retry: Retry) -> None:
         self._client = client
