@@ -148,17 +148,19 @@ class SearchPipeline:
                                                                 as_of, position, print_, lap)
         if request.explain and request.mode != "latest":  # latest pages know already
             page = counting.explain_matches(self.store, page, encoded.dense[0], matches)
-        total = self.store.count_matches(matches.filter)
+        terms_total = self.store.count_matches(matches.terms_half)
+        total = terms_total + len(matches.filter.point_ids)
         lap("count")
         match_facets = histogram = None
         if request.facets:
-            match_facets = counting.match_facets(self.store, matches, {
-                key: self._matches(msgspec.structs.replace(request, filters=wider), query,
-                                   encoded, as_of)
+            base = counting.tally(self.store, matches, terms_total)
+            match_facets = counting.match_facets(base, {
+                key: counting.tally(self.store, self._matches(
+                    msgspec.structs.replace(request, filters=wider), query, encoded, as_of))
                 for key, wider in widened(request.filters).items()})
-            histogram = counting.histogram(self.store, matches)
+            histogram = counting.histogram(base)
             if request.mode == "latest":  # no recall pool: the old field counts the matches
-                facets = counting.as_facets(self.store, matches, match_facets)
+                facets = counting.as_facets(match_facets, base)
             lap("facets")
         log("search", mode=request.mode, candidates=read, total=total, returned=len(page),
             phrases=len(query.phrases), excluded=len(query.excluded), **clock.fields())

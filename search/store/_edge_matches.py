@@ -7,6 +7,7 @@ shared with the server back end.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import qdrant_edge as qe
@@ -17,9 +18,9 @@ from search.store.base import (
     FILTER_ONLY_FIELDS,
     filter_conditions,
     from_payload,
+    holds_all_terms,
     match_conditions,
     term_conditions,
-    unmatched_by_terms,
 )
 
 
@@ -45,6 +46,9 @@ class EdgeConditions:
 
     def has_id(self, point_ids: list[str]) -> Any:
         return qe.HasIdCondition(set(point_ids))
+
+
+_PAGE = 4096
 
 
 def match_filter(match: MatchFilter) -> Any:
@@ -76,12 +80,37 @@ class EdgeMatchReads:
             order_by=qe.OrderBy("created_ts", qe.Direction.Desc)))
         return [(float(r.payload["created_ts"]), from_payload(r.payload)) for r in records]
 
+    def field_values(self, match: MatchFilter, keys: Sequence[str],
+                     limit: int) -> list[dict[str, Any]]:
+        if match.empty:
+            return []
+        out: list[dict[str, Any]] = []
+        offset = None
+        while len(out) < limit:
+            records, offset = self.shard.scroll(qe.ScrollRequest(
+                offset=offset, limit=min(limit - len(out), _PAGE), filter=match_filter(match),
+                with_payload=qe.PayloadSelector.Include(list(keys)), with_vector=False))
+            out += [r.payload for r in records]
+            if offset is None:
+                break
+        return out
+
+    def holding(self, point_ids: Sequence[str], require: tuple[str, ...]) -> set[str]:
+        if not point_ids or not require:
+            return set()
+        make = EdgeConditions()
+        records, _ = self.shard.scroll(qe.ScrollRequest(
+            limit=len(point_ids), with_payload=False, with_vector=False,
+            filter=qe.Filter(must=[make.has_id(list(point_ids)),
+                                   *holds_all_terms(require, make)])))
+        return {str(r.id) for r in records}
+
     def similar(self, dense: list[float], match: MatchFilter, min_score: float,
                 limit: int) -> list[ScoredId]:
         make = EdgeConditions()
         must, must_not = term_conditions(match.terms, make)
         must = filter_conditions(match.filters, make) + must
-        must_not += unmatched_by_terms(match.require, make)
+        must_not += holds_all_terms(match.require, make)
         flt = (qe.Filter(must=must or None, must_not=must_not or None)
                if must or must_not else None)
         hits = self.shard.query(qe.QueryRequest(

@@ -7,7 +7,7 @@ shared with Qdrant Edge.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from qdrant_client import QdrantClient
@@ -19,9 +19,9 @@ from search.store.base import (
     FILTER_ONLY_FIELDS,
     filter_conditions,
     from_payload,
+    holds_all_terms,
     match_conditions,
     term_conditions,
-    unmatched_by_terms,
 )
 
 
@@ -46,6 +46,9 @@ class ClientConditions:
 
     def has_id(self, point_ids: list[str]) -> Any:
         return qm.HasIdCondition(has_id=list(point_ids))
+
+
+_PAGE = 4096
 
 
 def match_filter(match: MatchFilter) -> qm.Filter:
@@ -83,12 +86,38 @@ class ServerMatchReads:
         return [(float((r.payload or {})["created_ts"]), from_payload(r.payload or {}))
                 for r in records]
 
+    def field_values(self, match: MatchFilter, keys: Sequence[str],
+                     limit: int) -> list[dict[str, Any]]:
+        if match.empty:
+            return []
+        out: list[dict[str, Any]] = []
+        offset: Any = None
+        while len(out) < limit:
+            records, offset = self._call(
+                self._client.scroll, self._collection, scroll_filter=match_filter(match),
+                limit=min(limit - len(out), _PAGE), offset=offset, with_vectors=False,
+                with_payload=qm.PayloadSelectorInclude(include=list(keys)))
+            out += [r.payload or {} for r in records]
+            if offset is None:
+                break
+        return out
+
+    def holding(self, point_ids: Sequence[str], require: tuple[str, ...]) -> set[str]:
+        if not point_ids or not require:
+            return set()
+        make = ClientConditions()
+        records, _ = self._call(
+            self._client.scroll, self._collection, limit=len(point_ids), with_payload=False,
+            with_vectors=False, scroll_filter=qm.Filter(must=[
+                make.has_id(list(point_ids)), *holds_all_terms(require, make)]))
+        return {str(r.id) for r in records}
+
     def similar(self, dense: list[float], match: MatchFilter, min_score: float,
                 limit: int) -> list[ScoredId]:
         make = ClientConditions()
         must, must_not = term_conditions(match.terms, make)
         must = filter_conditions(match.filters, make) + must
-        must_not += unmatched_by_terms(match.require, make)
+        must_not += holds_all_terms(match.require, make)
         flt = (qm.Filter(must=must or None, must_not=must_not or None)
                if must or must_not else None)
         response = self._call(self._client.query_points, self._collection, query=list(dense),

@@ -153,8 +153,9 @@ def match_conditions(match: MatchFilter, make: ConditionFactory[C]
     return must, should, must_not
 
 
-def unmatched_by_terms(require: tuple[str, ...], make: ConditionFactory[C]) -> list[C]:
-    """`must_not` for the dense half's search: posts the terms half already counts."""
+def holds_all_terms(require: tuple[str, ...], make: ConditionFactory[C]) -> list[C]:
+    """Posts holding every required key, as one condition (or none): `must_not` in the
+    dense half's search (the terms half counts those already), `must` for explain."""
     return [make.all_of([make.any_of("terms", [key]) for key in require])] if require else []
 
 
@@ -203,6 +204,14 @@ class Store(Protocol):
     def newest(self, match: MatchFilter, limit: int) -> list[tuple[float, Post]]:
         """The newest `limit` posts `match` admits, as (created_ts, post), newest first
         (order among equal times is the back end's: callers sort ties)."""
+
+    def field_values(self, match: MatchFilter, keys: Sequence[str],
+                     limit: int) -> list[dict[str, Any]]:
+        """These payload fields of at most `limit` posts `match` admits (any order)."""
+
+    def holding(self, point_ids: Sequence[str], require: tuple[str, ...]) -> set[str]:
+        """Which of these points hold every key of `require` in `terms` (for explain:
+        the stored keys, not the text tokenised again)."""
 
     def similar(self, dense: list[float], match: MatchFilter, min_score: float,
                 limit: int) -> list[ScoredId]:

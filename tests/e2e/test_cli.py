@@ -95,7 +95,7 @@ def test_bad_flags_are_one_line_errors_naming_the_flag(
 def test_a_lab_command_without_the_lab_says_where_it_lives(
         data_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     """An install without `lab/` (the Docker image): the entry point fails to load."""
-    import server.cli as cli
+    from server import cli
 
     class Broken:
         def load(self) -> None:
