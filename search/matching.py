@@ -31,8 +31,13 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from typing import Literal
 
+import regex
+
 from search.models import ParsedQuery
 from search.query import term_keys
+from search.text import tokenize
+
+_HAN = regex.compile(r"\p{Han}+")
 
 __all__ = ["DENSE_THRESHOLDS", "MAX_DENSE_MATCHES", "MatchKind", "dense_threshold",
            "match_kind", "required_terms"]
@@ -60,8 +65,20 @@ def dense_threshold(model_id: str) -> float | None:
 
 def required_terms(query: ParsedQuery) -> tuple[str, ...]:
     """The `terms` keys a post must all hold to match by its words (empty: none can:
-    a query of stop words only matches by meaning alone)."""
-    return tuple(term_keys(query.text))
+    a query of stop words only matches by meaning alone).
+
+    Latin words give their stems; a Chinese run is cut into words by the tokeniser
+    first and each word gives its character bigrams, so 俄罗斯叙利亚反恐行动 asks for
+    俄罗斯, 叙利亚, 反恐, 行动 anywhere in the post, not for the bigrams across word
+    edges (斯叙, 亚反) that only the exact run holds (measured: recall 0.18 -> 0.29 at
+    equal precision on nlpcc_weibo, decision 0025). A quoted phrase still asks for
+    its whole run (`search.pipeline.term_filter`).
+    """
+    keys = term_keys(_HAN.sub(" ", query.text))
+    for run in _HAN.findall(query.text):
+        for word in tokenize(run):
+            keys += term_keys(word)
+    return tuple(dict.fromkeys(keys))
 
 
 def match_kind(terms: Collection[str], required: Collection[str], similarity: float | None,

@@ -13,10 +13,10 @@ estimate the whole set's).
     .venv/bin/python -m lab.evaluation.match_study --model minilm ../shared/eval/sets/{crisislex6,nlpcc_weibo,tweeteval_stance}
     .venv/bin/python -m lab.evaluation.match_study --model e5 --cache-from ../wt-e5/var/embed-cache/<slug> ...
 
-Rules: `terms` (every key of the query's words: the whole-run bigrams for Chinese,
-as `term_keys` builds them for a phrase), `terms/words` (Chinese segmented by
-the tokeniser first, each word's bigrams), `any-term`, `dense>=t`, and
-`terms|dense>=t`. The threshold is chosen on one set (`--choose-on`, macro F1 of
+Rules: `terms` (every key `search.matching.required_terms` asks for: stems, and
+for Chinese the tokeniser's words' bigrams), `terms/whole-run` (a Chinese run's
+every bigram, as `term_keys` builds them for a phrase), `any-term`, `dense>=t`,
+and `terms|dense>=t`. The threshold is chosen on one set (`--choose-on`, macro F1 of
 `terms|dense>=t`) and then read off the others at that value.
 """
 
@@ -84,16 +84,10 @@ def doc_vectors(model: Embedder, cache: CachedEmbedder, others: Sequence[Path],
     return out
 
 
-def words_keys(text: str) -> tuple[str, ...]:
-    """The `terms/words` variant: Chinese runs segmented by the tokeniser before their
-    bigrams are taken, so 俄罗斯叙利亚反恐行动 asks for its words, not every pair of
-    neighbouring characters across word edges."""
-    from search.text import tokenize
-
-    keys: list[str] = []
-    for token in tokenize(text):
-        keys += term_keys(token)
-    return tuple(dict.fromkeys(keys))
+def whole_run_keys(text: str) -> tuple[str, ...]:
+    """The `terms/whole-run` variant: `term_keys` of the whole query, as for a phrase: a
+    Chinese run asks for every bigram of neighbouring characters, across word edges."""
+    return tuple(term_keys(text))
 
 
 def scores(pred: npt.NDArray[np.bool_], rel: npt.NDArray[np.bool_]) -> tuple[float, float, float]:
@@ -103,7 +97,8 @@ def scores(pred: npt.NDArray[np.bool_], rel: npt.NDArray[np.bool_]) -> tuple[flo
     return p, r, (2 * p * r / (p + r) if p + r else 0.0)
 
 
-Row = tuple[str, str, float, float, float, int]  # (entry, rule, P, R, F1, matches per query)
+# (entry, rule, P, R, F1, size ratio: matches / relevant, what a total over- or under-says)
+Row = tuple[str, str, float, float, float, float]
 
 
 class Entry:
@@ -114,27 +109,33 @@ class Entry:
                  coverage: list[float], qrels: dict[str, dict[str, int]]) -> None:
         self.name = name
         self.rel = []
-        self.keys: dict[str, list[npt.NDArray[np.bool_]]] = {"terms": [], "terms/words": [],
-                                                              "any-term": []}
+        self.keys: dict[str, list[npt.NDArray[np.bool_]]] = {
+            "terms": [], "terms/whole-run": [], "any-term": []}
         self.cos = []
         for q, qd, cov in zip(queries, q_dense, coverage, strict=True):
             judged = qrels.get(q.id, {})
             self.rel.append(np.array([judged.get(d.corpus_id, 0) > 0 for d in docs]))
-            whole = required_terms(parse_query(q.text))
-            by_word = words_keys(q.text)
-            self.keys["terms"].append(np.array([bool(whole) and set(whole) <= t for t in terms]))
-            self.keys["terms/words"].append(np.array([bool(by_word) and set(by_word) <= t
-                                                      for t in terms]))
-            self.keys["any-term"].append(np.array([bool(t.intersection(whole)) for t in terms]))
+            need = required_terms(parse_query(q.text))
+            run = whole_run_keys(q.text)
+            self.keys["terms"].append(np.array([bool(need) and set(need) <= t for t in terms]))
+            self.keys["terms/whole-run"].append(np.array([bool(run) and set(run) <= t
+                                                          for t in terms]))
+            self.keys["any-term"].append(np.array([bool(t.intersection(need)) for t in terms]))
             # An English-only model's vector for a query it cannot read is noise: the
             # engine turns the dense half off below the coverage floor (0.5).
             self.cos.append(dense @ qd if cov >= 0.5 else np.full(len(docs), -np.inf))
 
     def rule(self, name: str, pred: Callable[[int], npt.NDArray[np.bool_]]) -> Row:
-        per = [scores(pred(i), rel) for i, rel in enumerate(self.rel)]
-        n = int(np.mean([pred(i).sum() for i in range(len(self.rel))]))
-        p, r, f = (float(np.mean([x[k] for x in per])) for k in range(3))
-        return (self.name, name, round(p, 3), round(r, 3), round(f, 3), n)
+        """Macro averages over the queries; precision over those that match anything
+        (a rule that matches nothing for a query has no precision there)."""
+        preds = [pred(i) for i in range(len(self.rel))]
+        per = [scores(p, rel) for p, rel in zip(preds, self.rel, strict=True)]
+        some = [x[0] for x, p in zip(per, preds, strict=True) if p.any()]
+        p = float(np.mean(some)) if some else 0.0
+        r, f = (float(np.mean([x[k] for x in per])) for k in (1, 2))
+        ratio = float(np.mean([p.sum() / max(rel.sum(), 1) for p, rel in
+                               zip(preds, self.rel, strict=True)]))
+        return (self.name, name, round(p, 3), round(r, 3), round(f, 3), round(ratio, 2))
 
 
 def study(entries: list[Entry], choose_on: str) -> tuple[list[Row], float]:
@@ -198,10 +199,10 @@ def main(argv: list[str]) -> int:
     rows, best = study(entries, args.choose_on)
     print(f"\n{model.info.model_id}: threshold {best} (best macro F1 of terms|dense on "
           f"{args.choose_on}); sample {args.sample} per set, seed {args.seed}\n")
-    print("| set | rule | precision | recall | F1 | matches/query |")
+    print("| set | rule | precision | recall | F1 | matches / relevant |")
     print("|---|---|---|---|---|---|")
     for name, rule, p, r, f, n in rows:
-        print(f"| {name} | {rule} | {p:.3f} | {r:.3f} | {f:.3f} | {n} |")
+        print(f"| {name} | {rule} | {p:.3f} | {r:.3f} | {f:.3f} | {n:.2f} |")
     return 0
 
 

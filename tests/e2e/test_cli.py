@@ -51,6 +51,7 @@ def test_search_prints_a_table(data_dir: Path, posts_file: Path,
     assert main(["search", "tornado", "--mode", "latest", "--explain"]) == 0
     out = capsys.readouterr().out
     assert "latest: 'tornado'" in out and "Tornado warning" in out and '"fused_rank"' in out
+    assert "1 matching posts" in out and '"match":"terms"' in out
 
 
 def test_migrate_creates_then_reports_current(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
