@@ -179,3 +179,17 @@ def test_nothing_matches_a_query_of_unknown_words(store: Store, tiny_embedder: E
     assert result.histogram is not None and result.histogram.counts == []
     latest = run(pipeline, query="zanzibar quokka", mode="latest")
     assert (latest.hits, latest.next_cursor, latest.total) == ([], None, 0)
+
+
+def test_qdrant_facets_count_what_reading_the_fields_counts(
+        store: Store, tiny_embedder: Embedder, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past `SCAN_LIMIT` posts a half is counted by Qdrant's `facet` instead of reading its
+    fields: the same numbers either way (hourly buckets included)."""
+    from search import counting
+
+    pipeline = SearchPipeline(store, tiny_embedder, None, SearchParams(rerank_depth=0))
+    read = run(pipeline, facets=True, filters={"platform": ["twitter", "reddit"]})
+    monkeypatch.setattr(counting, "SCAN_LIMIT", 10)
+    faceted = run(pipeline, facets=True, filters={"platform": ["twitter", "reddit"]})
+    assert read.total > 10 and read.histogram is not None and read.histogram.unit == "hour"
+    assert (faceted.match_facets, faceted.histogram) == (read.match_facets, read.histogram)
