@@ -23,8 +23,8 @@ from msgspec import Meta
 from search.bounds import instant_problem
 from search.models import AwareDatetime, Fusion, Mode, SearchFilters, SparseVector
 
-__all__ = ["MAX_LIMIT", "MAX_OFFSET", "Encoded", "IndexManifest", "ModelInfo", "RankingSettings",
-           "ScoredId", "SearchParams", "SearchRequest", "TermFilter"]
+__all__ = ["MAX_LIMIT", "MAX_OFFSET", "Encoded", "IndexManifest", "MatchFilter", "ModelInfo",
+           "RankingSettings", "ScoredId", "SearchParams", "SearchRequest", "TermFilter"]
 
 MAX_LIMIT = 100
 MAX_OFFSET = 900
@@ -81,6 +81,27 @@ class TermFilter(msgspec.Struct, frozen=True):
     exclude: tuple[tuple[str, ...], ...] = ()
 
 
+class MatchFilter(msgspec.Struct, frozen=True):
+    """The posts that match a query (`search.matching`), as a store filter.
+
+    Under `filters` and `terms` (phrases, exclusions), a post matches when it holds
+    every key of `require` in its `terms` field, or is one of `point_ids` (the dense
+    half, found by a bounded search). Neither: nothing matches. `before` and `at`
+    narrow `created_ts` (< before, == at) for `latest`'s pages.
+    """
+
+    filters: SearchFilters | None
+    terms: TermFilter | None = None
+    require: tuple[str, ...] = ()
+    point_ids: tuple[str, ...] = ()
+    before: float | None = None
+    at: float | None = None
+
+    @property
+    def empty(self) -> bool:
+        return not self.require and not self.point_ids
+
+
 class RankingSettings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """The ranking knobs an operator may set (`TRENDSEARCH_<NAME>`): declared once, here.
 
@@ -135,6 +156,9 @@ class SearchParams(RankingSettings, frozen=True, forbid_unknown_fields=True):
     evidence_posts: Annotated[int, Meta(ge=1, le=100)] = 10
     rerank_batch: Annotated[int, Meta(ge=1)] = 16
     latest_min_relevance: Annotated[float, Meta(ge=0, le=1)] = 0.05
+    # The cosine at or above which a post matches by meaning; None: the running
+    # model's measured value (`search.matching.DENSE_THRESHOLDS`), if it has one.
+    dense_match: Annotated[float, Meta(ge=-1, le=1)] | None = None
 
     @classmethod
     def from_settings(cls, settings: RankingSettings) -> SearchParams:

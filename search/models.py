@@ -134,6 +134,12 @@ class Explain(msgspec.Struct, frozen=True, omit_defaults=False):
     final: float
     models: dict[str, str]
     relevance: float | None = None
+    # Why the post counts among the query's matches (`search.matching`): "terms",
+    # "dense", "both", or None (recalled without matching); `similarity` is its stored
+    # vector's cosine to the query, compared with `match_threshold` (None: no dense half).
+    match: Literal["terms", "dense", "both"] | None = None
+    similarity: float | None = None
+    match_threshold: float | None = None
 
 
 class Earliest(msgspec.Struct, frozen=True):
@@ -176,6 +182,24 @@ class Facets(msgspec.Struct, frozen=True):
     day: dict[str, int]
 
 
+class MatchFacets(msgspec.Struct, frozen=True):
+    """Matches per platform and language (`search.counting`): every post that matches,
+    each count without its own filter, so it says what choosing that value would give."""
+
+    platform: dict[str, int]
+    lang: dict[str, int]
+
+
+class Histogram(msgspec.Struct, frozen=True):
+    """Matches per UTC hour or day over the story's whole span, under every filter:
+    `counts[i]` is the bucket starting `start` + i units (zeros included); `start` is
+    None when nothing matches."""
+
+    unit: Literal["hour", "day"]
+    start: datetime | None
+    counts: list[int]
+
+
 class SearchResult(msgspec.Struct, frozen=True):
     hits: list[Hit]
     total_candidates: int
@@ -185,3 +209,7 @@ class SearchResult(msgspec.Struct, frozen=True):
     offset: int = 0
     next_cursor: str | None = None
     facets: Facets | None = None
+    total: int = 0
+    total_exact: bool = True
+    match_facets: MatchFacets | None = None
+    histogram: Histogram | None = None

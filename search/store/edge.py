@@ -19,6 +19,8 @@ import qdrant_edge as qe
 from search.contracts import Encoded, IndexManifest, ModelInfo, ScoredId, TermFilter
 from search.errors import IndexNotReady, StoreLocked
 from search.models import Engagement, Post, SearchFilters, SparseVector
+from search.store._edge_matches import EdgeConditions as _EdgeConditions
+from search.store._edge_matches import EdgeMatchReads
 from search.store.base import (
     FILTER_ONLY_FIELDS,
     FieldKind,
@@ -41,21 +43,6 @@ _KINDS: dict[FieldKind, Any] = {
     "datetime": qe.PayloadSchemaType.Datetime,
     "float": qe.PayloadSchemaType.Float,
 }
-
-
-class _EdgeConditions:
-    def any_of(self, key: str, values: list[str]) -> Any:
-        return qe.FieldCondition(key=key, match=qe.MatchAny(any=values))
-
-    def all_of(self, conditions: list[Any]) -> Any:
-        return qe.Filter(must=conditions)
-
-    def datetime_range(self, key: str, gte: str | None, lte: str | None) -> Any:
-        return qe.FieldCondition(key=key, range=qe.RangeDateTime(gte=gte, lte=lte))
-
-    def int_range(self, key: str, gte: int | None, lte: int | None) -> Any:
-        return qe.FieldCondition(key=key, range=qe.RangeFloat(
-            gte=None if gte is None else float(gte), lte=None if lte is None else float(lte)))
 
 
 def edge_filter(filters: SearchFilters | None, terms: TermFilter | None = None,
@@ -89,8 +76,8 @@ def _from_sparse(vector: Any) -> SparseVector:
     return SparseVector(indices=list(vector.indices), values=list(vector.values))
 
 
-class EdgeStore:
-    """One index: a shard folder and its manifest."""
+class EdgeStore(EdgeMatchReads):
+    """One index: a shard folder and its manifest (counting reads: `EdgeMatchReads`)."""
 
     def __init__(self, folder: Path) -> None:
         self._folder = folder

@@ -23,6 +23,8 @@ from qdrant_client import models as qm
 from search.contracts import Encoded, IndexManifest, ModelInfo, ScoredId, TermFilter
 from search.errors import IndexNotReady
 from search.models import Engagement, Post, SearchFilters, SparseVector
+from search.store._server_matches import ClientConditions as _ClientConditions
+from search.store._server_matches import ServerMatchReads
 from search.store.base import (
     FILTER_ONLY_FIELDS,
     FieldKind,
@@ -50,18 +52,6 @@ _KINDS: dict[FieldKind, qm.PayloadSchemaType] = {
 }
 
 
-class _ClientConditions:
-    def any_of(self, key: str, values: list[str]) -> Any:
-        return qm.FieldCondition(key=key, match=qm.MatchAny(any=values))
-
-    def all_of(self, conditions: list[Any]) -> Any:
-        return qm.Filter(must=conditions)
-
-    def datetime_range(self, key: str, gte: str | None, lte: str | None) -> Any:
-        return qm.FieldCondition(key=key, range=qm.DatetimeRange(gte=gte, lte=lte))
-
-    def int_range(self, key: str, gte: int | None, lte: int | None) -> Any:
-        return qm.FieldCondition(key=key, range=qm.Range(gte=gte, lte=lte))
 
 
 def client_filter(filters: SearchFilters | None, terms: TermFilter | None = None) -> qm.Filter | None:
@@ -78,8 +68,8 @@ def _sparse(vector: SparseVector) -> qm.SparseVector:
     return qm.SparseVector(indices=list(vector.indices), values=list(vector.values))
 
 
-class ServerStore:
-    """One collection on a Qdrant server."""
+class ServerStore(ServerMatchReads):
+    """One collection on a Qdrant server (counting reads: `ServerMatchReads`)."""
 
     def __init__(self, client: QdrantClient, collection: str, retry: Retry) -> None:
         self._client = client

@@ -47,7 +47,8 @@ def _search(args: argparse.Namespace) -> int:
         result = services.pipeline.search(request)
     finally:
         services.close()
-    table = Table(title=f"{args.mode}: {args.query!r}  ({result.total_candidates} candidates, "
+    total = f"{result.total:,}" + ("" if result.total_exact else "+")
+    table = Table(title=f"{args.mode}: {args.query!r}  ({total} matching posts, "
                         f"{sum(result.timings_ms.values()):.0f} ms)")
     for column in ("#", "score", "time (UTC)", "platform", "lang", "likes", "text"):
         table.add_column(column, overflow="fold")

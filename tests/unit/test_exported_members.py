@@ -57,4 +57,4 @@ def test_the_public_surface_is_what_was_decided(name: str) -> None:
     for public in package.__all__:
         assert getattr(package, public) is not None, f"{name}.{public} does not resolve"
     with pytest.raises(AttributeError):
-        getattr(package, "no_such_name")
+        package.no_such_name
