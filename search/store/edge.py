@@ -34,6 +34,7 @@ from search.store.base import (
     filter_conditions,
     from_payload,
     in_request_order,
+    model_slug,
     point_id,
     term_conditions,
     to_payload,
@@ -328,6 +329,12 @@ class EdgeCatalog:
         if store is not None:
             store.close()
         shutil.rmtree(self._root / "indexes" / name, ignore_errors=True)
+
+    def watch_index(self, model: ModelInfo) -> Any:
+        """The watches' query vectors (`search.store.watches_edge`), under this data folder."""
+        from search.store.watches_edge import EdgeWatchIndex
+
+        return EdgeWatchIndex(self._root / "watches" / model_slug(model.model_id), model)
 
     def close(self) -> None:
         for store in self._open.values():

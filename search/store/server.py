@@ -43,6 +43,7 @@ from search.store.base import (
     filter_conditions,
     from_payload,
     in_request_order,
+    model_slug,
     point_id,
     term_conditions,
     to_payload,
@@ -317,6 +318,14 @@ class ServerCatalog:
         if name == self.live_name():
             raise IndexNotReady(f"refusing to drop the live index {name}")
         self._call(self._client.delete_collection, self._collection(name))
+
+    def watch_index(self, model: ModelInfo) -> Any:
+        """The watches' query vectors (`search.store.watches_server`): a collection beside
+        the posts collections, outside the `<alias>__` names this catalog lists."""
+        from search.store.watches_server import ServerWatchIndex
+
+        return ServerWatchIndex(self._client, f"{self._alias}-watches--{model_slug(model.model_id)}",
+                                model, self._call)
 
     def close(self) -> None:
         self._client.close()

@@ -1,0 +1,230 @@
+"""The percolator: every new batch of posts matched against all watches at once.
+
+A search engine answers "which posts match this query"; a percolator answers
+"which saved queries match this post". The watches' query vectors (dense and
+sparse) live in their own Qdrant index (`search.store.WatchIndex`); each new
+batch's vectors search it in one batch call, so the cost grows with posts, not
+with posts x watches. The candidates (a post's nearest watches by meaning, and
+every watch that shares a term with it) are then scored exactly here: the dense
+cosine, the share of the query's weight the post's words hold, the watch's
+filters, phrases and -exclusions. Matches go to the watches database, where the
+periodic pass (`search.watches.service`) counts them against each watch's own
+baseline.
+
+Document frequencies of the watches' terms among posts are counted here, as
+posts arrive, so the lexical share weighs a query's rare words (`calgary`)
+above its common ones (`water`) without asking the posts index.
+"""
+
+from __future__ import annotations
+
+import threading
+import zlib
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any
+
+import msgspec
+import numpy as np
+import numpy.typing as npt
+
+from search import dedup
+from search.contracts import Encoded
+from search.embed.base import Embedder
+from search.models import Post, SearchFilters
+from search.query import parse_query, phrase_matcher, post_terms, term_keys
+from search.store.base import WatchIndex
+from search.watches import relevance
+from search.watches.db import WatchDB, ts
+from search.watches.models import Match, Watch
+
+# Nearest watches by meaning asked per post; a post is rarely about more stories than this.
+DENSE_CANDIDATES = 16
+# Watches sharing a term with a post, asked per post.
+SPARSE_CANDIDATES = 64
+# Dense-only candidates below this z (for a calibrated watch) are not worth a row.
+RECORD_MIN_Z = 1.0
+# A dense model that knows under this share of the query's word pieces (MiniLM reading
+# Chinese) gives no evidence: the watch is matched by its words alone.
+MIN_COVERAGE = 0.5
+
+
+class _Compiled(msgspec.Struct):
+    watch: Watch
+    dense: npt.NDArray[np.float32]
+    terms: dict[int, float]  # query term id -> its weight in the query vector
+    dense_trusted: bool
+    holds_phrases: Any
+    excluded: list[list[str]]
+
+
+def _passes_filters(post: Post, flt: SearchFilters | None) -> bool:
+    if flt is None:
+        return True
+    for key in ("platform", "lang", "author"):
+        allowed = getattr(flt, key)
+        if allowed and getattr(post, key) not in allowed:
+            return False
+    if (flt.min_likes and post.likes < flt.min_likes
+            or flt.min_reposts and post.reposts < flt.min_reposts
+            or flt.min_comments and post.comments < flt.min_comments):
+        return False
+    return flt.has_image is None or flt.has_image == bool(post.image_urls)
+
+
+class Percolator:
+    def __init__(self, index: WatchIndex, db: WatchDB, embedder: Embedder) -> None:
+        self.index = index
+        self.db = db
+        self.embedder = embedder
+        self._lock = threading.RLock()
+        self._watches: dict[str, _Compiled] = {}
+        self._df: Counter[int] = Counter()
+        self._posts = 0
+        self._first_ts: float | None = None
+        self.calibrations: dict[str, relevance.Calibration] = {}
+
+    # -- the watch set ------------------------------------------------------
+    def sync(self) -> None:
+        """Load every watch of the database, (re)building index entries that are missing:
+        the database is the truth, the index follows it (a crash between the two, another
+        model's process, a new data folder)."""
+        watches = [w for w in self.db.watches() if w.enabled]
+        stored = self.index.vectors()
+        with self._lock:
+            self._watches.clear()
+            fresh = [w for w in watches if w.id not in stored
+                     or self.db.get_meta(f"indexed:{w.id}") != w.query]
+            self._compile(fresh, upsert=True)
+            self._compile([w for w in watches if w not in fresh], upsert=False, stored=stored)
+            gone = [w for w in stored if w not in self._watches]
+            self.index.delete(gone)
+            posts, df = self.db.term_counts([str(t) for c in self._watches.values() for t in c.terms])
+            self._posts = posts
+            self._df = Counter({int(k): v for k, v in df.items()})
+            self.calibrations = self.db.calibrations()
+            first = self.db.get_meta("first_post_ts")
+            self._first_ts = float(first) if first is not None else None
+
+    def put(self, watch: Watch) -> None:
+        with self._lock:
+            self._watches.pop(watch.id, None)
+            if watch.enabled:
+                self._compile([watch], upsert=True)
+            else:
+                self.index.delete([watch.id])
+            self.calibrations.pop(watch.id, None)
+
+    def remove(self, watch_id: str) -> None:
+        with self._lock:
+            self._watches.pop(watch_id, None)
+            self.calibrations.pop(watch_id, None)
+            self.index.delete([watch_id])
+
+    def watch_ids(self) -> list[str]:
+        with self._lock:
+            return list(self._watches)
+
+    def dense_matrix(self, watch_ids: Sequence[str]) -> npt.NDArray[np.float32]:
+        """Query vectors of these watches, one row each (for calibration)."""
+        with self._lock:
+            return np.stack([self._watches[w].dense for w in watch_ids]).astype(np.float32)
+
+    def dense_trusted(self, watch_id: str) -> bool:
+        with self._lock:
+            compiled = self._watches.get(watch_id)
+            return bool(compiled and compiled.dense_trusted)
+
+    def _compile(self, watches: list[Watch], *, upsert: bool,
+                 stored: dict[str, Any] | None = None) -> None:
+        if not watches:
+            return
+        parsed = [parse_query(w.query) for w in watches]
+        encoded = self.embedder.encode_queries([p.text for p in parsed])
+        if upsert:
+            self.index.upsert([w.id for w in watches], encoded)
+            for w in watches:
+                self.db.set_meta(f"indexed:{w.id}", w.query)
+        coverage = encoded.coverage or [1.0] * len(watches)
+        for i, (w, p) in enumerate(zip(watches, parsed, strict=True)):
+            sparse = encoded.sparse[i]
+            self._watches[w.id] = _Compiled(
+                watch=w, dense=np.asarray(encoded.dense[i], dtype=np.float32),
+                terms=dict(zip(sparse.indices, sparse.values, strict=True)),
+                dense_trusted=coverage[i] >= MIN_COVERAGE,
+                holds_phrases=phrase_matcher(p.phrases),
+                excluded=[term_keys(term) for term in p.excluded])
+
+    # -- matching -----------------------------------------------------------
+    def percolate(self, posts: Sequence[Post], encoded: Encoded) -> list[Match]:
+        """Match one batch (as written to the posts index) and record the matches."""
+        with self._lock:
+            self._note_first(posts)
+            if not self._watches or not posts:
+                self._count_terms(encoded)
+                return []
+            hits = self.index.nearest(encoded, DENSE_CANDIDATES, SPARSE_CANDIDATES)
+            self._count_terms(encoded)
+            out: list[Match] = []
+            for i, post in enumerate(posts):
+                candidates = {w for w, _ in hits.dense[i]} | {w for w, _ in hits.sparse[i]}
+                out.extend(self._score(post, encoded, i, candidates))
+        self.db.add_matches(out)
+        return out
+
+    def _score(self, post: Post, encoded: Encoded, i: int, candidates: set[str]) -> list[Match]:
+        post_ids = set(encoded.sparse[i].indices)
+        weights = dict(zip(encoded.sparse[i].indices, encoded.sparse[i].values, strict=True))
+        vector = np.asarray(encoded.dense[i], dtype=np.float32)
+        terms: set[str] | None = None
+        copy: int | None = None
+        out = []
+        for watch_id in candidates:
+            c = self._watches.get(watch_id)
+            if c is None or not _passes_filters(post, c.watch.filters):
+                continue
+            shared = [t for t in c.terms if t in post_ids and weights.get(t, 0) > 0]
+            lexical = self._lexical(c, shared)
+            cosine = float(vector @ c.dense) if c.dense_trusted else 0.0
+            z = relevance.z_score(cosine, self.calibrations.get(watch_id))
+            if lexical <= 0 and watch_id in self.calibrations and z < RECORD_MIN_Z:
+                continue
+            if c.excluded or c.holds_phrases is not None:
+                if c.excluded:
+                    terms = terms if terms is not None else set(post_terms(post.text))
+                    if any(all(k in terms for k in group) for group in c.excluded if group):
+                        continue
+                if not c.holds_phrases(post.text):
+                    continue
+            if copy is None:
+                key = dedup.signature(post.text).key or post.id
+                copy = zlib.crc32(key.encode("utf-8"))
+            out.append(Match(watch_id=watch_id, post_id=post.id, created_ts=ts(post.created_at),
+                             dense=round(cosine, 5), lexical=round(lexical, 4), copy=copy))
+        return out
+
+    def _lexical(self, c: _Compiled, shared: list[int]) -> float:
+        if not shared:
+            return 0.0
+        weight = {t: w * relevance.idf(self._df[t], self._posts) for t, w in c.terms.items()}
+        total = sum(weight.values())
+        return sum(weight[t] for t in shared) / total if total > 0 else 0.0
+
+    def _note_first(self, posts: Sequence[Post]) -> None:
+        """The oldest post seen: baseline windows before it are unknown, not quiet."""
+        if not posts:
+            return
+        oldest = min(ts(p.created_at) for p in posts)
+        if self._first_ts is None or oldest < self._first_ts:
+            self._first_ts = oldest
+            self.db.set_meta("first_post_ts", repr(oldest))
+
+    def _count_terms(self, encoded: Encoded) -> None:
+        """Document frequencies of the watches' terms, this batch included afterwards."""
+        wanted = {t for c in self._watches.values() for t in c.terms}
+        batch: Counter[int] = Counter()
+        for sparse in encoded.sparse:
+            batch.update(wanted.intersection(sparse.indices))
+        self._df.update(batch)
+        self._posts += len(encoded.sparse)
+        self.db.add_term_counts(len(encoded.sparse), {str(t): n for t, n in batch.items()})
