@@ -38,7 +38,7 @@ class DetectParams(msgspec.Struct, frozen=True):
     """Knobs not offered per watch; defaults chosen by `eval-alerts` (decision 0023)."""
 
     # A top post is grounded when it holds this share of the query's weight ...
-    ground_lexical: float = 0.3
+    ground_lexical: float = 0.15
     # ... and a burst fires when this share of its top posts are grounded.
     ground_share: float = 0.5
     # Posts shown with an alert (and judged for grounding).

@@ -46,7 +46,7 @@ class BurstTrigger(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     # Poisson z of the window's matches against the baseline's median window.
     min_z: Annotated[float, Meta(ge=1, le=100)] = 4.0
     # And at least this many matching posts in the window.
-    min_posts: Annotated[int, Meta(ge=2, le=10_000)] = 5
+    min_posts: Annotated[int, Meta(ge=2, le=10_000)] = 4
     # A burst is one episode until the watch has been quiet this long.
     quiet_hours: Annotated[float, Meta(ge=1, le=24 * 14)] = 24.0
 

@@ -60,7 +60,7 @@ class RelevanceRule(msgspec.Struct, frozen=True):
 
 LEVELS: dict[Relevance, RelevanceRule] = {
     "strict": RelevanceRule(min_lexical=0.3, min_z_with_words=3.0, min_z_alone=8.0),
-    "normal": RelevanceRule(min_lexical=0.15, min_z_with_words=2.0, min_z_alone=6.0),
+    "normal": RelevanceRule(min_lexical=0.15, min_z_with_words=2.5, min_z_alone=6.0),
     "loose": RelevanceRule(min_lexical=0.1, min_z_with_words=1.0, min_z_alone=4.0),
 }
 
@@ -97,4 +97,4 @@ def counts(z: float, lexical: float, rule: RelevanceRule) -> bool:
 def score(z: float, lexical: float) -> float:
     """The order of a watch's posts, best first: dense z, plus a bonus for the query's
     words (a post that names the story is the better evidence to show)."""
-    return z + 4.0 * lexical
+    return z + 3.0 * lexical

@@ -34,6 +34,7 @@ from search.watches.percolate import Percolator
 
 # Posts read to calibrate the watches, newest first.
 CALIBRATION_POSTS = 2000
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # Fewer than this in the baseline: calibrate on the newest posts of any age.
 CALIBRATION_MIN_POSTS = 200
 
@@ -160,9 +161,10 @@ class WatchService:
         window = timedelta(minutes=trigger.window_minutes)
         read = self.store.scroll_window(now - timedelta(hours=trigger.baseline_hours), now - window,
                                         None, CALIBRATION_POSTS)
-        if len(read.posts) < CALIBRATION_MIN_POSTS:
-            read = self.store.scroll_window(datetime(1970, 1, 1, tzinfo=UTC), now, None,
-                                            CALIBRATION_POSTS)
+        for until in (now - window, now):  # too few: the newest of any age, the window last
+            if len(read.posts) >= CALIBRATION_MIN_POSTS:
+                break
+            read = self.store.scroll_window(_EPOCH, until, None, CALIBRATION_POSTS)
         if not read.posts:
             return
         cosines = np.asarray(read.dense, dtype=np.float32) @ self.percolator.dense_matrix(ids).T
