@@ -26,6 +26,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.static_files import create_static_files_router
 
 from indexer.takedowns import Takedowns
+from search.errors import IndexNotReady
 from search.log import log
 from search.pipeline import SearchPipeline
 from search.trends.service import TrendsService
@@ -37,8 +38,10 @@ from server.routes.posts import delete_post, get_post, ingest, update_engagement
 from server.routes.search import search
 from server.routes.takedowns import lift_takedown, list_takedowns
 from server.routes.trends import trends
+from server.routes.watches import ROUTES as WATCH_ROUTES
 from server.services import Services
 from server.settings import Settings
+from server.watches.runtime import WatchRuntime
 
 WEB_DIR = Path(__file__).parent / "web"
 RATE_LIMIT_HEADERS = ["RateLimit-Policy", "RateLimit-Limit", "RateLimit-Remaining",
@@ -58,6 +61,13 @@ def _pipeline(state: State) -> SearchPipeline:
 def _trends(state: State) -> TrendsService:
     service: TrendsService = state.services.trends_service()
     return service
+
+
+def _watch_runtime(state: State) -> WatchRuntime:
+    runtime: WatchRuntime | None = state.services.watches
+    if runtime is None:
+        raise IndexNotReady("watches are not available in this process")
+    return runtime
 
 
 def _takedowns(state: State) -> Takedowns:
@@ -98,12 +108,18 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
         app.state.services = built
         app.state.takedowns = Takedowns(built.settings.data_path)
         _repair_takedowns(built, app.state.takedowns)
+        scheduler = None
+        if built.watches is not None and built.watches.scheduler_wanted(own_process=False):
+            scheduler = built.watches.make_scheduler()
+            scheduler.start()
         log("server.ready", profile=built.models.profile, index=built.store.manifest().name,
             host=settings.host, port=settings.port, write_keys=len(keys.write),
             read_keys=len(keys.read), anonymous_writes=keys.anonymous_writes)
         try:
             yield
         finally:
+            if scheduler is not None:
+                scheduler.stop()
             if owns_services:
                 built.close()
 
@@ -120,12 +136,14 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
     return Litestar(
         route_handlers=[search, trends, ingest, get_post, update_engagement, delete_post,
                         list_takedowns, lift_takedown, health, ready, metrics_endpoint,
+                        *WATCH_ROUTES,
                         create_static_files_router(path="/", directories=[WEB_DIR], html_mode=True,
                                                    name="web", include_in_schema=False)],
         dependencies={"services": Provide(_services, sync_to_thread=False),
                       "pipeline": Provide(_pipeline, sync_to_thread=False),
                       "trends_service": Provide(_trends, sync_to_thread=False),
-                      "takedowns": Provide(_takedowns, sync_to_thread=False)},
+                      "takedowns": Provide(_takedowns, sync_to_thread=False),
+                      "watch_runtime": Provide(_watch_runtime, sync_to_thread=False)},
         state=state,
         guards=[keys.guard()],
         middleware=middleware,

@@ -36,6 +36,7 @@ PATTERN_PROBLEMS = {
     "api_keys": "expected comma-separated keys, each 16+ printable ASCII characters without spaces",
     "read_keys": "expected comma-separated keys, each 16+ printable ASCII characters without spaces",
     "collection": "expected 1-64 letters, digits, `_` or `-`",
+    "webhook_schemes": "expected `https` or `https,http`",
     "cors_origins": "expected comma-separated origins such as `https://desk.example.org` "
                     "(scheme and host, no path), or `*`",
 }
@@ -92,6 +93,20 @@ class Settings(RankingSettings, frozen=True, forbid_unknown_fields=True):
         'from a browser; `*` for any. Unset: no CORS headers.'))] = None
     max_body_bytes: Annotated[int, Meta(ge=1024, le=1024**3, description=(
         'Largest request body accepted; bigger ones are refused with 413.'))] = 16 * 1024 * 1024
+
+    # Watches (docs/decisions/0023-watches.md).
+    watch_pass_minutes: Annotated[int, Meta(ge=0, le=24 * 60, description=(
+        'Minutes between the watches\' periodic passes (burst triggers, webhooks); 0 turns the '
+        'scheduler off in this process.'))] = 10
+    watch_scheduler: Annotated[Literal["auto", "on", "off"], Meta(description=(
+        '`auto`: `serve` runs the watch scheduler with the embedded store and leaves it to '
+        '`trendsearch watch` with a Qdrant server; `on`/`off` force it. One process at a time '
+        'runs it per index (a lease in the watches database).'))] = "auto"
+    webhook_schemes: Annotated[str, Meta(pattern=r"^\s*https?(\s*,\s*https?)*\s*$", description=(
+        'URL schemes webhooks may use, comma-separated: `https`, or `https,http`.'))] = "https"
+    webhook_allow_networks: Annotated[str | None, Meta(description=(
+        'Comma-separated addresses or networks (`127.0.0.1`, `10.0.0.0/8`) webhooks may reach '
+        'although private, loopback or link-local; unset: only public addresses.'))] = None
 
     @property
     def data_path(self) -> Path:

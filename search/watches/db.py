@@ -59,6 +59,12 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITH
 """
 
 
+# Every change to the watch set bumps this, so a percolator in another process (an API
+# beside a CLI that created a watch) notices and reloads.
+_BUMP = ("INSERT INTO meta VALUES ('watches_version', '1') ON CONFLICT(key) DO UPDATE "
+         "SET value = CAST(value AS INTEGER) + 1")
+
+
 def ts(moment: datetime) -> float:
     return moment.astimezone(UTC).timestamp()
 
@@ -120,6 +126,7 @@ class WatchDB:
         with self.write() as db:
             db.execute("INSERT OR REPLACE INTO watches VALUES (?, ?, ?)",
                        (watch.id, msgspec.json.encode(watch), ts(watch.created_at)))
+            db.execute(_BUMP)
 
     def get_watch(self, watch_id: str) -> Watch | None:
         row = self.connection().execute("SELECT body FROM watches WHERE id = ?",
@@ -134,6 +141,7 @@ class WatchDB:
         """The watch and its matches go; its alerts stay, as history."""
         with self.write() as db:
             gone = db.execute("DELETE FROM watches WHERE id = ?", (watch_id,)).rowcount
+            db.execute(_BUMP)
             db.execute("DELETE FROM matches WHERE watch_id = ?", (watch_id,))
             db.execute("DELETE FROM calibration WHERE watch_id = ?", (watch_id,))
         return bool(gone)

@@ -82,6 +82,7 @@ class Percolator:
         self._df: Counter[int] = Counter()
         self._posts = 0
         self._first_ts: float | None = None
+        self._version: str | None = None
         self.calibrations: dict[str, relevance.Calibration] = {}
 
     # -- the watch set ------------------------------------------------------
@@ -89,12 +90,13 @@ class Percolator:
         """Load every watch of the database, (re)building index entries that are missing:
         the database is the truth, the index follows it (a crash between the two, another
         model's process, a new data folder)."""
-        watches = [w for w in self.db.watches() if w.enabled]
-        stored = self.index.vectors()
         with self._lock:
+            self._version = self.db.get_meta("watches_version")
+            watches = [w for w in self.db.watches() if w.enabled]
+            stored = self.index.vectors()
             self._watches.clear()
             fresh = [w for w in watches if w.id not in stored
-                     or self.db.get_meta(f"indexed:{w.id}") != w.query]
+                     or (self.db.get_meta(f"indexed:{w.id}") or "")[2:] != w.query]
             self._compile(fresh, upsert=True)
             self._compile([w for w in watches if w not in fresh], upsert=False, stored=stored)
             gone = [w for w in stored if w not in self._watches]
@@ -105,6 +107,24 @@ class Percolator:
             self.calibrations = self.db.calibrations()
             first = self.db.get_meta("first_post_ts")
             self._first_ts = float(first) if first is not None else None
+
+    def refresh(self) -> None:
+        """Follow changes another process made to the watch set (cheap when there are none)."""
+        version = self.db.get_meta("watches_version")
+        if version == self._version:
+            return
+        with self._lock:
+            self._version = version
+            watches = {w.id: w for w in self.db.watches() if w.enabled}
+            for watch_id in [w for w in self._watches if w not in watches]:
+                self.remove(watch_id)
+            for watch in watches.values():
+                known = self._watches.get(watch.id)
+                if known is None or (known.watch.query, known.watch.filters) != (
+                        watch.query, watch.filters):
+                    self.put(watch)
+                else:
+                    known.watch = watch
 
     def put(self, watch: Watch) -> None:
         with self._lock:
@@ -137,27 +157,36 @@ class Percolator:
 
     def _compile(self, watches: list[Watch], *, upsert: bool,
                  stored: dict[str, Any] | None = None) -> None:
+        """Ready watches for matching; `upsert` embeds their queries into the index, else
+        the vectors `stored` in the index are used (no embedding at start-up)."""
         if not watches:
             return
         parsed = [parse_query(w.query) for w in watches]
-        encoded = self.embedder.encode_queries([p.text for p in parsed])
-        if upsert:
+        if upsert or stored is None:
+            encoded = self.embedder.encode_queries([p.text for p in parsed])
+            dense = [np.asarray(v, dtype=np.float32) for v in encoded.dense]
+            sparse = encoded.sparse
+            coverage = encoded.coverage or [1.0] * len(watches)
+            trusted = [c >= MIN_COVERAGE for c in coverage]
             self.index.upsert([w.id for w in watches], encoded)
-            for w in watches:
-                self.db.set_meta(f"indexed:{w.id}", w.query)
-        coverage = encoded.coverage or [1.0] * len(watches)
+            for w, ok in zip(watches, trusted, strict=True):
+                self.db.set_meta(f"indexed:{w.id}", ("1|" if ok else "0|") + w.query)
+        else:
+            dense = [np.asarray(stored[w.id][0], dtype=np.float32) for w in watches]
+            sparse = [stored[w.id][1] for w in watches]
+            trusted = [(self.db.get_meta(f"indexed:{w.id}") or "1|").startswith("1|")
+                       for w in watches]
         for i, (w, p) in enumerate(zip(watches, parsed, strict=True)):
-            sparse = encoded.sparse[i]
             self._watches[w.id] = _Compiled(
-                watch=w, dense=np.asarray(encoded.dense[i], dtype=np.float32),
-                terms=dict(zip(sparse.indices, sparse.values, strict=True)),
-                dense_trusted=coverage[i] >= MIN_COVERAGE,
-                holds_phrases=phrase_matcher(p.phrases),
+                watch=w, dense=dense[i],
+                terms=dict(zip(sparse[i].indices, sparse[i].values, strict=True)),
+                dense_trusted=trusted[i], holds_phrases=phrase_matcher(p.phrases),
                 excluded=[term_keys(term) for term in p.excluded])
 
     # -- matching -----------------------------------------------------------
     def percolate(self, posts: Sequence[Post], encoded: Encoded) -> list[Match]:
         """Match one batch (as written to the posts index) and record the matches."""
+        self.refresh()
         with self._lock:
             self._note_first(posts)
             if not self._watches or not posts:

@@ -40,8 +40,10 @@ CALIBRATION_MIN_POSTS = 200
 
 
 class WatchService:
-    def __init__(self, db: WatchDB, percolator: Percolator, store: Store,
+    def __init__(self, db: WatchDB, percolator: Percolator | None, store: Store | None,
                  params: detect.DetectParams | None = None) -> None:
+        """Without a percolator and a store (the CLI beside a running server), watches are
+        managed in the database only; the process that percolates follows the changes."""
         self.db = db
         self.ledger = Ledger(db)
         self.percolator = percolator
@@ -61,7 +63,8 @@ class WatchService:
                       triggers=spec.triggers, webhook=spec.webhook, enabled=spec.enabled,
                       created_at=now, updated_at=now)
         self.db.put_watch(watch)
-        self.percolator.put(watch)
+        if self.percolator is not None:
+            self.percolator.put(watch)
         return watch
 
     def update(self, watch_id: str, patch: WatchPatch, now: datetime | None = None) -> Watch:
@@ -74,14 +77,15 @@ class WatchService:
             _check_filters(changes["filters"])
         watch = msgspec.structs.replace(old, **changes, updated_at=now or datetime.now(UTC))
         self.db.put_watch(watch)
-        if watch.query != old.query or watch.filters != old.filters or watch.enabled != old.enabled:
+        if self.percolator is not None:
             self.percolator.put(watch)
         return watch
 
     def delete(self, watch_id: str) -> None:
         if not self.db.delete_watch(watch_id):
             raise NotFound(f"no watch with id {watch_id!r}")
-        self.percolator.remove(watch_id)
+        if self.percolator is not None:
+            self.percolator.remove(watch_id)
 
     def get(self, watch_id: str) -> Watch:
         watch = self.db.get_watch(watch_id)
@@ -97,16 +101,20 @@ class WatchService:
                  ) -> list[Alert]:
         """One pass as of `now`; returns the alerts it opened (updates are stored, not
         returned). `render` turns a new alert into the webhook body it owes."""
+        percolator, store = self.percolator, self.store
+        if percolator is None or store is None:
+            raise RuntimeError("the pass needs the percolator and the posts store")
+        percolator.refresh()
         watches = [w for w in self.db.watches() if w.enabled]
         if not watches:
             return []
         now_ts = ts(now)
-        self._calibrate(watches, now)
+        self._calibrate(percolator, store, watches, now)
         first = self.db.get_meta("first_post_ts")
         first_ts = float(first) if first is not None else None
         opened = []
         for watch in watches:
-            alert = self._assess(watch, now, now_ts, first_ts)
+            alert = self._assess(percolator, store, watch, now, now_ts, first_ts)
             if alert is None:
                 continue
             stored, new = self.ledger.record(
@@ -117,15 +125,15 @@ class WatchService:
                     observed=stored.observed, expected=stored.expected, z=stored.z)
         return opened
 
-    def _assess(self, watch: Watch, now: datetime, now_ts: float,
-                first_ts: float | None) -> Alert | None:
+    def _assess(self, percolator: Percolator, store: Store, watch: Watch, now: datetime,
+                now_ts: float, first_ts: float | None) -> Alert | None:
         trigger = watch.triggers.burst
         window_s = trigger.window_minutes * 60.0
         since = now_ts - trigger.baseline_hours * 3600 - window_s
         matches = self.db.matches(watch.id, since, now_ts)
-        counted = detect.evidence(matches, self.percolator.calibrations.get(watch.id),
+        counted = detect.evidence(matches, percolator.calibrations.get(watch.id),
                                   relevance.LEVELS[watch.triggers.relevance],
-                                  self.percolator.dense_trusted(watch.id))
+                                  percolator.dense_trusted(watch.id))
         burst = detect.assess(counted, now_ts=now_ts, trigger=trigger, first_post_ts=first_ts,
                               params=self.params)
         latest = self.ledger.latest(watch.id)
@@ -134,43 +142,47 @@ class WatchService:
         if running and latest is not None:
             if latest.last_hot_at < now and detect.episode_active(burst, latest.expected,
                                                                    self.params):
-                return self._alert(watch, now, burst, episode=latest.episode,
+                return self._alert(store, watch, now, burst, episode=latest.episode,
                                    expected=latest.expected)
             return None
         if trigger.enabled and burst.hot(trigger, self.params):
-            return self._alert(watch, now, burst, episode=0, expected=burst.expected)
+            return self._alert(store, watch, now, burst, episode=0, expected=burst.expected)
         if watch.triggers.engagement.enabled:
-            return engagement_alert(watch, now, counted, self.store, self.db)
+            return engagement_alert(watch, now, counted, store, self.db)
         return None
 
-    def _alert(self, watch: Watch, now: datetime, burst: detect.Burst, *, episode: int,
+    @staticmethod
+    def _alert(store: Store, watch: Watch, now: datetime, burst: detect.Burst, *, episode: int,
                expected: float) -> Alert:
         return Alert(id="", watch_id=watch.id, episode=episode, trigger="burst", fired_at=now,
                      updated_at=now, last_hot_at=now, observed=burst.observed,
                      expected=round(expected, 3), z=burst.z,
                      window_minutes=watch.triggers.burst.window_minutes,
-                     posts=alert_posts(self.store, burst.top))
+                     posts=alert_posts(store, burst.top))
 
-    def _calibrate(self, watches: list[Watch], now: datetime) -> None:
+    @staticmethod
+    def _calibrate(percolator: Percolator, store: Store, watches: list[Watch],
+                   now: datetime) -> None:
         """Each watch's cosine to a sample of recent posts: those of the baseline before the
         window, or (too few there) the newest of any age."""
-        ids = [w.id for w in watches if w.id in set(self.percolator.watch_ids())]
+        known = set(percolator.watch_ids())
+        ids = [w.id for w in watches if w.id in known]
         if not ids:
             return
         trigger = watches[0].triggers.burst
         window = timedelta(minutes=trigger.window_minutes)
-        read = self.store.scroll_window(now - timedelta(hours=trigger.baseline_hours), now - window,
-                                        None, CALIBRATION_POSTS)
+        read = store.scroll_window(now - timedelta(hours=trigger.baseline_hours), now - window,
+                                   None, CALIBRATION_POSTS)
         for until in (now - window, now):  # too few: the newest of any age, the window last
             if len(read.posts) >= CALIBRATION_MIN_POSTS:
                 break
-            read = self.store.scroll_window(_EPOCH, until, None, CALIBRATION_POSTS)
+            read = store.scroll_window(_EPOCH, until, None, CALIBRATION_POSTS)
         if not read.posts:
             return
-        cosines = np.asarray(read.dense, dtype=np.float32) @ self.percolator.dense_matrix(ids).T
+        cosines = np.asarray(read.dense, dtype=np.float32) @ percolator.dense_matrix(ids).T
         fresh = dict(zip(ids, relevance.calibrate(cosines, ts(now)), strict=True))
-        self.percolator.calibrations.update(fresh)
-        self.db.put_calibrations(fresh)
+        percolator.calibrations.update(fresh)
+        percolator.db.put_calibrations(fresh)
 
 
 def alert_posts(store: Store, top: list[detect.Evidence]) -> list[AlertPost]:
