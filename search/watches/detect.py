@@ -37,8 +37,8 @@ __all__ = ["Burst", "DetectParams", "Evidence", "assess", "episode_active", "evi
 class DetectParams(msgspec.Struct, frozen=True):
     """Knobs not offered per watch; defaults chosen by `eval-alerts` (decision 0023)."""
 
-    # A top post is grounded when it holds this share of the query's weight ...
-    ground_lexical: float = 0.15
+    # A top post is grounded when it holds this many average query terms (`relevance`) ...
+    ground_terms: float = 0.7
     # ... and a burst fires when this share of its top posts are grounded.
     ground_share: float = 0.5
     # Posts shown with an alert (and judged for grounding).
@@ -55,6 +55,7 @@ class Evidence(msgspec.Struct, frozen=True):
     lexical: float
     copy: int
     score: float
+    terms: float = 0.0
 
 
 class Burst(msgspec.Struct, frozen=True):
@@ -71,14 +72,17 @@ class Burst(msgspec.Struct, frozen=True):
 
 
 def evidence(matches: Sequence[Match], calibration: Calibration | None,
-             rule: RelevanceRule, dense_trusted: bool = True) -> list[Evidence]:
-    """The matches that count for the watch, with their evidence."""
+             rule: RelevanceRule, dense_trusted: bool = True,
+             query_terms: int = 1) -> list[Evidence]:
+    """The matches that count for the watch, with their evidence; `terms` in average
+    query terms (`relevance`)."""
     out = []
     for m in matches:
         z = relevance.z_score(m.dense, calibration) if dense_trusted else 0.0
-        if relevance.counts(z, m.lexical, rule):
+        if relevance.counts(z, m.lexical * query_terms, rule):
             out.append(Evidence(post_id=m.post_id, created_ts=m.created_ts, dense=m.dense, z=z,
-                                lexical=m.lexical, copy=m.copy, score=relevance.score(z, m.lexical)))
+                                lexical=m.lexical, copy=m.copy, score=relevance.score(z, m.lexical),
+                                terms=m.lexical * query_terms))
     return out
 
 
@@ -111,7 +115,7 @@ def assess(counted: Sequence[Evidence], *, now_ts: float, trigger: BurstTrigger,
     expected = float(np.median(base)) if base else 0.0
     observed = len(per_bucket.get(0, ()))
     top = best_distinct(recent, params.top_posts)
-    grounded = (sum(e.lexical >= params.ground_lexical for e in top) / len(top)) if top else 0.0
+    grounded = (sum(e.terms >= params.ground_terms for e in top) / len(top)) if top else 0.0
     return Burst(observed=observed, expected=expected, z=round(burst_z(observed, expected), 3),
                  top=top, grounded=round(grounded, 3), known_windows=known)
 

@@ -150,6 +150,12 @@ class Percolator:
         with self._lock:
             return np.stack([self._watches[w].dense for w in watch_ids]).astype(np.float32)
 
+    def query_terms(self, watch_id: str) -> int:
+        """How many terms the watch's query has (lexical evidence counts in average terms)."""
+        with self._lock:
+            compiled = self._watches.get(watch_id)
+            return max(1, len(compiled.terms)) if compiled else 1
+
     def dense_trusted(self, watch_id: str) -> bool:
         with self._lock:
             compiled = self._watches.get(watch_id)
@@ -193,11 +199,11 @@ class Percolator:
                 self._count_terms(encoded)
                 return []
             hits = self.index.nearest(encoded, DENSE_CANDIDATES, SPARSE_CANDIDATES)
-            self._count_terms(encoded)
             out: list[Match] = []
             for i, post in enumerate(posts):
                 candidates = {w for w, _ in hits.dense[i]} | {w for w, _ in hits.sparse[i]}
                 out.extend(self._score(post, encoded, i, candidates))
+            self._count_terms(encoded)  # after: a batch's words are weighed by what came before
         self.db.add_matches(out)
         return out
 

@@ -10,7 +10,10 @@ closer to everything). So each watch is *calibrated*: the median and spread
 posts, most of which are not about it. A post's dense evidence is its z against
 that: how unusual this closeness is *for this watch*. The lexical evidence is
 the share of the query's weight (each term by its IDF among posts) that the
-post holds: also a ratio, not a model's number.
+post holds, counted in *average query terms* (share x number of terms): 1.0 is
+one term of average weight, whatever the query's length, so "hurricane" in a
+five-word query counts like "queensland" in a two-word one, while a common word
+("new", "water") weighs less than one. Also a ratio, not a model's number.
 
 A post counts when its words and its meaning agree (some of the query's words
 and a dense z well above the watch's usual), or when its meaning alone is far
@@ -50,8 +53,8 @@ class Calibration(msgspec.Struct, frozen=True):
 
 
 class RelevanceRule(msgspec.Struct, frozen=True):
-    # Words and meaning agree: at least this share of the query's weight ...
-    min_lexical: float
+    # Words and meaning agree: at least this many average query terms ...
+    min_terms: float
     # ... and at least this dense z.
     min_z_with_words: float
     # Meaning alone.
@@ -59,9 +62,9 @@ class RelevanceRule(msgspec.Struct, frozen=True):
 
 
 LEVELS: dict[Relevance, RelevanceRule] = {
-    "strict": RelevanceRule(min_lexical=0.3, min_z_with_words=3.0, min_z_alone=8.0),
-    "normal": RelevanceRule(min_lexical=0.15, min_z_with_words=2.5, min_z_alone=6.0),
-    "loose": RelevanceRule(min_lexical=0.1, min_z_with_words=1.0, min_z_alone=4.0),
+    "strict": RelevanceRule(min_terms=1.0, min_z_with_words=3.5, min_z_alone=8.0),
+    "normal": RelevanceRule(min_terms=0.7, min_z_with_words=2.5, min_z_alone=6.0),
+    "loose": RelevanceRule(min_terms=0.4, min_z_with_words=1.0, min_z_alone=4.0),
 }
 
 
@@ -89,9 +92,9 @@ def idf(df: int, posts: int) -> float:
     return math.log(1.0 + (n - df + 0.5) / (df + 0.5))
 
 
-def counts(z: float, lexical: float, rule: RelevanceRule) -> bool:
-    """Whether a post counts for the watch (see the module docstring)."""
-    return (lexical >= rule.min_lexical and z >= rule.min_z_with_words) or z >= rule.min_z_alone
+def counts(z: float, terms: float, rule: RelevanceRule) -> bool:
+    """Whether a post counts for the watch (`terms`: its lexical share x the query's terms)."""
+    return (terms >= rule.min_terms and z >= rule.min_z_with_words) or z >= rule.min_z_alone
 
 
 def score(z: float, lexical: float) -> float:

@@ -133,7 +133,8 @@ class WatchService:
         matches = self.db.matches(watch.id, since, now_ts)
         counted = detect.evidence(matches, percolator.calibrations.get(watch.id),
                                   relevance.LEVELS[watch.triggers.relevance],
-                                  percolator.dense_trusted(watch.id))
+                                  percolator.dense_trusted(watch.id),
+                                  percolator.query_terms(watch.id))
         burst = detect.assess(counted, now_ts=now_ts, trigger=trigger, first_post_ts=first_ts,
                               params=self.params)
         latest = self.ledger.latest(watch.id)

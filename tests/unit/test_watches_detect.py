@@ -23,7 +23,7 @@ def ev(i: int, age_h: float, *, copy: int | None = None, lexical: float = 0.5,
        z: float = 5.0) -> detect.Evidence:
     return detect.Evidence(post_id=f"p{i}", created_ts=NOW - age_h * HOUR, dense=0.5, z=z,
                            lexical=lexical, copy=i if copy is None else copy,
-                           score=relevance.score(z, lexical))
+                           score=relevance.score(z, lexical), terms=2 * lexical)
 
 
 def test_a_quiet_watch_that_gets_five_posts_in_the_hour_is_hot() -> None:
@@ -80,8 +80,11 @@ def test_evidence_keeps_words_with_meaning_or_meaning_alone() -> None:
                             match(2, 0.5),   # too loose a meaning for the words
                             match(7, 0.0),   # meaning alone, far out
                             match(5, 0.0)],  # meaning alone, not far enough
-                           CAL, NORMAL)
+                           CAL, NORMAL, query_terms=2)
     assert [e.post_id for e in kept] == ["z3-0.5", "z7-0.0"]
+    # Counted in average query terms: half of a five-term query's weight is 2.5 terms.
+    assert detect.evidence([match(3, 0.1)], CAL, NORMAL, query_terms=5) == []
+    assert len(detect.evidence([match(3, 0.2)], CAL, NORMAL, query_terms=5)) == 1
     # A dense model that does not know the query's script gives no evidence at all.
     assert detect.evidence([match(0.45, 0.0)], CAL, NORMAL, dense_trusted=False) == []
 
