@@ -54,7 +54,10 @@ def list_watches(watch_runtime: WatchRuntime) -> WatchList:
     return WatchList(watches=[w.public() for w in watch_runtime.service.watches()])
 
 
-@get("/v1/watches/{watch_id:str}", sync_to_thread=True, tags=["watches"], opt=WRITE)
+# Not in a thread: with GET, PATCH and DELETE all on one path and all `sync_to_thread`,
+# Litestar 2.25 answers the GET with an un-awaited coroutine (a 500; seen here, isolated in a
+# three-handler app). One SQLite primary-key read is cheap enough for the event loop.
+@get("/v1/watches/{watch_id:str}", sync_to_thread=False, tags=["watches"], opt=WRITE)
 def get_watch(watch_id: str, watch_runtime: WatchRuntime) -> dict[str, Any]:
     return watch_runtime.service.get(watch_id).public()
 
