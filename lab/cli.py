@@ -37,6 +37,12 @@ def _eval_trends(args: argparse.Namespace) -> int:
     return eval_trends(args)
 
 
+def _bench_watches(args: argparse.Namespace) -> int:
+    from lab.bench.watches import run_watch_bench
+
+    return run_watch_bench(settings_from(args), sample=Path(args.sample), posts=args.posts)
+
+
 def _eval_alerts(args: argparse.Namespace) -> int:
     from lab.alerts_eval import eval_alerts
 
@@ -49,6 +55,13 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
                    help="synthetic posts for the scale test")
     p.add_argument("--sample", default=str(SAMPLE))
     p.set_defaults(run=_bench)
+
+    p = sub.add_parser("bench-watches", parents=[common],
+                       help="(lab) ingest throughput with 0, 100 and 10,000 watches, side by side")
+    p.add_argument("--sample", default=str(SAMPLE))
+    p.add_argument("--posts", type=bounded_int(256, 100_000), default=2048,
+                   help="sample posts to ingest (a quarter warms up)")
+    p.set_defaults(run=_bench_watches)
 
     p = sub.add_parser("eval", parents=[common], help="(lab) measure retrieval quality on BEIR sets")
     p.add_argument("dirs", nargs="+", metavar="DIR",

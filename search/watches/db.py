@@ -164,6 +164,11 @@ class WatchDB:
             (watch_id, since, until))
         return [Match(*row) for row in rows]
 
+    def forget_watch_matches(self, watch_id: str) -> None:
+        """A watch whose query changed starts over: its old matches answered another question."""
+        with self.write() as db:
+            db.execute("DELETE FROM matches WHERE watch_id = ?", (watch_id,))
+
     def forget_posts(self, post_ids: Sequence[str]) -> None:
         """A takedown: the post must not appear in a later alert."""
         with self.write() as db:

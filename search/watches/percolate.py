@@ -22,6 +22,7 @@ import threading
 import zlib
 from collections import Counter
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 import msgspec
@@ -31,9 +32,9 @@ import numpy.typing as npt
 from search import dedup
 from search.contracts import Encoded
 from search.embed.base import Embedder
-from search.models import Post, SearchFilters
+from search.models import Post, SearchFilters, SparseVector
 from search.query import parse_query, phrase_matcher, post_terms, term_keys
-from search.store.base import WatchIndex
+from search.store.base import Signal, Store, WatchIndex
 from search.watches import relevance
 from search.watches.db import WatchDB, ts
 from search.watches.models import Match, Watch
@@ -44,6 +45,8 @@ DENSE_CANDIDATES = 16
 SPARSE_CANDIDATES = 64
 # Dense-only candidates below this z (for a calibrated watch) are not worth a row.
 RECORD_MIN_Z = 1.0
+# Posts a new watch is matched against, per signal, when it is created (`backfill`).
+BACKFILL_POSTS = 2000
 # A dense model that knows under this share of the query's word pieces (MiniLM reading
 # Chinese) gives no evidence: the watch is matched by its words alone.
 MIN_COVERAGE = 0.5
@@ -188,6 +191,36 @@ class Percolator:
                 terms=dict(zip(sparse[i].indices, sparse[i].values, strict=True)),
                 dense_trusted=trusted[i], holds_phrases=phrase_matcher(p.phrases),
                 excluded=[term_keys(term) for term in p.excluded])
+
+    def backfill(self, watch_id: str, store: Store, since: datetime, until: datetime,
+                 limit: int = BACKFILL_POSTS) -> int:
+        """Match a new watch against the posts already indexed in [since, until), so it
+        starts with its own baseline (and fires at the next pass if its story already
+        moves). One hybrid search of the posts index with the watch's vectors, then the
+        same scoring as at ingest, with the vectors the index holds (nothing is embedded)."""
+        with self._lock:
+            c = self._watches.get(watch_id)
+        if c is None:
+            return 0
+        span = msgspec.structs.replace(c.watch.filters or SearchFilters(), since=since, until=until)
+        sparse = SparseVector(indices=list(c.terms), values=list(c.terms.values()))
+        signals: list[Signal] = [("sparse", sparse)]
+        if c.dense_trusted:
+            signals.append(("dense", c.dense.tolist()))
+        found = {hit.point_id for hits in store.search(signals, span, None, limit) for hit in hits}
+        if not found:
+            return 0
+        posts = store.posts_at(list(found))
+        vectors = store.vectors(list(posts))
+        ids = [p for p in posts if p in vectors]
+        encoded = Encoded(dense=np.asarray([vectors[p][0] for p in ids], dtype=np.float32),
+                          sparse=[vectors[p][1] for p in ids])
+        out: list[Match] = []
+        with self._lock:
+            for i, point in enumerate(ids):
+                out.extend(self._score(posts[point], encoded, i, {watch_id}))
+        self.db.add_matches(out)
+        return len(out)
 
     # -- matching -----------------------------------------------------------
     def percolate(self, posts: Sequence[Post], encoded: Encoded) -> list[Match]:

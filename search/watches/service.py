@@ -65,7 +65,16 @@ class WatchService:
         self.db.put_watch(watch)
         if self.percolator is not None:
             self.percolator.put(watch)
+            self._backfill(watch, now)
         return watch
+
+    def _backfill(self, watch: Watch, now: datetime) -> None:
+        """A new (or re-queried) watch starts with the matches of its baseline span."""
+        if self.percolator is None or self.store is None:
+            return
+        trigger = watch.triggers.burst
+        since = now - timedelta(hours=trigger.baseline_hours, minutes=trigger.window_minutes)
+        self.percolator.backfill(watch.id, self.store, since, now)
 
     def update(self, watch_id: str, patch: WatchPatch, now: datetime | None = None) -> Watch:
         old = self.get(watch_id)
@@ -79,6 +88,9 @@ class WatchService:
         self.db.put_watch(watch)
         if self.percolator is not None:
             self.percolator.put(watch)
+            if (watch.query, watch.filters) != (old.query, old.filters):
+                self.db.forget_watch_matches(watch.id)
+                self._backfill(watch, watch.updated_at)
         return watch
 
     def delete(self, watch_id: str) -> None:

@@ -36,7 +36,7 @@ from server.cli.common import common_parser, settings_from
 __all__ = ["PLUGIN_GROUP", "build_parser", "main"]
 
 PLUGIN_GROUP = "trendsearch.commands"
-_LAB_COMMANDS = ("eval", "bench", "eval-trends", "eval-alerts")
+_LAB_COMMANDS = ("eval", "bench", "bench-watches", "eval-trends", "eval-alerts")
 
 
 def _add_plugins(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:  # type: ignore[type-arg]

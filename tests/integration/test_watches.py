@@ -11,6 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 
 from migrations import open_live
@@ -19,7 +20,7 @@ from search.models import Post, SearchFilters
 from search.store.edge import EdgeCatalog
 from search.watches.db import WatchDB
 from search.watches.ledger import Ledger
-from search.watches.models import Triggers, WatchSpec
+from search.watches.models import Triggers, WatchPatch, WatchSpec
 from search.watches.percolate import Percolator
 from search.watches.percolating import PercolatingStore
 from search.watches.service import WatchService
@@ -166,3 +167,21 @@ def test_one_lease_holder_at_a_time(tmp_path: Path) -> None:
     assert ledger.acquire("scheduler:x", "b", 60, now=211.0)  # expired: taken over
     ledger.release("scheduler:x", "a")  # not the holder: nothing happens
     assert ledger.lease_holder("scheduler:x", now=212.0) == "b"
+
+
+def test_a_new_watch_starts_with_the_matches_of_its_baseline(
+        catalog: Any, embedder: Embedder, tmp_path: Path) -> None:
+    world = World(tmp_path, embedder, catalog)
+    try:
+        world.ingest(corpus())  # posted before the watch existed
+        world.service.create(WatchSpec(id="texas", name="t", query="Texas explosion"),
+                             now=BASE_TIME)
+        found = {m.post_id for m in world.db.matches("texas", 0.0, 2e10) if m.lexical > 0}
+        assert found == {"fire-1", "fire-2"}
+        # A changed query starts over, with the new query's matches.
+        world.service.update("texas", msgspec.convert({"query": "Calgary flooding"}, WatchPatch),
+                             now=BASE_TIME)
+        found = {m.post_id for m in world.db.matches("texas", 0.0, 2e10) if m.lexical > 0}
+        assert found == {"flood-1", "flood-2", "flood-3"}
+    finally:
+        world.close()
