@@ -110,7 +110,7 @@ def site(tmp_path_factory: pytest.TempPathFactory, tiny_embedder: Embedder,
     assert answer.status_code == 200, answer.text
     routes = {route.path for route in app.routes}
     try:
-        yield {"base": base, "trends": "/v1/trends" in routes}
+        yield {"base": base, "trends": "/v1/trends" in routes, "services": services}
     finally:
         server.should_exit = True
         thread.join(timeout=10)
@@ -494,3 +494,42 @@ def test_server_highlights_emoji_and_load_more_across_new_posts(page: Any, site:
     assert not any("breaking news" in t for t in every)
     assert sum("Reykjavik" in t for t in every) == 30
     shot(page, "15-load-more")
+
+
+# -- watches --------------------------------------------------------------------------
+
+def test_watch_this_saves_the_search_and_lists_its_alerts_newest_first(
+        page: Any, site: dict[str, Any]) -> None:
+    from search.watches.models import Alert
+
+    page.goto(site["base"] + "/?q=calgary%20flood&platform=twitter")
+    wait_for_results(page, "calgary flood")
+    page.locator("#watch-this").click()
+    card = page.locator("#watches li.watch").first
+    card.wait_for()
+    assert "view=watches" in page.url
+    assert card.locator("h2").inner_text() == "calgary flood"
+    assert "query: calgary flood" in card.inner_text()
+    runtime = site["services"].watches
+    (watch,) = runtime.service.watches()
+    assert watch.filters is not None and watch.filters.platform == ["twitter"]
+    for hours, observed in ((5, 6), (1, 14)):  # two episodes, the newer one last
+        fired = NOW - timedelta(hours=hours)
+        runtime.ledger.record(watch, Alert(
+            id="", watch_id=watch.id, episode=0, trigger="burst", fired_at=fired,
+            updated_at=fired, last_hot_at=fired, observed=observed, expected=1.0, z=5.0,
+            window_minutes=60, posts=[]))
+    page.locator("#tab-watches").click()
+    page.wait_for_selector("#watches li.alert")
+    heads = page.locator("#watches li.alert .alert-head").all_inner_texts()
+    assert len(heads) == 2 and "14 matching posts" in heads[0] and "6 matching posts" in heads[1]
+    shot(page, "20-watches")
+    page.locator("#watches li.watch button", has_text="Delete").click()
+    page.wait_for_function("() => !document.querySelector('#watches li.watch')")
+    assert runtime.service.watches() == []
+
+
+def test_watch_this_without_a_query_says_what_to_do(page: Any, site: dict[str, Any]) -> None:
+    page.goto(site["base"] + "/")
+    page.locator("#watch-this").click()
+    assert "Type a search first" in page.locator("#problem").inner_text()
