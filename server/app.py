@@ -30,6 +30,7 @@ from litestar.types.file_types import FileInfo
 
 from indexer.repair import repair_takedowns
 from indexer.takedowns import Takedowns
+from search.errors import IndexNotReady
 from search.log import log
 from search.pipeline import SearchPipeline
 from search.trends.service import TrendsService
@@ -45,8 +46,10 @@ from server.routes.posts import delete_post, get_post, ingest, update_engagement
 from server.routes.search import search
 from server.routes.takedowns import lift_takedown, list_takedowns
 from server.routes.trends import trends
+from server.routes.watches import ROUTES as WATCH_ROUTES
 from server.services import Services
 from server.settings import Settings
+from server.watches.runtime import WatchRuntime
 
 WEB_DIR = Path(__file__).parent / "web"
 RATE_LIMIT_HEADERS = ["RateLimit-Policy", "RateLimit-Limit", "RateLimit-Remaining",
@@ -71,6 +74,13 @@ def _trends(state: State) -> TrendsService:
 def _work(state: State) -> Admission:
     work: Admission = state.work
     return work
+
+
+def _watch_runtime(state: State) -> WatchRuntime:
+    runtime: WatchRuntime | None = state.services.watches
+    if runtime is None:
+        raise IndexNotReady("watches are not available in this process")
+    return runtime
 
 
 def _takedowns(state: State) -> Takedowns:
@@ -126,12 +136,18 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
         # Also done where the catalog opens the index (`indexer.repair`); again here
         # for services handed in with a catalog of their own.
         repair_takedowns(built.store, app.state.takedowns)
+        scheduler = None
+        if built.watches is not None and built.watches.scheduler_wanted(own_process=False):
+            scheduler = built.watches.make_scheduler()
+            scheduler.start()
         log("server.ready", profile=built.models.profile, index=built.store.manifest().name,
             host=settings.host, port=settings.port, write_keys=len(keys.write),
             read_keys=len(keys.read), anonymous_writes=keys.anonymous_writes)
         try:
             yield
         finally:
+            if scheduler is not None:
+                scheduler.stop()
             app.state.work.close()
             if owns_services:
                 built.close()
@@ -147,7 +163,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
             check_throttle_handler=_api_only).middleware)
 
     api = [search, trends, ingest, get_post, update_engagement, delete_post, list_takedowns,
-           lift_takedown, health, ready, metrics_endpoint]
+           lift_takedown, health, ready, metrics_endpoint, *WATCH_ROUTES]
     app = Litestar(
         route_handlers=[*options_handlers(api), *api,
                         create_static_files_router(path="/", directories=[WEB_DIR], html_mode=True,
@@ -157,7 +173,8 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
                       "pipeline": Provide(_pipeline, sync_to_thread=False),
                       "trends_service": Provide(_trends, sync_to_thread=False),
                       "takedowns": Provide(_takedowns, sync_to_thread=False),
-                      "work": Provide(_work, sync_to_thread=False)},
+                      "work": Provide(_work, sync_to_thread=False),
+                      "watch_runtime": Provide(_watch_runtime, sync_to_thread=False)},
         state=state,
         guards=[keys.guard()],
         before_request=strict_json_body,

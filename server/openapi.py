@@ -31,6 +31,7 @@ from litestar.openapi.spec.enums import OpenAPIType
 from search.bounds import RANGE_TEXT
 from search.contracts import SearchRequest
 from search.models import END, Engagement, Post, SearchFilters
+from search.watches.models import WatchPatch, WatchSpec
 from server.auth import KeyRing
 from server.settings import Settings
 
@@ -104,7 +105,7 @@ def _request_schemas() -> dict[str, Any]:
     constraints of list items (`image_urls` patterns) and `forbid_unknown_fields`
     (`additionalProperties: false`), so schema-valid bodies were refused."""
     _, schemas = msgspec.json.schema_components(
-        [Post, Engagement, SearchRequest, SearchFilters],
+        [Post, Engagement, SearchRequest, SearchFilters, WatchSpec, WatchPatch],
         ref_template="#/components/schemas/{name}")
     for schema in schemas.values():
         for prop in schema.get("properties", {}).values():

@@ -41,6 +41,7 @@ PATTERN_PROBLEMS = {
     "api_keys": "expected comma-separated keys, each 16+ printable ASCII characters without spaces",
     "read_keys": "expected comma-separated keys, each 16+ printable ASCII characters without spaces",
     "collection": "expected 1-64 letters, digits, `_` or `-`",
+    "webhook_schemes": "expected `https` or `https,http`",
     "cors_origins": "expected comma-separated origins such as `https://desk.example.org` "
                     "(scheme and host, no path), or `*`",
     "trusted_proxies": "expected comma-separated IP addresses or networks such as "
@@ -118,6 +119,20 @@ class Settings(RankingSettings, frozen=True, forbid_unknown_fields=True):
     work_nice: Annotated[int, Meta(ge=0, le=19, description=(
         "Niceness (0-19) of those worker threads, so that on a busy machine the cheap reads (by "
         "id, health, ready, metrics) get the CPU first; 0: as usual."))] = 10
+
+    # Watches (docs/decisions/0023-watches.md).
+    watch_pass_minutes: Annotated[int, Meta(ge=0, le=24 * 60, description=(
+        'Minutes between the watches\' periodic passes (burst triggers, webhooks); 0 turns the '
+        'scheduler off in this process.'))] = 10
+    watch_scheduler: Annotated[Literal["auto", "on", "off"], Meta(description=(
+        '`auto`: `serve` runs the watch scheduler with the embedded store and leaves it to '
+        '`trendsearch watch` with a Qdrant server; `on`/`off` force it. One process at a time '
+        'runs it per index (a lease in the watches database).'))] = "auto"
+    webhook_schemes: Annotated[str, Meta(pattern=r"^\s*https?(\s*,\s*https?)*\s*$", description=(
+        'URL schemes webhooks may use, comma-separated: `https`, or `https,http`.'))] = "https"
+    webhook_allow_networks: Annotated[str | None, Meta(description=(
+        'Comma-separated addresses or networks (`127.0.0.1`, `10.0.0.0/8`) webhooks may reach '
+        'although private, loopback or link-local; unset: only public addresses.'))] = None
 
     @property
     def data_path(self) -> Path:

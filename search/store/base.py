@@ -296,3 +296,41 @@ def window_posts(rows: Sequence[tuple[dict[str, Any], Sequence[float]]]) -> Wind
     dense = (np.asarray([vector for _, vector in rows], dtype=np.float32) if rows
              else np.zeros((0, 0), dtype=np.float32))
     return WindowPosts(posts=posts, dense=dense)
+
+
+class WatchHits(msgspec.Struct, frozen=True):
+    """Per post, the watches its vectors came near: (watch id, score) best first, by the
+    dense cosine and by the sparse dot product (the post's term weights x 1 per query term)."""
+
+    dense: list[list[tuple[str, float]]]
+    sparse: list[list[tuple[str, float]]]
+
+
+class WatchIndex(Protocol):
+    """The watches' query vectors, in their own index: the percolator searches it with each
+    new batch of posts, so matching costs grow with posts, not posts x watches."""
+
+    def upsert(self, watch_ids: Sequence[str], encoded: Encoded) -> None: ...
+
+    def delete(self, watch_ids: Sequence[str]) -> None: ...
+
+    def vectors(self) -> dict[str, tuple[list[float], SparseVector]]:
+        """Every watch's stored vectors (the percolator keeps them to score candidates)."""
+
+    def nearest(self, encoded: Encoded, dense_limit: int, sparse_limit: int) -> WatchHits: ...
+
+    def close(self) -> None: ...
+
+
+def watch_point_id(watch_id: str) -> str:
+    return str(uuid.uuid5(POINT_NAMESPACE, "watch:" + watch_id))
+
+
+def model_slug(model_id: str) -> str:
+    """A folder or collection name for a model id: a readable prefix and a hash (ids run
+    long, and the lexical one carries a tokeniser fingerprint)."""
+    import hashlib
+
+    readable = "".join(ch if ch.isalnum() else "-" for ch in model_id.lower())
+    readable = "-".join(part for part in readable.split("-") if part)[:40]
+    return f"{readable}-{hashlib.sha256(model_id.encode('utf-8')).hexdigest()[:10]}"

@@ -15,8 +15,11 @@ import fcntl
 import os
 import shutil
 from pathlib import Path
+from typing import Any
 
+from search.contracts import ModelInfo
 from search.errors import IndexNotReady, StoreLocked
+from search.store.base import model_slug
 from search.store.edge import EdgeStore
 
 __all__ = ["EdgeCatalog"]
@@ -78,6 +81,12 @@ class EdgeCatalog:
         tmp = self._root / "LIVE.tmp"
         tmp.write_text(name)
         os.replace(tmp, self._root / "LIVE")
+
+    def watch_index(self, model: ModelInfo) -> Any:
+        """The watches' query vectors (`search.store.watches_edge`), under this data folder."""
+        from search.store.watches_edge import EdgeWatchIndex
+
+        return EdgeWatchIndex(self._root / "watches" / model_slug(model.model_id), model)
 
     def drop(self, name: str) -> None:
         if name == self.live_name():

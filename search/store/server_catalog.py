@@ -11,7 +11,9 @@ from typing import Any
 from qdrant_client import QdrantClient
 from qdrant_client import models as qm
 
+from search.contracts import ModelInfo
 from search.errors import IndexNotReady
+from search.store.base import model_slug
 from search.store.retry import Retry
 from search.store.server import ServerStore
 
@@ -67,6 +69,14 @@ class ServerCatalog:
         operations.append(qm.CreateAliasOperation(create_alias=qm.CreateAlias(
             collection_name=self._collection(name), alias_name=self._alias)))
         self._call(self._client.update_collection_aliases, change_aliases_operations=operations)
+
+    def watch_index(self, model: ModelInfo) -> Any:
+        """The watches' query vectors (`search.store.watches_server`): a collection beside
+        the posts collections, outside the `<alias>__` names this catalog lists."""
+        from search.store.watches_server import ServerWatchIndex
+
+        return ServerWatchIndex(self._client, f"{self._alias}-watches--{model_slug(model.model_id)}",
+                                model, self._call)
 
     def drop(self, name: str) -> None:
         if name == self.live_name():

@@ -7,6 +7,7 @@
 import {highlight} from "./highlight.js";
 import {renderHistogram} from "./histogram.js";
 import {renderTopics, trendsParams} from "./trends.js";
+import {createWatch, renderWatches} from "./watches.js";
 import {api, describeProblem, RANGES, isoToLocal, localToIso, relativeTime, absoluteTime,
         el, clear} from "./util.js";
 
@@ -15,6 +16,7 @@ const PAGE = 20;
 const DEBOUNCE_MS = 250;
 const MAX_COPIES_SHOWN = 20;
 const MODES = ["relevance", "trending", "latest"];
+const VIEWS = ["search", "trends", "watches"];
 const FIELD_INPUTS = {  // API error field -> the input to mark
   "query": "q", "mode": "q", "as_of": "as_of", "filters.since": "since", "filters.until": "until",
   "filters.min_likes": "min_likes", "filters.min_reposts": "min_reposts", "filters.lang": "lang",
@@ -26,7 +28,7 @@ function readUrl(search = location.search) {
   const p = new URLSearchParams(search);
   const mode = p.get("mode");
   return {
-    view: p.get("view") === "trends" ? "trends" : "search",
+    view: VIEWS.includes(p.get("view")) ? p.get("view") : "search",
     q: p.get("q") || "",
     mode: MODES.includes(mode) ? mode : "relevance",
     platform: (p.get("platform") || "").split(",").map((s) => s.trim()).filter(Boolean),
@@ -65,7 +67,7 @@ function toUrl(state) {
 function formState() {
   const form = $("search-form");
   return {
-    view: $("tab-trends").getAttribute("aria-selected") === "true" ? "trends" : "search",
+    view: VIEWS.find((v) => $(`tab-${v}`).getAttribute("aria-selected") === "true") || "search",
     q: $("q").value,
     mode: form.querySelector("input[name=mode]:checked")?.value || "relevance",
     platform: [...form.querySelectorAll("input[name=platform]:checked")].map((i) => i.value),
@@ -204,7 +206,11 @@ function clearProblem() {
 }
 
 async function showProblem(response, what) {
-  const problem = await describeProblem(response, what);
+  renderProblem(await describeProblem(response, what), response.status);
+}
+
+/** A described problem ({title, detail, errors, hint}) in the alert box. */
+function renderProblem(problem, status = 0) {
   const box = $("problem");
   clear(box);
   box.append(el("p", {class: "problem-title"}, problem.title));
@@ -221,7 +227,7 @@ async function showProblem(response, what) {
   }
   if (problem.hint) box.append(el("p", {class: "problem-hint"}, problem.hint));
   box.hidden = false;
-  if (response.status === 401) $("key-box").open = true;
+  if (status === 401) $("key-box").open = true;
   setStatus("");  // the alert below says it; saying it twice makes screen readers repeat it
 }
 
@@ -576,14 +582,13 @@ function showScope(state) {
 // ---- views, tabs, keys -------------------------------------------------------------------
 
 function selectTab(view, focus) {
-  for (const [name, tab, panel] of [["search", "tab-search", "view-search"],
-                                     ["trends", "tab-trends", "view-trends"]]) {
+  for (const [name, tab, panel] of VIEWS.map((v) => [v, `tab-${v}`, `view-${v}`])) {
     const on = name === view;
     $(tab).setAttribute("aria-selected", String(on));
     $(tab).tabIndex = on ? 0 : -1;
     $(panel).hidden = !on;
   }
-  if (focus) $(view === "trends" ? "tab-trends" : "tab-search").focus();
+  if (focus) $(`tab-${view}`).focus();
 }
 
 function switchView(view) {
@@ -596,7 +601,29 @@ function switchView(view) {
 
 function refresh() {
   if (current.view === "trends") runTrends();
+  else if (current.view === "watches") runWatches();
   else runSearch();
+}
+
+function runWatches() {
+  clearProblem();
+  renderWatches($("watches"), $("status"), (problem) => renderProblem(problem, problem.status));
+}
+
+async function watchThis() {
+  const state = formState();
+  if (!state.q.trim()) {
+    renderProblem({title: "Nothing to watch yet", errors: [{field: "query", problem: "empty"}],
+                   detail: "Type a search first, then press “Watch this”.", hint: ""});
+    return;
+  }
+  try {
+    await createWatch(state);
+  } catch (problem) {
+    renderProblem(problem, problem.status);
+    return;
+  }
+  switchView("watches");
 }
 
 function onFormChange({push, immediate}) {
@@ -661,17 +688,20 @@ function wire() {
       $("q").focus();
     });
   }
-  for (const tab of ["tab-search", "tab-trends"]) {
-    $(tab).addEventListener("click", () => switchView(tab === "tab-trends" ? "trends" : "search"));
-    $(tab).addEventListener("keydown", (event) => {
+  for (const view of VIEWS) {
+    $(`tab-${view}`).addEventListener("click", () => switchView(view));
+    $(`tab-${view}`).addEventListener("keydown", (event) => {
       if (["ArrowLeft", "ArrowRight", "Home", "End"].includes(event.key)) {
         event.preventDefault();
-        const view = current.view === "search" ? "trends" : "search";
-        switchView(view);
-        selectTab(view, true);
+        const at = VIEWS.indexOf(current.view);
+        const next = {ArrowLeft: at - 1, ArrowRight: at + 1, Home: 0, End: VIEWS.length - 1}[event.key];
+        const target = VIEWS[(next + VIEWS.length) % VIEWS.length];
+        switchView(target);
+        selectTab(target, true);
       }
     });
   }
+  $("watch-this").addEventListener("click", watchThis);
   document.addEventListener("keydown", onKey);
   window.addEventListener("popstate", () => {
     typing = false;
