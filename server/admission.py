@@ -23,6 +23,7 @@ The counter is only touched on the event loop thread, so it needs no lock.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import threading
 from collections.abc import Callable
@@ -37,10 +38,9 @@ T = TypeVar("T")
 
 def _lower_priority(nice: int) -> None:
     if nice and hasattr(os, "setpriority"):
-        try:
+        # Not permitted here (OSError): run at the usual priority.
+        with contextlib.suppress(OSError):
             os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), nice)
-        except OSError:  # not permitted here: run at the usual priority
-            pass
 
 
 class Admission:
