@@ -69,7 +69,7 @@ def open_catalog(settings: Settings) -> Any:
         from search.store.server_catalog import ServerCatalog
 
         catalog = ServerCatalog.connect(settings.qdrant_url, settings.qdrant_api_key,
-                                        settings.collection)
+                                        settings.collection, layout=settings.layout)
     else:
         from search.store.edge_catalog import EdgeCatalog
 

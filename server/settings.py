@@ -20,6 +20,7 @@ from msgspec import Meta
 from search.contracts import RankingSettings
 from search.errors import FieldError
 from search.models import END
+from search.store.server_layout import ClusterLayout
 
 __all__ = ["Profile", "Settings", "env_name", "load_settings", "settings_table", "split_list"]
 
@@ -87,6 +88,35 @@ class Settings(RankingSettings, frozen=True, forbid_unknown_fields=True):
         'API key for the Qdrant server (QDRANT_API_KEY also works).'))] = None
     collection: Annotated[str, Meta(pattern=rf"^[A-Za-z0-9_-]{{1,64}}{END}", description=(
         'Alias of the live collection on a Qdrant server.'))] = "posts"
+    # The Qdrant server / cluster layout (search/store/server_layout.py); ignored by the
+    # embedded store, which is one shard in-process.
+    qdrant_shards: Annotated[int, Meta(ge=1, le=1000, description=(
+        'Shards of a new posts collection on a Qdrant server (spread over the cluster\'s '
+        'nodes); set before `migrate`/`reindex` creates it.'))] = 1
+    qdrant_replicas: Annotated[int, Meta(ge=1, le=100, description=(
+        'Copies of each shard on different nodes (replication factor): 2 survives losing a '
+        'node.'))] = 1
+    qdrant_write_consistency: Annotated[int, Meta(ge=1, le=100, description=(
+        'Replicas that must acknowledge a write before it succeeds (at most '
+        'TRENDSEARCH_QDRANT_REPLICAS).'))] = 1
+    qdrant_read_consistency: Annotated[Literal["one", "majority", "quorum", "all"], Meta(
+        description=('Replicas each read asks: `one` (fastest; may miss a write still '
+                     'replicating), `majority`, `quorum` or `all`.'))] = "one"
+    qdrant_write_ordering: Annotated[Literal["weak", "medium", "strong"], Meta(description=(
+        'Ordering of writes across replicas: `weak`, `medium` (through an elected leader) or '
+        '`strong` (through the permanent leader).'))] = "weak"
+    qdrant_on_disk: Annotated[bool, Meta(description=(
+        'Keep a new collection\'s vectors and payloads on disk (memory-mapped) instead of in '
+        'RAM: more posts per node, slower cold reads.'))] = False
+    qdrant_hnsw_m: Annotated[int, Meta(ge=4, le=128, description=(
+        'HNSW links per node of a new collection\'s dense index (more: better recall, more '
+        'RAM).'))] = 16
+    qdrant_hnsw_ef_construct: Annotated[int, Meta(ge=4, le=4096, description=(
+        'HNSW build-time search width of a new collection (more: better graph, slower '
+        'indexing).'))] = 100
+    qdrant_quantization: Annotated[Literal["none", "int8"], Meta(description=(
+        '`int8`: scalar-quantize a new collection\'s dense vectors (4x less RAM for the '
+        'index; originals rescore the top hits).'))] = "none"
     max_ingest_batch: Annotated[int, Meta(ge=1, le=10_000, description=(
         'Most posts accepted by one POST /v1/posts.'))] = 1000
     api_keys: Annotated[KeyList | None, Meta(description=(
@@ -133,6 +163,17 @@ class Settings(RankingSettings, frozen=True, forbid_unknown_fields=True):
     webhook_allow_networks: Annotated[str | None, Meta(description=(
         'Comma-separated addresses or networks (`127.0.0.1`, `10.0.0.0/8`) webhooks may reach '
         'although private, loopback or link-local; unset: only public addresses.'))] = None
+
+    @property
+    def layout(self) -> ClusterLayout:
+        """The Qdrant server layout these settings ask for."""
+        return ClusterLayout(
+            shards=self.qdrant_shards, replicas=self.qdrant_replicas,
+            write_consistency=self.qdrant_write_consistency,
+            read_consistency=self.qdrant_read_consistency,
+            write_ordering=self.qdrant_write_ordering, on_disk=self.qdrant_on_disk,
+            hnsw_m=self.qdrant_hnsw_m, hnsw_ef_construct=self.qdrant_hnsw_ef_construct,
+            quantization=self.qdrant_quantization)
 
     @property
     def data_path(self) -> Path:
@@ -202,7 +243,7 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: object) -> 
             raw[field.name] = value
     raw.update(given)
     try:
-        return msgspec.convert(raw, Settings, strict=False)
+        settings = msgspec.convert(raw, Settings, strict=False)
     except msgspec.ValidationError as exc:
         message = str(exc)
         name = message.rsplit("`$.", 1)[-1].rstrip("`") if "`$." in message else "?"
@@ -211,3 +252,10 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: object) -> 
             problem = PATTERN_PROBLEMS[name]
         source = f"--{name.replace('_', '-')}" if name in given else env_name(name)
         raise FieldError(source, problem) from None
+    if settings.qdrant_write_consistency > settings.qdrant_replicas:
+        name = "qdrant_write_consistency"
+        raise FieldError(f"--{name.replace('_', '-')}" if name in given else env_name(name),
+                         f"{settings.qdrant_write_consistency} exceeds the "
+                         f"{settings.qdrant_replicas} replicas (TRENDSEARCH_QDRANT_REPLICAS): "
+                         "no write could succeed")
+    return settings

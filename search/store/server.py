@@ -5,7 +5,9 @@ live one and is switched in one `update_collection_aliases` call, which the
 server applies atomically. The manifest travels in the collection's metadata.
 
 Every client call goes through `search.store.retry.Retry` (bounded, jittered
-retries of transient failures, then `StoreUnavailable`). The catalog (aliases,
+retries of transient failures, then `StoreUnavailable`), wrapped by
+`search.store.server_layout.LaidOutCalls` (each read's consistency, each
+write's ordering; shards and replicas at creation). The catalog (aliases,
 collections) is in `search.store.server_catalog`. Tests run this code against qdrant-client's `:memory:`
 local mode, which speaks the same API (no server binary exists here).
 """
@@ -40,7 +42,7 @@ from search.store.base import (
     window_bounds,
     window_posts,
 )
-from search.store.retry import Retry
+from search.store.server_layout import LaidOutCalls, collection_config
 
 T = TypeVar("T")
 _META_KEY = "trendsearch"
@@ -71,10 +73,11 @@ def _sparse(vector: SparseVector) -> qm.SparseVector:
 class ServerStore(ServerMatchReads):
     """One collection on a Qdrant server (counting reads: `ServerMatchReads`)."""
 
-    def __init__(self, client: QdrantClient, collection: str, retry: Retry) -> None:
+    def __init__(self, client: QdrantClient, collection: str, call: LaidOutCalls) -> None:
         self._client = client
         self._collection = collection
-        self._call = retry
+        self._call = call
+        self._layout = call.layout
 
     @property
     def location(self) -> str:
@@ -94,12 +97,8 @@ class ServerStore(ServerMatchReads):
                    metadata={_META_KEY: msgspec.to_builtins(manifest)})
 
     def create_collection(self, model: ModelInfo) -> None:
-        self._call(
-            self._client.create_collection, self._collection,
-            vectors_config={"dense": qm.VectorParams(size=model.dense_dim, distance=qm.Distance.COSINE)},
-            sparse_vectors_config={"sparse": qm.SparseVectorParams(
-                modifier=qm.Modifier.IDF if model.sparse_idf else None)},
-        )
+        self._call(self._client.create_collection, self._collection,
+                   **collection_config(self._layout, model))
 
     def create_payload_index(self, key: str, kind: FieldKind) -> None:
         self._call(self._client.create_payload_index, self._collection, key, _KINDS[kind])

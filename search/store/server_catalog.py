@@ -16,6 +16,7 @@ from search.errors import IndexNotReady
 from search.store.base import model_slug
 from search.store.retry import Retry
 from search.store.server import ServerStore
+from search.store.server_layout import ClusterLayout, LaidOutCalls
 
 __all__ = ["ServerCatalog"]
 
@@ -24,16 +25,17 @@ class ServerCatalog:
     """Collections named `<alias>__<index>`, the live one reached through `<alias>`."""
 
     def __init__(self, client: QdrantClient, alias: str = "posts", where: str = ":memory:",
-                 retry: Retry | None = None) -> None:
+                 retry: Retry | None = None, layout: ClusterLayout | None = None) -> None:
         self._client = client
         self._alias = alias
-        self._call = retry or Retry(where)
+        self._call = LaidOutCalls(retry or Retry(where), layout or ClusterLayout())
         self._where = where
 
     @classmethod
-    def connect(cls, url: str, api_key: str | None, alias: str, timeout_s: int = 10) -> ServerCatalog:
+    def connect(cls, url: str, api_key: str | None, alias: str, timeout_s: int = 10,
+                layout: ClusterLayout | None = None) -> ServerCatalog:
         client = QdrantClient(url=url, api_key=api_key, timeout=timeout_s)
-        return cls(client, alias=alias, where=url)
+        return cls(client, alias=alias, where=url, layout=layout)
 
     @property
     def location(self) -> str:

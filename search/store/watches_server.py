@@ -1,11 +1,12 @@
 """The watch index on a Qdrant server: a collection `<alias>-watches--<model>` beside the
 posts collections (not `<alias>__...`, so the catalog never lists it as a posts index).
 
-Every call goes through the posts catalog's bounded retries (`Retry`)."""
+Every call goes through the posts catalog's bounded retries (`Retry`), with its
+read consistency and write ordering (`LaidOutCalls`)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from qdrant_client import QdrantClient
@@ -14,7 +15,6 @@ from qdrant_client import models as qm
 from search.contracts import Encoded, ModelInfo
 from search.models import SparseVector
 from search.store.base import WatchHits, watch_point_id
-from search.store.retry import Retry
 
 
 def _sparse(vector: SparseVector) -> qm.SparseVector:
@@ -23,7 +23,7 @@ def _sparse(vector: SparseVector) -> qm.SparseVector:
 
 class ServerWatchIndex:
     def __init__(self, client: QdrantClient, collection: str, model: ModelInfo,
-                 retry: Retry) -> None:
+                 retry: Callable[..., Any]) -> None:
         self._client = client
         self._collection = collection
         self._call = retry
