@@ -79,18 +79,24 @@ def rrf(lists: list[tuple[Any, float]], n: int, k: float, ties: str | None = Non
     return np.where(out > 0, out, NEG)
 
 
-def lexical(q: Query) -> Any:
-    return np.where(q.bm25 > 0, q.bm25, NEG)
+def lexical(q: Query, floor: float = 0.0) -> Any:
+    """BM25 hits; with `floor`, only those scoring at least `floor` x the best hit: a post
+    that matches one word of five ("e" of "e-bikes") is not a lexical answer."""
+    cut = floor * q.bm25.max() if floor > 0 else 0.0
+    return np.where((q.bm25 > 0) & (q.bm25 >= cut), q.bm25, NEG)
 
 
 def fuse(p: Prepared, q: Query, *, wd: float = 1.0, ws: float = 0.3, k: float = 60,
          evidence_pow: float = 0.0, fb: int = 0, fb_terms: int = 10, beta: float = 0.5,
-         alpha: float = 1.0) -> Any:
+         alpha: float = 1.0, floor: float = 0.0, scale: float = 0.0, scale_pow: float = 1.0
+         ) -> Any:
     """The engine's recall: weighted RRF of dense and lexical; the lexical weight times
     evidence ** `evidence_pow`; with `fb` > 0, a feedback pair from the first fused top
     `fb` fused again with the first by plain RRF (`search.feedback`)."""
     w_lex = ws * (q.evidence ** evidence_pow if evidence_pow else 1.0)
-    first = rrf([(q.dense, wd), (lexical(q), w_lex)], q.dense.size, k)
+    if scale > 0:  # the best lexical hit's BM25 (~ the IDF its matched terms carry) / scale
+        w_lex *= min(1.0, float(q.bm25.max()) / scale) ** scale_pow
+    first = rrf([(q.dense, wd), (lexical(q, floor), w_lex)], q.dense.size, k)
     if not fb:
         return first
     top = ranked(first, fb)
@@ -114,7 +120,9 @@ def fuse(p: Prepared, q: Query, *, wd: float = 1.0, ws: float = 0.3, k: float = 
             if ids:
                 extra = np.asarray(index.get_scores_from_ids(ids), dtype=np.float64)
                 bm2 += beta * (w / top_w) * np.where(visible, extra, 0.0)
-    second = rrf([(dense2, 1.0), (np.where(bm2 > 0, bm2, NEG), w_lex)], q.dense.size, k)
+    cut2 = floor * bm2.max() if floor > 0 else 0.0
+    second = rrf([(dense2, 1.0), (np.where((bm2 > 0) & (bm2 >= cut2), bm2, NEG), w_lex)],
+                 q.dense.size, k)
     return rrf([(first, 1.0), (second, 1.0)], q.dense.size, k)
 
 
@@ -148,8 +156,10 @@ def prepare(folder: Path, dense: CachedEmbedder, encoder: E5Dense) -> list[tuple
     return out
 
 
-WS = (0.1, 0.3, 0.5, 1.0)
-POWERS = (0.0, 1.0, 2.0, 4.0)
+WS = (0.3, 0.5, 1.0)
+KS = (20, 60)
+SCALES = (0.0, 4.0, 6.0, 8.0, 10.0)
+POWERS = (1.0, 2.0)
 FEEDBACK = (0, 10)
 
 
@@ -173,10 +183,15 @@ def rules() -> dict[str, Rule]:
     grid: dict[str, Rule] = {"bm25": lambda p, q: lexical(q), "dense": lambda p, q: q.dense,
                              "dbsf": dbsf}
     for ws in WS:
-        for pw in POWERS:
-            for fb in FEEDBACK:
-                grid[f"ws{ws:g}-ev{pw:g}-fb{fb}"] = (
-                    lambda p, q, ws=ws, pw=pw, fb=fb: fuse(p, q, ws=ws, evidence_pow=pw, fb=fb))
+        for k in KS:
+            for scale in SCALES:
+                for pw in POWERS:
+                    for fb in FEEDBACK:
+                        if pw != 1 and not scale:
+                            continue
+                        grid[f"ws{ws:g}-k{k}-s{scale:g}^{pw:g}-fb{fb}"] = (
+                            lambda p, q, ws=ws, k=k, scale=scale, pw=pw, fb=fb:
+                            fuse(p, q, ws=ws, k=k, scale=scale, scale_pow=pw, fb=fb))
     return grid
 
 
