@@ -108,7 +108,7 @@ def run_bench(settings: Settings, *, synthetic: int, sample: Path, encoder_posts
         print(f"peak RSS           {peak_rss_mb():8.0f} MB")
 
         pipeline = SearchPipeline(store, embedder, models.reranker,
-                                  SearchParams(rrf_k=settings.rrf_k, rerank_depth=settings.rerank_depth))
+                                  SearchParams.from_settings(settings))
         sample_lat = latency_table(pipeline, rounds=3)
 
         print(f"\n## {synthetic} synthetic posts")
@@ -134,7 +134,7 @@ def run_bench(settings: Settings, *, synthetic: int, sample: Path, encoder_posts
         print(f"load (validate + sparse + upsert) {synthetic / load_s:8.0f} posts/s; "
               f"peak RSS {peak_rss_mb():.0f} MB")
         syn_pipeline = SearchPipeline(syn_store, embedder, models.reranker,
-                                      SearchParams(rrf_k=settings.rrf_k, rerank_depth=settings.rerank_depth))
+                                      SearchParams.from_settings(settings))
         syn_lat = latency_table(syn_pipeline, rounds=2)
         catalog.close()
 
