@@ -127,6 +127,9 @@ class SearchParams(RankingSettings, frozen=True, forbid_unknown_fields=True):
     prefetch_limit: Annotated[int, Meta(ge=1, le=10_000)] = 200
     feedback_terms: Annotated[int, Meta(ge=0, le=100)] = 10
     feedback_dense: Annotated[float, Meta(ge=0)] = 1.0
+    # With the lexical BM25 list (offline profile, e5) the dense query is not moved: the
+    # feedback posts' terms widen the lexical side only (docs/decisions/0023).
+    lexical_feedback_dense: Annotated[float, Meta(ge=0)] = 0.0
     feedback_sparse: Annotated[float, Meta(ge=0)] = 0.5
     # Below this share of known word pieces the dense vector is noise (an English-only
     # model reading Chinese): the dense list gets weight 0 and there is no feedback,

@@ -234,8 +234,10 @@ class SearchPipeline:
             return None, searched
         stored = self.store.vectors(top)
         vectors = [stored[i] for i in top if i in stored]
-        dense = feedback.dense_query(encoded.dense[0], coverage, [d for d, _ in vectors],
-                                     p.feedback_dense)
+        # With e5 the dense query stays put (`Knobs.feedback_dense` 0): moved towards the
+        # feedback posts it drifted and lost recall; their words are the bridge instead.
+        dense = (first.dense if self._knobs.feedback_dense <= 0 else feedback.dense_query(
+            encoded.dense[0], coverage, [d for d, _ in vectors], self._knobs.feedback_dense))
         sparse = feedback.sparse_query(encoded.sparse[0], [s for _, s in vectors],
                                        terms=p.feedback_terms, weight=p.feedback_sparse)
         # The moved dense query is made of posts: full dense weight.

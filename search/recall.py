@@ -104,10 +104,14 @@ def recall(store: Store, query: RecallQuery, searched: Searched | None = None) -
     `prefetch_limit` (feedback's first pass), used instead of searching them again.
     """
     pairs = signal_pairs(query)
+    # Feedback that keeps the query's dense vector (e5) shares the query's dense list.
+    same_dense = len(pairs) > 1 and pairs[1][0] == pairs[0][0]
     wanted: list[tuple[int, Signal, float]] = []  # (pair, signal, weight), weight > 0
     for pair, (dense, sparse, (w_dense, w_sparse)) in enumerate(pairs):
         if pair == 0 and searched is not None:
             continue
+        if pair == 1 and same_dense:
+            w_dense = 0.0  # not searched again; copied below
         wanted += [(pair, signal, w) for signal, w in
                    ((("dense", dense), w_dense), (("sparse", sparse), w_sparse)) if w > 0]
     results = (store.search([signal for _, signal, _ in wanted], query.filters, query.terms,
@@ -117,6 +121,8 @@ def recall(store: Store, query: RecallQuery, searched: Searched | None = None) -
         lists[(pair, using)] = hits
     if searched is not None:
         lists[(0, "dense")], lists[(0, "sparse")] = searched
+    if same_dense and pairs[1][2][0] > 0:
+        lists[(1, "dense")] = lists.get((0, "dense"), [])
     complete = all(len(hits) < query.prefetch_limit for hits in lists.values())
 
     fused = []

@@ -49,6 +49,7 @@ class Knobs(msgspec.Struct, frozen=True):
     sparse_weight: float
     lexical_scale: float
     lexical_power: float
+    feedback_dense: float
 
 
 def fusion_knobs(model: ModelInfo, p: SearchParams) -> Knobs:
@@ -56,5 +57,6 @@ def fusion_knobs(model: ModelInfo, p: SearchParams) -> Knobs:
     Qdrant's IDF modifier) is weighed per hit by its score (`search.fusion_weights`); a
     learned sparse head (BGE-M3) keeps one weight, its scores being on no BM25 scale."""
     if model.sparse_idf:
-        return Knobs(p.lexical_rrf_k, p.lexical_weight, p.lexical_scale, p.lexical_power)
-    return Knobs(p.rrf_k, p.sparse_weight, 0.0, p.lexical_power)
+        return Knobs(p.lexical_rrf_k, p.lexical_weight, p.lexical_scale, p.lexical_power,
+                     p.lexical_feedback_dense)
+    return Knobs(p.rrf_k, p.sparse_weight, 0.0, p.lexical_power, p.feedback_dense)

@@ -30,11 +30,18 @@ from lab.evaluation.reference import query_tokens
 from search.embed.cache import CachedEmbedder, default_cache_dir
 from search.embed.e5 import E5Dense
 from search.embed.lexical import LexicalSparseEncoder
-from search.fusion_weights import lexical_evidence
 
 METRICS = ["ndcg@10", "recall@1000"]
 NEG = -np.inf
 Rule = Callable[..., Any]
+
+
+def lexical_evidence(terms: set[str], top_posts: list[set[str]]) -> float:
+    """Tried and rejected for the engine (docs/decisions/0023): the mean share of the
+    query's terms that the lexical list's top posts hold."""
+    if not terms or not top_posts:
+        return 0.0
+    return sum(len(terms & post) for post in top_posts) / (len(terms) * len(top_posts))
 
 
 class Query:
@@ -136,7 +143,8 @@ def lexical(q: Query, floor: float = 0.0) -> Any:
 def fuse(p: Prepared, q: Query, *, wd: float = 1.0, ws: float = 0.3, k: float = 60,
          evidence_pow: float = 0.0, fb: int = 0, fb_terms: int = 10, beta: float = 0.5,
          alpha: float = 1.0, floor: float = 0.0, scale: float = 0.0, scale_pow: float = 1.0,
-         per_post: bool = False) -> Any:
+         per_post: bool = False, merge: float = 1.0, fb_dense: bool = True,
+         fb_sparse: bool = True) -> Any:
     """The engine's recall: weighted RRF of dense and lexical; the lexical weight times
     evidence ** `evidence_pow`; with `fb` > 0, a feedback pair from the first fused top
     `fb` fused again with the first by plain RRF (`search.feedback`)."""
@@ -153,7 +161,7 @@ def fuse(p: Prepared, q: Query, *, wd: float = 1.0, ws: float = 0.3, k: float = 
     if not top.size:
         return first
     centroid = p.doc_dense[top].mean(axis=0)
-    q2 = wd * q.qd + alpha * centroid
+    q2 = wd * q.qd + (alpha if fb_dense else 0.0) * centroid
     q2 = q2 / (np.linalg.norm(q2) or 1.0)
     visible = np.isfinite(q.dense)
     dense2 = np.where(visible, p.doc_dense @ q2, NEG)
@@ -161,7 +169,7 @@ def fuse(p: Prepared, q: Query, *, wd: float = 1.0, ws: float = 0.3, k: float = 
 
     held = LEXICAL == "held"
     bm2 = (q.held if held else q.bm25).copy()
-    terms = expansion(p, top, fb_terms, q.terms)
+    terms = expansion(p, top, fb_terms, q.terms) if fb_sparse else []
     index = p.bm25._bm25
     if terms and index is not None:
         top_w = terms[0][1]
@@ -177,7 +185,7 @@ def fuse(p: Prepared, q: Query, *, wd: float = 1.0, ws: float = 0.3, k: float = 
     w2 = ws * np.minimum(1.0, 2.2 * bm2 / scale) ** scale_pow if per_post and scale > 0 else w_lex
     second = rrf([(dense2, 1.0), (np.where((bm2 > 0) & (bm2 >= cut2), bm2, NEG), w2)],
                  q.dense.size, k)
-    return rrf([(first, 1.0), (second, 1.0)], q.dense.size, k)
+    return rrf([(first, 1.0), (second, merge)], q.dense.size, k)
 
 
 def score(p: Prepared, queries: list[tuple[str, Query]], rule: Rule) -> dict[str, float]:
@@ -224,7 +232,8 @@ def prepare(folder: Path, dense: CachedEmbedder, encoder: E5Dense) -> list[tuple
     return out
 
 
-WS = (0.3, 0.5, 1.0, 2.0)
+WS = (0.5, 1.0)
+MERGES = (1.0, 0.5, 0.3)
 KS = (20, 60)
 SCALES = (0.0, 10.0, 14.0, 18.0, 22.0)
 POWERS = (1.0, 2.0)
@@ -250,21 +259,16 @@ def dbsf(p: Prepared, q: Query) -> Any:
 
 def rules() -> dict[str, Rule]:
     grid: dict[str, Rule] = {"bm25": lambda p, q: np.where(q.bm25 > 0, q.bm25, NEG),
-                             "held": lambda p, q: np.where(q.held > 0, q.held, NEG),
-                             "dense": lambda p, q: q.dense,
-                             "dbsf": dbsf}
+                             "dense": lambda p, q: q.dense}
     for ws in WS:
-        for k in KS:
-            for scale in SCALES:
-                for pw in POWERS:
-                    for fb in FEEDBACK:
-                        for post in PER_POST:
-                            if (pw != 1 or post) and not scale:
-                                continue
-                            grid[f"ws{ws:g}-k{k}-s{scale:g}^{pw:g}{'p' if post else ''}-fb{fb}"] = (
-                                lambda p, q, ws=ws, k=k, scale=scale, pw=pw, fb=fb, post=post:
-                                fuse(p, q, ws=ws, k=k, scale=scale, scale_pow=pw, fb=fb,
-                                     per_post=post))
+        for merge in MERGES:
+            for fbd, fbs in ((True, True), (True, False), (False, True)):
+                grid[f"ws{ws:g}-m{merge:g}-{'d' if fbd else ''}{'s' if fbs else ''}"] = (
+                    lambda p, q, ws=ws, merge=merge, fbd=fbd, fbs=fbs: fuse(
+                        p, q, ws=ws, k=20, scale=22, scale_pow=2, fb=10, per_post=True,
+                        merge=merge, fb_dense=fbd, fb_sparse=fbs))
+        grid[f"ws{ws:g}-fb0"] = (lambda p, q, ws=ws: fuse(p, q, ws=ws, k=20, scale=22,
+                                                          scale_pow=2, per_post=True))
     return grid
 
 
