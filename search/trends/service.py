@@ -115,7 +115,8 @@ class TrendsService:
         # Dense recall always returns its whole limit, near or not; only posts that use a
         # query term, or are this close by meaning (a cosine that depends on the model),
         # are "about" the query.
-        cut = about_cosine(self.embedder.info.model_id)
+        best = max((s.score for s in response.dense), default=0.0)
+        cut = about_cosine(self.embedder.info.model_id, best)
         about = {s.point_id for s in response.sparse}
         about |= {s.point_id for s in response.dense if s.score >= cut}
         return [post.id for scored, post in response.fused if scored.point_id in about]
