@@ -38,6 +38,18 @@ def _eval_trends(args: argparse.Namespace) -> int:
     return eval_trends(args)
 
 
+def _bench_watches(args: argparse.Namespace) -> int:
+    from lab.bench.watches import run_watch_bench
+
+    return run_watch_bench(settings_from(args), sample=Path(args.sample), posts=args.posts)
+
+
+def _eval_alerts(args: argparse.Namespace) -> int:
+    from lab.alerts_eval import eval_alerts
+
+    return eval_alerts(args)
+
+
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
     p = sub.add_parser("bench", parents=[common], help="(lab) measure indexing and search speed")
     p.add_argument("--synthetic", type=bounded_int(0, 10_000_000), default=100_000,
@@ -46,6 +58,13 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--encoder-posts", type=bounded_int(0, 100_000), default=512,
                    help="posts per dense encoder in the side-by-side table (0 skips it)")
     p.set_defaults(run=_bench)
+
+    p = sub.add_parser("bench-watches", parents=[common],
+                       help="(lab) ingest throughput with 0, 100 and 10,000 watches, side by side")
+    p.add_argument("--sample", default=str(SAMPLE))
+    p.add_argument("--posts", type=bounded_int(256, 100_000), default=2048,
+                   help="sample posts to ingest (a quarter warms up)")
+    p.set_defaults(run=_bench_watches)
 
     p = sub.add_parser("eval", parents=[common], help="(lab) measure retrieval quality on BEIR sets")
     p.add_argument("dirs", nargs="+", metavar="DIR",
@@ -77,3 +96,16 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--no-cache", action="store_true", help="embed everything afresh, store nothing")
     p.add_argument("--quiet", action="store_true", help="no progress line per day")
     p.set_defaults(run=_eval_trends)
+
+    p = sub.add_parser("eval-alerts", parents=[common],
+                       help="(lab) replay a stream with watches, write alerts as they fire, "
+                            "optionally score")
+    p.add_argument("stream", metavar="STREAM.jsonl", help="time-ordered posts")
+    p.add_argument("watches", metavar="WATCHES.json",
+                   help='{"watches": [{"id", "query"}, ...]}; nothing else of it is read')
+    p.add_argument("--output", required=True, metavar="RUN.jsonl", help="where the alerts go")
+    p.add_argument("--events", metavar="EVENTS.json", help="the stream's events file, to score")
+    p.add_argument("--scorer", metavar="scoring.py", help="score the run with this script")
+    p.add_argument("--cache-dir", help="embedding cache folder (default: DATA_DIR/embed-cache/<model>/)")
+    p.add_argument("--no-cache", action="store_true", help="embed everything afresh, store nothing")
+    p.set_defaults(run=_eval_alerts)

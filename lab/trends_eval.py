@@ -25,7 +25,7 @@ from search.embed.base import Embedder
 from search.embed.cache import CachedEmbedder, default_cache_dir
 from search.errors import FieldError
 from search.log import configure
-from search.store.edge import EdgeCatalog
+from search.store.edge_catalog import EdgeCatalog
 from search.trends.service import TrendsService
 from search.trends.window import format_duration, parse_duration
 from server.cli.common import settings_from

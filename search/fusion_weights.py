@@ -11,7 +11,7 @@ weighs `lexical_weight x min(1, score / scale) ** power` in the fusion: full wei
 from `scale` up, fading fast below it. Ties weigh alike (same score, same weight).
 
 Chosen on nlpcc_weibo (both query files) and tweeteval_stance with
-`lab/evaluation/e5_study.py`; docs/decisions/0023-multilingual-default.md has the grid.
+`lab/evaluation/e5_study.py`; docs/decisions/0024-multilingual-default.md has the grid.
 """
 
 from __future__ import annotations

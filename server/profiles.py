@@ -59,13 +59,22 @@ def load_models(settings: Settings) -> Models:
 
 
 def open_catalog(settings: Settings) -> Any:
+    """The configured catalog; each index it opens is first repaired of takedowns
+    (`indexer.repair`), whichever command opens it."""
+    from indexer.repair import RepairingCatalog
+    from indexer.takedowns import Takedowns
+
+    catalog: Any
     if settings.qdrant_url:
-        from search.store.server import ServerCatalog
+        from search.store.server_catalog import ServerCatalog
 
-        return ServerCatalog.connect(settings.qdrant_url, settings.qdrant_api_key, settings.collection)
-    from search.store.edge import EdgeCatalog
+        catalog = ServerCatalog.connect(settings.qdrant_url, settings.qdrant_api_key,
+                                        settings.collection)
+    else:
+        from search.store.edge_catalog import EdgeCatalog
 
-    return EdgeCatalog(settings.data_path / "edge")
+        catalog = EdgeCatalog(settings.data_path / "edge")
+    return RepairingCatalog(catalog, Takedowns(settings.data_path))
 
 
 def describe(settings: Settings, models: Models) -> str:

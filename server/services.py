@@ -18,6 +18,7 @@ from search.store.base import Store
 from search.trends.service import TrendsService
 from server.profiles import Models, load_models, open_catalog
 from server.settings import Settings
+from server.watches.runtime import WatchRuntime
 
 
 class Services(msgspec.Struct):
@@ -28,6 +29,7 @@ class Services(msgspec.Struct):
     pipeline: SearchPipeline
     write_lock: Any = msgspec.field(default_factory=threading.Lock)
     trends: TrendsService | None = None
+    watches: WatchRuntime | None = None
 
     @classmethod
     def build(cls, settings: Settings, models: Models | None = None, catalog: Any = None) -> Services:
@@ -38,11 +40,21 @@ class Services(msgspec.Struct):
         except Exception:
             catalog.close()
             raise
+        try:
+            # Watches wrap the store: every write of this process percolates.
+            watches = WatchRuntime(settings, catalog, store, models.embedder)
+        except Exception:
+            catalog.close()
+            raise
+        store = watches.store
         pipeline = SearchPipeline(store, models.embedder, models.reranker, SearchParams.from_settings(settings))
-        return cls(settings=settings, models=models, catalog=catalog, store=store, pipeline=pipeline)
+        return cls(settings=settings, models=models, catalog=catalog, store=store, pipeline=pipeline,
+                   watches=watches)
 
     def close(self) -> None:
         self.store.flush()
+        if self.watches is not None:
+            self.watches.close()
         self.catalog.close()
 
     def trends_service(self) -> TrendsService:

@@ -8,6 +8,7 @@ test checks the README lists every variable, so docs cannot drift from code.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -18,6 +19,7 @@ from msgspec import Meta
 
 from search.contracts import RankingSettings
 from search.errors import FieldError
+from search.models import END
 
 __all__ = ["Profile", "Settings", "env_name", "load_settings", "settings_table", "split_list"]
 
@@ -30,14 +32,20 @@ _KEY = r"[!-+\--~]{16,}"
 KeyList = Annotated[str, Meta(pattern=rf"^\s*{_KEY}(\s*,\s*{_KEY})*\s*$")]
 _ORIGIN = r"(\*|https?://[^/\s,]+)"
 OriginList = Annotated[str, Meta(pattern=rf"^\s*{_ORIGIN}(\s*,\s*{_ORIGIN})*\s*$")]
-LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
+# Addresses or networks (`10.0.0.5`, `10.0.0.0/8`, `::1`) of proxies whose
+# X-Forwarded-For / X-Forwarded-Proto headers are believed.
+_NET = r"[0-9A-Fa-f.:]+(/[0-9]{1,3})?"
+NetList = Annotated[str, Meta(pattern=rf"^\s*{_NET}(\s*,\s*{_NET})*\s*{END}")]
 # Said instead of msgspec's "Expected `str` matching regex '...'".
 PATTERN_PROBLEMS = {
     "api_keys": "expected comma-separated keys, each 16+ printable ASCII characters without spaces",
     "read_keys": "expected comma-separated keys, each 16+ printable ASCII characters without spaces",
     "collection": "expected 1-64 letters, digits, `_` or `-`",
+    "webhook_schemes": "expected `https` or `https,http`",
     "cors_origins": "expected comma-separated origins such as `https://desk.example.org` "
                     "(scheme and host, no path), or `*`",
+    "trusted_proxies": "expected comma-separated IP addresses or networks such as "
+                       "`10.0.0.5` or `10.0.0.0/8`",
 }
 
 
@@ -77,7 +85,7 @@ class Settings(RankingSettings, frozen=True, forbid_unknown_fields=True):
         'works).'))] = None
     qdrant_api_key: Annotated[str | None, Meta(description=(
         'API key for the Qdrant server (QDRANT_API_KEY also works).'))] = None
-    collection: Annotated[str, Meta(pattern=r"^[A-Za-z0-9_-]{1,64}$", description=(
+    collection: Annotated[str, Meta(pattern=rf"^[A-Za-z0-9_-]{{1,64}}{END}", description=(
         'Alias of the live collection on a Qdrant server.'))] = "posts"
     max_ingest_batch: Annotated[int, Meta(ge=1, le=10_000, description=(
         'Most posts accepted by one POST /v1/posts.'))] = 1000
@@ -96,6 +104,35 @@ class Settings(RankingSettings, frozen=True, forbid_unknown_fields=True):
         'from a browser; `*` for any. Unset: no CORS headers.'))] = None
     max_body_bytes: Annotated[int, Meta(ge=1024, le=1024**3, description=(
         'Largest request body accepted; bigger ones are refused with 413.'))] = 16 * 1024 * 1024
+    trusted_proxies: Annotated[NetList | None, Meta(description=(
+        "Comma-separated addresses or networks of reverse proxies whose X-Forwarded-For / "
+        "X-Forwarded-Proto headers are believed (client address for rate limits and logs). "
+        "Unset: no forwarded header is trusted."))] = None
+    work_threads: Annotated[int, Meta(ge=1, le=64, description=(
+        "Searches, trends and ingests computed at once (CPU-bound: embedding, reranking, "
+        "clustering), each on a worker thread; about the number of cores."))] = 2
+    work_queue: Annotated[int, Meta(ge=0, le=10_000, description=(
+        "Such requests allowed to wait for a worker; past it they are refused at once with 503 "
+        "and Retry-After instead of queueing without bound."))] = 16
+    retry_after_s: Annotated[int, Meta(ge=1, le=3600, description=(
+        "Seconds a refused (503) client is told to wait (Retry-After)."))] = 1
+    work_nice: Annotated[int, Meta(ge=0, le=19, description=(
+        "Niceness (0-19) of those worker threads, so that on a busy machine the cheap reads (by "
+        "id, health, ready, metrics) get the CPU first; 0: as usual."))] = 10
+
+    # Watches (docs/decisions/0023-watches.md).
+    watch_pass_minutes: Annotated[int, Meta(ge=0, le=24 * 60, description=(
+        'Minutes between the watches\' periodic passes (burst triggers, webhooks); 0 turns the '
+        'scheduler off in this process.'))] = 10
+    watch_scheduler: Annotated[Literal["auto", "on", "off"], Meta(description=(
+        '`auto`: `serve` runs the watch scheduler with the embedded store and leaves it to '
+        '`trendsearch watch` with a Qdrant server; `on`/`off` force it. One process at a time '
+        'runs it per index (a lease in the watches database).'))] = "auto"
+    webhook_schemes: Annotated[str, Meta(pattern=r"^\s*https?(\s*,\s*https?)*\s*$", description=(
+        'URL schemes webhooks may use, comma-separated: `https`, or `https,http`.'))] = "https"
+    webhook_allow_networks: Annotated[str | None, Meta(description=(
+        'Comma-separated addresses or networks (`127.0.0.1`, `10.0.0.0/8`) webhooks may reach '
+        'although private, loopback or link-local; unset: only public addresses.'))] = None
 
     @property
     def data_path(self) -> Path:
@@ -114,9 +151,21 @@ class Settings(RankingSettings, frozen=True, forbid_unknown_fields=True):
         return list(split_list(self.cors_origins))
 
     @property
+    def proxies(self) -> list[str]:
+        return list(split_list(self.trusted_proxies))
+
+    @property
     def loopback_only(self) -> bool:
-        """Bound where only this machine can connect (`127.0.0.0/8`, `::1`, `localhost`)."""
-        return self.host in LOOPBACK_HOSTS or self.host.startswith("127.")
+        """Bound where only this machine can connect (`127.0.0.0/8`, `::1`, `localhost`).
+
+        Decided by parsing: a host *named* `127.example.org` resolves wherever DNS says.
+        """
+        if self.host == "localhost":
+            return True
+        try:
+            return ipaddress.ip_address(self.host).is_loopback
+        except ValueError:
+            return False
 
 
 def help_text(field: msgspec.structs.FieldInfo) -> str:

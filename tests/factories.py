@@ -72,3 +72,29 @@ def tiny_api(data_dir: str, embedder: Any, reranker: Any) -> Iterator[TestClient
             yield client
     finally:
         services.close()
+
+
+class TinyLexical:
+    """An `Embedder` built like the offline profile, small: the tiny model's dense vectors
+    with the real lexical (BM25) sparse side, so word-level matching is what ships."""
+
+    def __init__(self, dense: Any) -> None:
+        from search.contracts import ModelInfo
+        from search.embed.lexical import LexicalSparseEncoder
+
+        self._dense = dense
+        self._lexical = LexicalSparseEncoder()
+        self.info = ModelInfo(model_id=f"{dense.info.model_id}+{self._lexical.model_id}",
+                              dense_dim=dense.info.dense_dim, sparse_idf=True)
+
+    def encode_documents(self, texts: list[str]) -> Any:
+        from search.contracts import Encoded
+
+        return Encoded(dense=self._dense.encode_documents(texts).dense,
+                       sparse=self._lexical.encode_documents(texts))
+
+    def encode_queries(self, texts: list[str]) -> Any:
+        from search.contracts import Encoded
+
+        return Encoded(dense=self._dense.encode_queries(texts).dense,
+                       sparse=self._lexical.encode_queries(texts))

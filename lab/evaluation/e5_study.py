@@ -37,7 +37,7 @@ Rule = Callable[..., Any]
 
 
 def lexical_evidence(terms: set[str], top_posts: list[set[str]]) -> float:
-    """Tried and rejected for the engine (docs/decisions/0023): the mean share of the
+    """Tried and rejected for the engine (docs/decisions/0024): the mean share of the
     query's terms that the lexical list's top posts hold."""
     if not terms or not top_posts:
         return 0.0

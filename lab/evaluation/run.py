@@ -36,7 +36,7 @@ from search.embed.base import Embedder
 from search.pipeline import SearchPipeline
 from search.rerank import Reranker
 from search.store.base import point_id
-from search.store.edge import EdgeCatalog
+from search.store.edge_catalog import EdgeCatalog
 from search.text import tokenize
 
 

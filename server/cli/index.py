@@ -26,14 +26,21 @@ def _index(args: argparse.Namespace) -> int:
     models = load_models(settings)
     banner(settings, models)
     catalog = open_catalog(settings)
+    watches = None
     try:
         store = open_live(catalog, models.embedder.info, create=True)
+        # Posts indexed from files are matched against the watches too (the percolating store).
+        from server.watches.runtime import WatchRuntime
+
+        watches = WatchRuntime(settings, catalog, store, models.embedder)
         rejects = Path(args.rejects) if args.rejects else settings.data_path / "rejects.jsonl"
-        summary = index_files(paths, store, models.embedder, batch_size=args.batch_size,
+        summary = index_files(paths, watches.store, models.embedder, batch_size=args.batch_size,
                               rejects_path=rejects, show_progress=not args.quiet,
                               takedowns=Takedowns(settings.data_path))
         points = store.count()
     finally:
+        if watches is not None:
+            watches.close()
         catalog.close()
     print(f"indexed {summary.indexed} posts, rejected {summary.rejected} "
           f"in {summary.seconds:.1f} s ({summary.posts_per_s:.0f} posts/s); "

@@ -18,7 +18,7 @@ __all__ = ["add_parsers", "demo_index"]
 def _serve_with(settings: Settings, models: Any = None) -> int:
     import uvicorn
 
-    from server.app import create_app
+    from server.app import create_app, proxy_options
     from server.services import Services
 
     services = Services.build(settings, models)
@@ -26,7 +26,7 @@ def _serve_with(settings: Settings, models: Any = None) -> int:
     print(f"serving on http://{settings.host}:{settings.port}/  (API docs: /schema)",
           file=sys.stderr, flush=True)
     uvicorn.run(create_app(settings, services), host=settings.host, port=settings.port,
-                log_level="warning")
+                log_level="warning", **proxy_options(settings))
     services.close()
     return 0
 
@@ -87,6 +87,10 @@ def _demo(args: argparse.Namespace) -> int:
     sample = Path(args.sample)
     if not sample.is_file():
         raise FieldError("--sample", f"no such file: {sample}")
+    if args.replay:
+        from server.cli.replay import replay_demo
+
+        return replay_demo(settings, sample, args.speed)
     models = load_models(settings)
     banner(settings, models)
     demo_index(settings, models, sample)
@@ -101,4 +105,9 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
         p.add_argument("--port", type=bounded_int(1, 65535))
         if name == "demo":
             p.add_argument("--sample", default=str(SAMPLE))
+            p.add_argument("--replay", action="store_true",
+                           help="feed the sample in time order at an accelerated clock, with "
+                                "preset watches that fire as their stories break")
+            p.add_argument("--speed", type=bounded_int(1, 10_000_000), default=3600,
+                           help="replayed seconds per real second (default 3600: an hour a second)")
         p.set_defaults(run=run)

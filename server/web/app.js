@@ -5,7 +5,9 @@
 // Post text is always inserted as text, never as HTML.
 
 import {highlight} from "./highlight.js";
+import {renderHistogram} from "./histogram.js";
 import {renderTopics, trendsParams} from "./trends.js";
+import {createWatch, renderWatches} from "./watches.js";
 import {api, describeProblem, RANGES, isoToLocal, localToIso, relativeTime, absoluteTime,
         el, clear} from "./util.js";
 
@@ -14,6 +16,7 @@ const PAGE = 20;
 const DEBOUNCE_MS = 250;
 const MAX_COPIES_SHOWN = 20;
 const MODES = ["relevance", "trending", "latest"];
+const VIEWS = ["search", "trends", "watches"];
 const FIELD_INPUTS = {  // API error field -> the input to mark
   "query": "q", "mode": "q", "as_of": "as_of", "filters.since": "since", "filters.until": "until",
   "filters.min_likes": "min_likes", "filters.min_reposts": "min_reposts", "filters.lang": "lang",
@@ -25,7 +28,7 @@ function readUrl(search = location.search) {
   const p = new URLSearchParams(search);
   const mode = p.get("mode");
   return {
-    view: p.get("view") === "trends" ? "trends" : "search",
+    view: VIEWS.includes(p.get("view")) ? p.get("view") : "search",
     q: p.get("q") || "",
     mode: MODES.includes(mode) ? mode : "relevance",
     platform: (p.get("platform") || "").split(",").map((s) => s.trim()).filter(Boolean),
@@ -64,7 +67,7 @@ function toUrl(state) {
 function formState() {
   const form = $("search-form");
   return {
-    view: $("tab-trends").getAttribute("aria-selected") === "true" ? "trends" : "search",
+    view: VIEWS.find((v) => $(`tab-${v}`).getAttribute("aria-selected") === "true") || "search",
     q: $("q").value,
     mode: form.querySelector("input[name=mode]:checked")?.value || "relevance",
     platform: [...form.querySelectorAll("input[name=platform]:checked")].map((i) => i.value),
@@ -203,7 +206,11 @@ function clearProblem() {
 }
 
 async function showProblem(response, what) {
-  const problem = await describeProblem(response, what);
+  renderProblem(await describeProblem(response, what), response.status);
+}
+
+/** A described problem ({title, detail, errors, hint}) in the alert box. */
+function renderProblem(problem, status = 0) {
   const box = $("problem");
   clear(box);
   box.append(el("p", {class: "problem-title"}, problem.title));
@@ -220,7 +227,7 @@ async function showProblem(response, what) {
   }
   if (problem.hint) box.append(el("p", {class: "problem-hint"}, problem.hint));
   box.hidden = false;
-  if (response.status === 401) $("key-box").open = true;
+  if (status === 401) $("key-box").open = true;
   setStatus("");  // the alert below says it; saying it twice makes screen readers repeat it
 }
 
@@ -271,7 +278,7 @@ async function runSearch({append = false} = {}) {
     if (!append) lastBody = body;
     nextCursor = data.next_cursor || null;
     renderResults(data, state, append);
-    if (!append) showFacets(data.facets);
+    if (!append) showFacets(data.match_facets, data.histogram);
   } catch (error) {
     if (error.name !== "AbortError" && isCurrent(ticket)) showNetworkError(error);
   } finally {
@@ -301,17 +308,26 @@ function renderResults(data, state, append) {
     setStatus(`No posts match “${state.q.trim()}”.`);
     return;
   }
+  // `total` counts every post that matches (its words, or close by meaning), not the page:
+  // the size of the story under these filters; "at least" when the API says it is a bound.
+  const total = `${data.total_exact ? "" : "at least "}${data.total.toLocaleString("en")}`;
   const scope = activeFilters(state);
-  setStatus(`${shown} result${shown === 1 ? "" : "s"} for “${state.q.trim()}”, ${state.mode}` +
-            `${scope.length ? ` (${scope.join("; ")})` : ""}, in ${Math.round(data.took_ms)} ms.`);
+  if (!data.total) {  // ranked results, none of which holds the words or is close enough
+    setStatus(`No post matches “${state.q.trim()}” by its words or closely by meaning` +
+              `${scope.length ? ` (${scope.join("; ")})` : ""}; showing the ${shown} nearest.`);
+    return;
+  }
+  setStatus(`${total} post${data.total === 1 ? "" : "s"} match “${state.q.trim()}”` +
+            `${scope.length ? ` (${scope.join("; ")})` : ""}; showing ${shown}, ${state.mode}, ` +
+            `in ${Math.round(data.took_ms)} ms.`);
 }
 
 // ---- facet counts beside the filters -----------------------------------------------------
 
-// Counts come from the API (`facets`: results per platform, language and UTC day, see
-// search/facets.py); each list's own filter is left out of its counts, so the numbers
-// say what ticking another box would give.
-function showFacets(facets) {
+// Counts come from the API (`match_facets`: every match per platform and language, see
+// search/counting.py); each list's own filter is left out of its counts, so the numbers
+// say what ticking another box would give. The strip below is the matches over time.
+function showFacets(facets, histogram) {
   for (const input of $("platforms").querySelectorAll("input[name=platform]")) {
     const label = input.closest("label");
     let badge = label.querySelector(".facet");
@@ -328,19 +344,7 @@ function showFacets(facets) {
     const n = facets && option.value ? facets.lang[option.value] || 0 : null;
     option.textContent = n === null ? option.dataset.name : `${option.dataset.name} (${n})`;
   }
-  const days = facets ? Object.entries(facets.day) : [];
-  const box = $("facet-days");
-  clear(box);
-  box.hidden = !days.length;
-  if (days.length) {
-    const top = Math.max(...days.map(([, n]) => n));
-    box.append(el("span", {class: "muted"}, "Results by day (UTC): "),
-      ...days.slice(-14).map(([day, n]) => {
-        const bar = el("span", {class: "bar"});
-        bar.style.height = `${Math.max(2, Math.round(18 * n / top))}px`;  // CSSOM: CSP allows it
-        return el("span", {class: "day", title: `${day}: ${n}`}, bar, el("span", {class: "sr"}, `${day}: ${n}`));
-      }));
-  }
+  renderHistogram($("facet-days"), histogram);
 }
 
 function emptyState(state) {
@@ -578,14 +582,13 @@ function showScope(state) {
 // ---- views, tabs, keys -------------------------------------------------------------------
 
 function selectTab(view, focus) {
-  for (const [name, tab, panel] of [["search", "tab-search", "view-search"],
-                                     ["trends", "tab-trends", "view-trends"]]) {
+  for (const [name, tab, panel] of VIEWS.map((v) => [v, `tab-${v}`, `view-${v}`])) {
     const on = name === view;
     $(tab).setAttribute("aria-selected", String(on));
     $(tab).tabIndex = on ? 0 : -1;
     $(panel).hidden = !on;
   }
-  if (focus) $(view === "trends" ? "tab-trends" : "tab-search").focus();
+  if (focus) $(`tab-${view}`).focus();
 }
 
 function switchView(view) {
@@ -598,7 +601,29 @@ function switchView(view) {
 
 function refresh() {
   if (current.view === "trends") runTrends();
+  else if (current.view === "watches") runWatches();
   else runSearch();
+}
+
+function runWatches() {
+  clearProblem();
+  renderWatches($("watches"), $("status"), (problem) => renderProblem(problem, problem.status));
+}
+
+async function watchThis() {
+  const state = formState();
+  if (!state.q.trim()) {
+    renderProblem({title: "Nothing to watch yet", errors: [{field: "query", problem: "empty"}],
+                   detail: "Type a search first, then press “Watch this”.", hint: ""});
+    return;
+  }
+  try {
+    await createWatch(state);
+  } catch (problem) {
+    renderProblem(problem, problem.status);
+    return;
+  }
+  switchView("watches");
 }
 
 function onFormChange({push, immediate}) {
@@ -663,17 +688,20 @@ function wire() {
       $("q").focus();
     });
   }
-  for (const tab of ["tab-search", "tab-trends"]) {
-    $(tab).addEventListener("click", () => switchView(tab === "tab-trends" ? "trends" : "search"));
-    $(tab).addEventListener("keydown", (event) => {
+  for (const view of VIEWS) {
+    $(`tab-${view}`).addEventListener("click", () => switchView(view));
+    $(`tab-${view}`).addEventListener("keydown", (event) => {
       if (["ArrowLeft", "ArrowRight", "Home", "End"].includes(event.key)) {
         event.preventDefault();
-        const view = current.view === "search" ? "trends" : "search";
-        switchView(view);
-        selectTab(view, true);
+        const at = VIEWS.indexOf(current.view);
+        const next = {ArrowLeft: at - 1, ArrowRight: at + 1, Home: 0, End: VIEWS.length - 1}[event.key];
+        const target = VIEWS[(next + VIEWS.length) % VIEWS.length];
+        switchView(target);
+        selectTab(target, true);
       }
     });
   }
+  $("watch-this").addEventListener("click", watchThis);
   document.addEventListener("keydown", onKey);
   window.addEventListener("popstate", () => {
     typing = false;

@@ -64,8 +64,9 @@ export async function describeProblem(response, what) {
     hint = "This server has no trends (GET /v1/trends answered 404): it may be an older version. " +
            "Search still works.";
   }
-  return {title: `${what === "trends" ? "Trends" : "Search"} failed: ${title} (${response.status})`,
-          detail, errors, hint};
+  const doing = {trends: "Trends", watch: "Watch"}[what] || "Search";
+  return {title: `${doing} failed: ${title} (${response.status})`, detail, errors, hint,
+          status: response.status};
 }
 
 // ---- time ----------------------------------------------------------------------------------

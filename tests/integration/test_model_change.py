@@ -18,7 +18,7 @@ from search.contracts import SearchRequest
 from search.embed.lexical import LexicalSparseEncoder
 from search.embed.minilm import MiniLMEmbedder
 from search.errors import ModelMismatch
-from search.store.edge import EdgeCatalog
+from search.store.edge_catalog import EdgeCatalog
 from server.cli import main
 from server.cli.serve import demo_index
 from server.profiles import load_models
@@ -109,7 +109,7 @@ def test_reindex_moves_it_to_e5_and_cross_lingual_search_works(
     # English words, Chinese post: only the dense side can find it. Among mostly English
     # posts e5 favours its own language by a hair (0.787 for the answer, 0.790-0.792 for
     # two unrelated English tweets), so it is found near the top, not first
-    # (docs/decisions/0023-multilingual-default.md, "Consequences").
+    # (docs/decisions/0024-multilingual-default.md, "Consequences").
     assert "w1" in [hit.post.id for hit in english.hits[:3]]
 
 

@@ -1,0 +1,140 @@
+"""The burst trigger, pure: a watch's matches in, whether it is hot (and why) out.
+
+1. Each match gets its evidence (`relevance`): the dense z against the watch's
+   calibration and the lexical share; loosely related posts do not count.
+2. Counting posts per window back from `now`, copies of one text once: the
+   newest window is *observed*; the median window of the baseline is
+   *expected* (the median, not the mean, so a story that ran for a few of the
+   baseline's hours does not raise the bar for the next one). Windows before
+   the index's first post are unknown, not quiet, and left out.
+3. Hot = at least `min_posts`, a Poisson z of at least `min_z`, and the top
+   posts *grounded*: most of the posts that would be shown hold the query's
+   words. Why the last: stories of one kind move together in meaning (every
+   disaster is near "earthquake and tsunami in Japan"); a desk that asked for
+   Japan expects posts that name it, and precision is judged on the posts shown.
+
+Episodes (`episode_active`): once a watch fired, its burst goes on while the
+window stays above the baseline it fired against (frozen at that moment, since
+the story soon fills the rolling one); after `quiet_hours` without that, a new
+burst is a new alert.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import msgspec
+import numpy as np
+
+from search.watches import relevance
+from search.watches.models import BurstTrigger, Match
+from search.watches.relevance import Calibration, RelevanceRule
+
+__all__ = ["Burst", "DetectParams", "Evidence", "assess", "episode_active", "evidence"]
+
+
+class DetectParams(msgspec.Struct, frozen=True):
+    """Knobs not offered per watch; defaults chosen by `eval-alerts` (decision 0023)."""
+
+    # A top post is grounded when it holds this many average query terms (`relevance`) ...
+    ground_terms: float = 0.7
+    # ... and a burst fires when this share of its top posts are grounded.
+    ground_share: float = 0.5
+    # Posts shown with an alert (and judged for grounding).
+    top_posts: int = 10
+    # A running episode stays open while its window's z against the frozen baseline holds this.
+    active_z: float = 2.0
+
+
+class Evidence(msgspec.Struct, frozen=True):
+    post_id: str
+    created_ts: float
+    dense: float
+    z: float
+    lexical: float
+    copy: int
+    score: float
+    terms: float = 0.0
+
+
+class Burst(msgspec.Struct, frozen=True):
+    observed: int
+    expected: float
+    z: float
+    top: list[Evidence]
+    grounded: float
+    known_windows: int
+
+    def hot(self, trigger: BurstTrigger, params: DetectParams) -> bool:
+        return (self.observed >= trigger.min_posts and self.z >= trigger.min_z
+                and self.grounded >= params.ground_share)
+
+
+def evidence(matches: Sequence[Match], calibration: Calibration | None,
+             rule: RelevanceRule, dense_trusted: bool = True,
+             query_terms: int = 1) -> list[Evidence]:
+    """The matches that count for the watch, with their evidence; `terms` in average
+    query terms (`relevance`)."""
+    out = []
+    for m in matches:
+        z = relevance.z_score(m.dense, calibration) if dense_trusted else 0.0
+        if relevance.counts(z, m.lexical * query_terms, rule):
+            out.append(Evidence(post_id=m.post_id, created_ts=m.created_ts, dense=m.dense, z=z,
+                                lexical=m.lexical, copy=m.copy, score=relevance.score(z, m.lexical),
+                                terms=m.lexical * query_terms))
+    return out
+
+
+def burst_z(observed: float, expected: float) -> float:
+    """(observed - expected) / sqrt(expected + 1): a Poisson z, finite with no history."""
+    return (observed - expected) / math.sqrt(max(expected, 0.0) + 1.0)
+
+
+def assess(counted: Sequence[Evidence], *, now_ts: float, trigger: BurstTrigger,
+           first_post_ts: float | None, params: DetectParams) -> Burst:
+    """The newest window against the baseline, for evidence already filtered by `evidence`."""
+    window = trigger.window_minutes * 60.0
+    n_base = max(1, int(trigger.baseline_hours * 3600 // window))
+    per_bucket: dict[int, set[int]] = {}
+    recent: list[Evidence] = []
+    for e in counted:
+        age = now_ts - e.created_ts
+        if age < 0:
+            continue
+        bucket = int(age // window)
+        if bucket > n_base:
+            continue
+        per_bucket.setdefault(bucket, set()).add(e.copy)
+        if bucket == 0:
+            recent.append(e)
+    # Baseline window b ends at now - b * window: known once the index had a post by then.
+    known = n_base if first_post_ts is None else max(0, min(
+        n_base, math.ceil((now_ts - first_post_ts) / window) - 1))
+    base = [len(per_bucket.get(b, ())) for b in range(1, known + 1)]
+    expected = float(np.median(base)) if base else 0.0
+    observed = len(per_bucket.get(0, ()))
+    top = best_distinct(recent, params.top_posts)
+    grounded = (sum(e.terms >= params.ground_terms for e in top) / len(top)) if top else 0.0
+    return Burst(observed=observed, expected=expected, z=round(burst_z(observed, expected), 3),
+                 top=top, grounded=round(grounded, 3), known_windows=known)
+
+
+def best_distinct(items: Sequence[Evidence], k: int) -> list[Evidence]:
+    """The best `k` by score, one per copy group (ties: newer first, then id)."""
+    seen: set[int] = set()
+    out = []
+    for e in sorted(items, key=lambda e: (-e.score, -e.created_ts, e.post_id)):
+        if e.copy in seen:
+            continue
+        seen.add(e.copy)
+        out.append(e)
+        if len(out) == k:
+            break
+    return out
+
+
+def episode_active(burst: Burst, frozen_expected: float, params: DetectParams) -> bool:
+    """Whether a running episode goes on: the window still well above the baseline it
+    fired against."""
+    return burst.observed >= 2 and burst_z(burst.observed, frozen_expected) >= params.active_z
