@@ -23,7 +23,7 @@ from search.contracts import SearchParams, SearchRequest
 from search.embed.cache import CachedEmbedder, default_cache_dir
 from search.embed.lexical import LexicalSparseEncoder
 from search.pipeline import SearchPipeline
-from search.store.edge import EdgeCatalog
+from search.store.edge_catalog import EdgeCatalog
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLE = REPO / "data" / "sample" / "posts.jsonl"
