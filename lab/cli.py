@@ -18,6 +18,15 @@ def _bench(args: argparse.Namespace) -> int:
                      encoder_posts=args.encoder_posts)
 
 
+def _sizes(value: str) -> list[int]:
+    """`--synthetic 100000,1000000`: each an integer from 0 to 10,000,000 (0s dropped)."""
+    parse = bounded_int(0, 10_000_000)
+    sizes = [parse(part.strip().replace("_", "")) for part in value.split(",") if part.strip()]
+    if not sizes:
+        raise argparse.ArgumentTypeError(f"expected sizes such as 100000,1000000; got {value!r}")
+    return [n for n in sizes if n]
+
+
 def _eval(args: argparse.Namespace) -> int:
     from lab.evaluation import run_eval
     from search.log import configure
@@ -52,8 +61,10 @@ def _eval_alerts(args: argparse.Namespace) -> int:
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
     p = sub.add_parser("bench", parents=[common], help="(lab) measure indexing and search speed")
-    p.add_argument("--synthetic", type=bounded_int(0, 10_000_000), default=100_000,
-                   help="synthetic posts for the scale test")
+    p.add_argument("--synthetic", type=_sizes, default=[100_000],
+                   help="synthetic index sizes for the scale rows, comma-separated "
+                        "(e.g. 100000,1000000: one index grown from each size to the next; "
+                        "0 skips them)")
     p.add_argument("--sample", default=str(SAMPLE))
     p.add_argument("--encoder-posts", type=bounded_int(0, 100_000), default=512,
                    help="posts per dense encoder in the side-by-side table (0 skips it)")

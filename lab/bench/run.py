@@ -6,31 +6,31 @@
 1. Indexing: the whole pipeline (read, validate, embed, upsert into a fresh
    Qdrant Edge index) against the raw encoder alone on the same texts. The
    ratio is the pipeline's efficiency: 1.0 means indexing costs only the model.
-2. Search latency per stage (p50/p95) on the sample, then on N synthetic posts.
-   Synthetic posts recombine sample words; their dense vectors are sample
-   vectors plus noise rather than model output, because embedding 100k posts
-   takes most of an hour on 2 cores and the engine's cost does not depend on
-   what the vectors mean. Queries are embedded by the real model.
+2. Search latency per stage (p50/p95) on the sample, then on synthetic indexes of
+   each size asked for (`--synthetic 100000,1000000`: one index grown from the
+   smaller size to the larger, `lab.bench.scale`). Queries are embedded by the
+   real model.
 3. Counting over every match (totals, facets, the histogram; `latest` pages) beside
-   plain relevance search, whole requests, on both indexes.
+   plain relevance search, whole requests, at every size (`lab.bench.counting`).
 4. Peak resident memory after each phase (ru_maxrss, monotonic).
 """
 
 from __future__ import annotations
 
-import random
 import resource
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import msgspec
-import numpy as np
 
 from indexer.run import index_files
 from indexer.validate import to_post
+from lab.bench.counting import CountingRun, counting_table, pct, print_counting
+from lab.bench.scale import grow
 from migrations import open_live
-from search.contracts import Encoded, SearchParams, SearchRequest
+from search.contracts import SearchParams, SearchRequest
 from search.pipeline import SearchPipeline
 from search.store.edge_catalog import EdgeCatalog
 from server.profiles import Models, describe, load_models
@@ -45,11 +45,6 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
-
-
 def latency_table(pipeline: SearchPipeline, rounds: int) -> dict[str, tuple[float, float]]:
     per_stage: dict[str, list[float]] = {}
     for _ in range(rounds):
@@ -62,88 +57,8 @@ def latency_table(pipeline: SearchPipeline, rounds: int) -> dict[str, tuple[floa
     return {s: (pct(v, 0.5), pct(v, 0.95)) for s, v in per_stage.items()}
 
 
-# Counting over every match (issue 18) beside plain relevance search, whole requests.
-COUNTING = {
-    "relevance (page 1, total)": {"mode": "relevance"},
-    "relevance + facets, histogram": {"mode": "relevance", "facets": True},
-    "latest page 1 (total)": {"mode": "latest"},
-    "latest page 2 (cursor)": {"mode": "latest", "page": 2},
-    "latest + facets, histogram": {"mode": "latest", "facets": True},
-}
-
-
-PLAIN = "relevance (page 1, total)"
-
-
-def counting_table(pipeline: SearchPipeline, rounds: int
-                   ) -> tuple[dict[str, tuple[float, float]], dict[str, tuple[float, float]], float]:
-    """p50/p95 of whole requests per kind, of the counting stages, and the mean total."""
-    whole: dict[str, list[float]] = {}
-    stages: dict[str, list[float]] = {}
-    totals: list[int] = []
-    for _ in range(rounds):
-        for kind, spec in COUNTING.items():
-            for query in QUERIES:
-                request = SearchRequest(query=query, mode=spec["mode"], limit=10,  # type: ignore[arg-type]
-                                        facets=bool(spec.get("facets")))
-                result = pipeline.search(request)
-                if spec.get("page") == 2:
-                    if result.next_cursor is None:
-                        continue
-                    result = pipeline.search(msgspec.structs.replace(
-                        request, cursor=result.next_cursor))
-                whole.setdefault(kind, []).append(sum(result.timings_ms.values()))
-                if kind == PLAIN:  # what relevance cost before counting: its own stages
-                    whole.setdefault("relevance without counting", []).append(sum(
-                        ms for stage, ms in result.timings_ms.items()
-                        if stage not in ("match", "count")))
-                totals.append(result.total)
-                for stage in ("match", "count", "facets", "latest"):
-                    if stage in result.timings_ms:
-                        stages.setdefault(f"{stage} ({spec['mode']})", []).append(
-                            result.timings_ms[stage])
-    summary = {k: (pct(v, 0.5), pct(v, 0.95)) for k, v in whole.items()}
-    return summary, {k: (pct(v, 0.5), pct(v, 0.95)) for k, v in stages.items()}, (
-        sum(totals) / max(len(totals), 1))
-
-
-def print_counting(sample: tuple[dict[str, tuple[float, float]], dict[str, tuple[float, float]], float],
-                   synthetic: tuple[dict[str, tuple[float, float]], dict[str, tuple[float, float]], float],
-                   n_sample: int, n_synthetic: int) -> None:
-    print(f"\n## Counting over every match, ms (p50 / p95), {len(QUERIES)} queries, whole requests")
-    print(f"mean total per query: sample {sample[2]:.0f}, synthetic {synthetic[2]:.0f}")
-    print(f"| request | sample ({n_sample}) | synthetic ({n_synthetic}) | "
-          f"p95 / p95 of relevance without counting (synthetic) |")
-    print("|---|---|---|---|")
-    base = synthetic[0].get("relevance without counting", (float("nan"),) * 2)[1]
-    for table in (0, 1):
-        for kind in sample[table]:
-            a = sample[table][kind]
-            b = synthetic[table].get(kind, (float("nan"),) * 2)
-            ratio = f"{b[1] / base:.2f}" if table == 0 and base else ""
-            name = kind if table == 0 else f"stage: {kind}"
-            print(f"| {name} | {a[0]:.2f} / {a[1]:.2f} | {b[0]:.2f} / {b[1]:.2f} | {ratio} |")
-
-
-def synthetic_posts(sample_texts: list[str], sample_dense: np.ndarray, n: int, seed: int = 7
-                    ) -> tuple[list[dict[str, object]], np.ndarray]:
-    rng = random.Random(seed)
-    words = [w for t in sample_texts for w in t.split()]
-    nrng = np.random.default_rng(seed)
-    picks = nrng.integers(0, len(sample_dense), size=n)
-    dense = sample_dense[picks] + nrng.normal(0, 0.05, size=(n, sample_dense.shape[1])).astype(np.float32)
-    dense /= np.linalg.norm(dense, axis=1, keepdims=True)
-    posts = []
-    for i in range(n):
-        text = " ".join(rng.choice(words) for _ in range(rng.randint(6, 30)))
-        posts.append({"id": f"syn-{i}", "text": text, "platform": rng.choice(["twitter", "weibo", "reddit"]),
-                      "created_at": f"2024-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}T"
-                                    f"{rng.randint(0, 23):02d}:00:00Z",
-                      "likes": rng.randint(0, 5000), "lang": "en"})
-    return posts, dense.astype(np.float32)
-
-
-def run_bench(settings: Settings, *, synthetic: int, sample: Path, encoder_posts: int = 512) -> int:
+def run_bench(settings: Settings, *, synthetic: list[int], sample: Path,
+              encoder_posts: int = 512) -> int:
     if encoder_posts:
         from lab.bench.encoders import side_by_side, table
 
@@ -152,12 +67,16 @@ def run_bench(settings: Settings, *, synthetic: int, sample: Path, encoder_posts
     models: Models = load_models(settings)
     print(describe(settings, models))
     embedder = models.embedder
+    params = SearchParams.from_settings(settings)
     lines = sample.read_bytes().splitlines()
     posts = [to_post(msgspec.json.decode(line)) for line in lines]
     texts = [p.text for p in posts]
     embedder.encode_documents(texts[:64])  # warm-up: first batches pay lazy init
     print(f"\n## Indexing {len(posts)} sample posts (peak RSS so far {peak_rss_mb():.0f} MB)")
 
+    sizes = sorted(set(synthetic))
+    latency: dict[str, dict[str, tuple[float, float]]] = {}
+    counting: dict[str, CountingRun] = {}
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
         encoded = embedder.encode_documents(texts)
@@ -170,48 +89,57 @@ def run_bench(settings: Settings, *, synthetic: int, sample: Path, encoder_posts
         print(f"whole pipeline     {summary.posts_per_s:8.1f} posts/s   "
               f"(stages: {', '.join(f'{k} {v:.1f}s' for k, v in summary.stage_seconds.items())})")
         print(f"efficiency         {raw_s / pipe_s:8.2f}  (pipeline throughput / raw encoder)")
-        print(f"peak RSS           {peak_rss_mb():8.0f} MB")
+        print(f"peak RSS           {peak_rss_mb():8.0f} MB", flush=True)
 
-        pipeline = SearchPipeline(store, embedder, models.reranker,
-                                  SearchParams.from_settings(settings))
-        sample_lat = latency_table(pipeline, rounds=3)
-        sample_counts = counting_table(pipeline, rounds=2)
+        pipeline = SearchPipeline(store, embedder, models.reranker, params)
+        column = f"sample ({len(posts):,})"
+        latency[column] = latency_table(pipeline, rounds=3)
+        counting[column] = counting_table(pipeline, QUERIES, rounds=2)
 
-        print(f"\n## {synthetic} synthetic posts")
-        syn_posts, syn_dense = synthetic_posts(texts, encoded.dense, synthetic)
-        syn_store = catalog.create("synthetic")
-        from migrations import migrate
+        if sizes:
+            from migrations import migrate
 
-        migrate(syn_store, embedder.info, "synthetic")
-        t0 = time.perf_counter()
-        from search.embed.lexical import LexicalSparseEncoder
-
-        lexical = LexicalSparseEncoder()
-        same_scheme = lexical.model_id in embedder.info.model_id
-        for start in range(0, synthetic, 2048):
-            chunk = [to_post(p) for p in syn_posts[start:start + 2048]]
-            if same_scheme:  # the offline profile's sparse side is cheap: compute it for real
-                sparse = lexical.encode_documents([p.text for p in chunk])
-            else:
-                sparse = [encoded.sparse[i % len(encoded.sparse)] for i in range(len(chunk))]
-            syn_store.upsert(chunk, Encoded(dense=syn_dense[start:start + len(chunk)], sparse=sparse))
-        syn_store.flush()
-        load_s = time.perf_counter() - t0
-        print(f"load (validate + sparse + upsert) {synthetic / load_s:8.0f} posts/s; "
-              f"peak RSS {peak_rss_mb():.0f} MB")
-        syn_pipeline = SearchPipeline(syn_store, embedder, models.reranker,
-                                      SearchParams.from_settings(settings))
-        syn_lat = latency_table(syn_pipeline, rounds=2)
-        syn_counts = counting_table(syn_pipeline, rounds=2)
+            syn_store = catalog.create("synthetic")
+            migrate(syn_store, embedder.info, "synthetic")
+            have = 0
+            for size in sizes:
+                print(f"\n## {size:,} synthetic posts", flush=True)
+                seconds = grow(syn_store, posts, encoded.dense, encoded.sparse,
+                               embedder.info.model_id, have, size, progress=_progress(size))
+                print(f"load (validate + sparse + upsert) {size - have:,} posts, "
+                      f"{(size - have) / seconds:8.0f} posts/s; peak RSS {peak_rss_mb():.0f} MB",
+                      flush=True)
+                have = size
+                syn_pipeline = SearchPipeline(syn_store, embedder, models.reranker, params)
+                column = f"synthetic ({size:,})"
+                latency[column] = latency_table(syn_pipeline, rounds=2)
+                counting[column] = counting_table(syn_pipeline, QUERIES, rounds=2)
+                print(f"measured at {size:,}; peak RSS {peak_rss_mb():.0f} MB", flush=True)
         catalog.close()
 
+    names = list(latency)
     print(f"\n## Search latency, ms (p50 / p95), {len(QUERIES)} queries x relevance+trending")
-    print(f"| stage | sample ({len(posts)}) | synthetic ({synthetic}) | ratio p50 |")
-    print("|---|---|---|---|")
-    for stage in sample_lat:
-        a, b = sample_lat[stage], syn_lat.get(stage, (float("nan"),) * 2)
-        ratio = b[0] / a[0] if a[0] else float("nan")
-        print(f"| {stage} | {a[0]:.2f} / {a[1]:.2f} | {b[0]:.2f} / {b[1]:.2f} | {ratio:.2f} |")
-    print_counting(sample_counts, syn_counts, len(posts), synthetic)
+    print("| stage | " + " | ".join(names) + f" | ratio p50 {names[-1]} / {names[0]} |")
+    print("|---|" + "---|" * len(names) + "---|")
+    nan = (float("nan"),) * 2
+    for stage in latency[names[0]]:
+        cells = [latency[n].get(stage, nan) for n in names]
+        ratio = cells[-1][0] / cells[0][0] if cells[0][0] else float("nan")
+        print(f"| {stage} | " + " | ".join(f"{a:.2f} / {b:.2f}" for a, b in cells)
+              + f" | {ratio:.2f} |")
+    print_counting(counting, len(QUERIES))
     print(f"\npeak RSS {peak_rss_mb():.0f} MB")
     return 0
+
+
+def _progress(size: int) -> Callable[[int, float], None]:
+    every = max(size // 20, 1)
+    mark = [0]
+
+    def report(done: int, seconds: float) -> None:
+        if done - mark[0] >= every or done == size:
+            mark[0] = done
+            print(f"  {done:,} / {size:,} posts, {done / max(seconds, 1e-9):,.0f} posts/s, "
+                  f"RSS {peak_rss_mb():.0f} MB", flush=True)
+
+    return report
