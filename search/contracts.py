@@ -110,10 +110,17 @@ class RankingSettings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """
 
     rrf_k: Annotated[int, Meta(ge=1, description=(
-        "Reciprocal-rank-fusion constant for dense + sparse recall."))] = 60
+        "Reciprocal-rank-fusion constant for dense + sparse recall with a learned sparse head "
+        "(profile `bge-m3`)."))] = 60
     sparse_weight: Annotated[float, Meta(ge=0, description=(
-        "RRF weight of the lexical list; the dense list weighs the dense model's coverage of "
-        "the query's words (0 for Chinese under the offline profile)."))] = 0.3
+        "RRF weight of a learned sparse list (profile `bge-m3`); the dense list weighs the "
+        "dense model's coverage of the query's words."))] = 0.3
+    lexical_rrf_k: Annotated[int, Meta(ge=1, description=(
+        "Reciprocal-rank-fusion constant for dense + lexical BM25 recall (profile "
+        "`offline`)."))] = 20
+    lexical_weight: Annotated[float, Meta(ge=0, description=(
+        "RRF weight of a lexical BM25 hit holding the query's rare words (profile `offline`); "
+        "a hit scoring below lexical_scale weighs (score / scale)^2 of it."))] = 1.0
     # Pseudo-relevance feedback (search.feedback): 0 posts turns it off.
     feedback_posts: Annotated[int, Meta(ge=0, le=100, description=(
         "Pseudo-relevance feedback: a second recall from the first one's top this many posts "
@@ -143,17 +150,19 @@ class SearchParams(RankingSettings, frozen=True, forbid_unknown_fields=True):
     prefetch_limit: Annotated[int, Meta(ge=1, le=10_000)] = 200
     feedback_terms: Annotated[int, Meta(ge=0, le=100)] = 10
     feedback_dense: Annotated[float, Meta(ge=0)] = 1.0
+    # With the lexical BM25 list (offline profile, e5) the dense query is not moved: the
+    # feedback posts' terms widen the lexical side only (docs/decisions/0024).
+    lexical_feedback_dense: Annotated[float, Meta(ge=0)] = 0.0
     feedback_sparse: Annotated[float, Meta(ge=0)] = 0.5
     # Below this share of known word pieces the dense vector is noise (an English-only
     # model reading Chinese): the dense list gets weight 0 and there is no feedback,
     # whose first-pass top would be lexical only and whose query words already match.
     min_coverage: Annotated[float, Meta(ge=0, le=1)] = 0.5
-    # The lexical list's weight is sparse_weight x evidence ** evidence_power, the evidence
-    # being the share of query terms its top `evidence_posts` posts hold
-    # (`search.fusion_weights`): an English query over Chinese posts matches a fragment of
-    # itself in a few posts, and that list must not outvote the dense one. 0: off.
-    evidence_power: Annotated[float, Meta(ge=0)] = 0.0
-    evidence_posts: Annotated[int, Meta(ge=1, le=100)] = 10
+    # Each lexical BM25 hit weighs lexical_weight x min(1, its BM25 / lexical_scale) **
+    # lexical_power (`search.fusion_weights`): a post holding the query's rare words counts
+    # fully, one holding a word half the index uses far less. 0 weighs every hit alike.
+    lexical_scale: Annotated[float, Meta(ge=0)] = 22.0
+    lexical_power: Annotated[float, Meta(ge=0)] = 2.0
     rerank_batch: Annotated[int, Meta(ge=1)] = 16
     latest_min_relevance: Annotated[float, Meta(ge=0, le=1)] = 0.05
     # The cosine at or above which a post matches by meaning; None: the running

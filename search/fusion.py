@@ -21,12 +21,20 @@ Written here rather than imported so that only `search.store` imports Qdrant.
 from __future__ import annotations
 
 import statistics
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from search.contracts import ScoredId
 
+# A list's weight: one number, or one per hit from the hit's own score (the lexical
+# list weighs each post by how much of the query it holds, `search.fusion_weights`).
+Weight = float | Callable[[float], float]
 # A ranked list of one signal, best first, and its weight in the fusion.
-Weighted = tuple[Sequence[ScoredId], float]
+Weighted = tuple[Sequence[ScoredId], Weight]
+
+
+def counts(weight: Weight) -> bool:
+    """Whether a list of this weight adds anything (a per-hit weight always may)."""
+    return callable(weight) or weight > 0
 
 
 def competition_ranks(hits: Sequence[ScoredId]) -> list[int]:
@@ -46,13 +54,16 @@ def ordered(scores: dict[str, float]) -> list[ScoredId]:
 
 def rrf(lists: Sequence[Weighted], k: int) -> list[ScoredId]:
     """Weighted reciprocal rank fusion, Qdrant's formula: each list adds
-    1 / (rank / weight + k - 1), rank from 1; a list of weight 0 adds nothing."""
+    1 / (rank / weight + k - 1), rank from 1; a list (or hit) of weight 0 adds nothing.
+    A per-hit weight is a function of the hit's score, so tied hits weigh alike."""
     scores: dict[str, float] = {}
     for hits, weight in lists:
-        if weight <= 0:
+        if not counts(weight):
             continue
         for hit, rank in zip(hits, competition_ranks(hits), strict=True):
-            scores[hit.point_id] = scores.get(hit.point_id, 0.0) + 1.0 / (rank / weight + k - 1)
+            w = weight(hit.score) if callable(weight) else weight
+            if w > 0:
+                scores[hit.point_id] = scores.get(hit.point_id, 0.0) + 1.0 / (rank / w + k - 1)
     return ordered(scores)
 
 
@@ -62,7 +73,7 @@ def dbsf(lists: Sequence[Weighted]) -> list[ScoredId]:
     Lists of weight 0 are left out; other weights do not scale (as in Qdrant)."""
     scores: dict[str, float] = {}
     for hits, weight in lists:
-        if weight <= 0 or not hits:
+        if not counts(weight) or not hits:
             continue
         values = [hit.score for hit in hits]
         spread = statistics.stdev(values) if len(values) > 1 else 0.0

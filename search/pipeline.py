@@ -46,9 +46,9 @@ from search.models import (
 )
 from search.ordering import OrderParams, ScoreParts, order
 from search.query import parse_query, phrase_matcher, term_keys
-from search.recall import RecallQuery, Searched, assemble, recall, weigh_lexical
+from search.recall import RecallQuery, Searched, assemble, recall
 from search.rerank import Reranker, rerank_within_budget
-from search.scope import query_coverage, recent_since, visible_until
+from search.scope import fusion_knobs, query_coverage, recent_since, visible_until
 from search.store.base import Store
 
 # Recall pool bound when phrases or collapsing thin the candidates out: 2x the
@@ -77,14 +77,14 @@ def describe_fusion(query: RecallQuery, fed_back: bool, p: SearchParams) -> str:
     if query.fusion == "dbsf":
         return "dbsf"
     dense, sparse = query.weights
-    evidence = (f" (lexical evidence {query.evidence:.2f})" if query.evidence is not None
-                else "")
-    text = f"rrf(k={query.rrf_k}, dense {dense:.2f}, sparse {sparse:.2f}{evidence})"
+    per_hit = (f" x min(1, bm25 / {query.lexical_scale:g})^{query.lexical_power:g} per post"
+               if query.lexical_scale > 0 and sparse > 0 else "")
+    text = f"rrf(k={query.rrf_k}, dense {dense:.2f}, sparse {sparse:.2f}{per_hit})"
     if fed_back:
         fd, fs = query.feedback_weights
         text = (f"rrf(k={query.rrf_k}) of {text} and feedback from the top {p.feedback_posts} "
                 f"posts (+{p.feedback_terms} terms): rrf(k={query.rrf_k}, dense {fd:.2f}, "
-                f"sparse {fs:.2f})")
+                f"sparse {fs:.2f}{per_hit})")
     return text
 
 
@@ -118,6 +118,7 @@ class SearchPipeline:
             half_life_hours=self.params.half_life_hours,
             engagement_weight=self.params.engagement_weight,
             latest_min_relevance=self.params.latest_min_relevance)
+        self._knobs = fusion_knobs(embedder.info, self.params)
         # The cosine past which a post matches by meaning (`search.matching`).
         self.dense_match = (self.params.dense_match if self.params.dense_match is not None
                             else dense_threshold(embedder.info.model_id))
@@ -256,14 +257,15 @@ class SearchPipeline:
         if horizon and request.mode == "trending" and p.trending_horizon_hours > 0:
             filters = recent_since(filters, as_of - timedelta(hours=p.trending_horizon_hours))
         coverage = query_coverage(encoded, p)
+        knobs = self._knobs
         first = RecallQuery(
             dense=encoded.dense[0].tolist(), sparse=encoded.sparse[0], filters=filters,
-            fusion=p.fusion, rrf_k=p.rrf_k, prefetch_limit=p.prefetch_limit, limit=pool,
+            fusion=p.fusion, rrf_k=knobs.rrf_k, prefetch_limit=p.prefetch_limit, limit=pool,
             terms=terms,
-            weights=(p.dense_weight * coverage, p.sparse_weight),
+            weights=(p.dense_weight * coverage, knobs.sparse_weight),
+            lexical_scale=knobs.lexical_scale, lexical_power=knobs.lexical_power,
         )
-        first, searched = weigh_lexical(self.store, first, p)
-        second, searched = self._feedback(first, encoded, coverage, holds_phrases, searched)
+        second, searched = self._feedback(first, encoded, coverage, holds_phrases)
         while True:
             size = {"limit": pool + POOL_SLACK,
                     "prefetch_limit": max(p.prefetch_limit, pool + POOL_SLACK)}
@@ -284,16 +286,16 @@ class SearchPipeline:
             pool = min(pool * POOL_GROWTH, MAX_POOL)
 
     def _feedback(self, first: RecallQuery, encoded: Encoded, coverage: float,
-                  holds_phrases: Callable[[str], bool], searched: Searched | None,
+                  holds_phrases: Callable[[str], bool],
                   ) -> tuple[RecallQuery | None, Searched | None]:
         """The second recall's query, built from the first recall's top posts
         (`search.feedback`), or None when feedback is off or found nothing; and the
         first pass's own lists, which the second recall reuses at the same depth."""
         p = self.params
         if p.feedback_posts == 0 or p.fusion != "rrf" or coverage < p.min_coverage:
-            return None, searched
+            return None, None
         response = recall(self.store, msgspec.structs.replace(
-            first, limit=p.feedback_posts + POOL_SLACK), searched)
+            first, limit=p.feedback_posts + POOL_SLACK))
         searched = (response.dense, response.sparse)
         top = [h.point_id for h, post in sorted(response.fused, key=lambda r: (-r[0].score, r[1].id))
                if holds_phrases(post.text)][:p.feedback_posts]
@@ -301,13 +303,15 @@ class SearchPipeline:
             return None, searched
         stored = self.store.vectors(top)
         vectors = [stored[i] for i in top if i in stored]
-        dense = feedback.dense_query(encoded.dense[0], coverage, [d for d, _ in vectors],
-                                     p.feedback_dense)
+        # With e5 the dense query stays put (`Knobs.feedback_dense` 0): moved towards the
+        # feedback posts it drifted and lost recall; their words are the bridge instead.
+        dense = (first.dense if self._knobs.feedback_dense <= 0 else feedback.dense_query(
+            encoded.dense[0], coverage, [d for d, _ in vectors], self._knobs.feedback_dense))
         sparse = feedback.sparse_query(encoded.sparse[0], [s for _, s in vectors],
                                        terms=p.feedback_terms, weight=p.feedback_sparse)
         # The moved dense query is made of posts: full dense weight.
-        return msgspec.structs.replace(first, feedback=(dense, sparse),
-                                       feedback_weights=(p.dense_weight, p.sparse_weight)), searched
+        return msgspec.structs.replace(first, feedback=(dense, sparse), feedback_weights=(
+            p.dense_weight, self._knobs.sparse_weight)), searched
 
     def _rerank(self, text: str, candidates: list[Candidate],
                 groups: list[int]) -> tuple[list[float | None], str]:

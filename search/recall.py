@@ -15,8 +15,8 @@ from typing import Literal
 import msgspec
 
 from search import fusion
-from search.contracts import ScoredId, SearchParams, TermFilter
-from search.fusion_weights import evidence_of, lexical_weight
+from search.contracts import ScoredId, TermFilter
+from search.fusion_weights import hit_weight
 from search.models import Candidate, Post, SearchFilters, SparseVector
 from search.store.base import Signal, Store
 
@@ -43,8 +43,10 @@ class RecallQuery(msgspec.Struct, frozen=True):
     feedback: tuple[list[float], SparseVector] | None = None
     feedback_weights: tuple[float, float] = (1.0, 1.0)
     terms: TermFilter | None = None
-    # The lexical evidence behind the sparse weight (`search.fusion_weights`), for explain.
-    evidence: float | None = None
+    # Each lexical hit weighs sparse weight x min(1, score / lexical_scale) ** lexical_power
+    # (`search.fusion_weights`); a scale of 0 weighs every hit alike.
+    lexical_scale: float = 0.0
+    lexical_power: float = 2.0
 
 
 class RecallResponse(msgspec.Struct, frozen=True):
@@ -90,34 +92,7 @@ def _fusable(lists: list[fusion.Weighted], limit: int) -> list[fusion.Weighted]:
     """The pair's lists with part-seen tie groups left out (`seen_whole`), unless that
     leaves nothing at all: then the back end's part is all there is to rank by."""
     whole = [(seen_whole(hits, limit), w) for hits, w in lists]
-    return whole if any(hits for hits, w in whole if w > 0) else lists
-
-
-def search_lists(store: Store, query: RecallQuery) -> Searched:
-    """The query's own dense and sparse lists, as `recall` would search them (a list
-    of weight 0 comes back empty), for a later `recall(..., searched)` to fuse."""
-    candidates: list[tuple[Signal, float]] = [(("dense", query.dense), query.weights[0]),
-                                              (("sparse", query.sparse), query.weights[1])]
-    signals = [signal for signal, w in candidates if w > 0]
-    found = (store.search(signals, query.filters, query.terms, query.prefetch_limit)
-             if signals else [])
-    lists = dict(zip((using for using, _ in signals), found, strict=True))
-    return lists.get("dense", []), lists.get("sparse", [])
-
-
-def weigh_lexical(store: Store, query: RecallQuery,
-                  p: SearchParams) -> tuple[RecallQuery, Searched | None]:
-    """The query with its lexical weight scaled by the lexical list's evidence
-    (`search.fusion_weights`), and the lists searched to measure it (reused by the
-    recalls that follow at the same depth); unchanged when the rule is off."""
-    if p.evidence_power <= 0 or query.weights[1] <= 0 or not query.sparse.indices:
-        return query, None
-    searched = search_lists(store, query)
-    evidence = evidence_of(store, query.sparse, searched[1], p.evidence_posts)
-    weight = lexical_weight(query.weights[1], evidence, p.evidence_power)
-    weighted = msgspec.structs.replace(query, weights=(query.weights[0], weight),
-                                       evidence=evidence)
-    return weighted, searched
+    return whole if any(hits for hits, w in whole if fusion.counts(w)) else lists
 
 
 def recall(store: Store, query: RecallQuery, searched: Searched | None = None) -> RecallResponse:
@@ -129,10 +104,14 @@ def recall(store: Store, query: RecallQuery, searched: Searched | None = None) -
     `prefetch_limit` (feedback's first pass), used instead of searching them again.
     """
     pairs = signal_pairs(query)
+    # Feedback that keeps the query's dense vector (e5) shares the query's dense list.
+    same_dense = len(pairs) > 1 and pairs[1][0] == pairs[0][0]
     wanted: list[tuple[int, Signal, float]] = []  # (pair, signal, weight), weight > 0
     for pair, (dense, sparse, (w_dense, w_sparse)) in enumerate(pairs):
         if pair == 0 and searched is not None:
             continue
+        if pair == 1 and same_dense:
+            w_dense = 0.0  # not searched again; copied below
         wanted += [(pair, signal, w) for signal, w in
                    ((("dense", dense), w_dense), (("sparse", sparse), w_sparse)) if w > 0]
     results = (store.search([signal for _, signal, _ in wanted], query.filters, query.terms,
@@ -142,12 +121,15 @@ def recall(store: Store, query: RecallQuery, searched: Searched | None = None) -
         lists[(pair, using)] = hits
     if searched is not None:
         lists[(0, "dense")], lists[(0, "sparse")] = searched
+    if same_dense and pairs[1][2][0] > 0:
+        lists[(1, "dense")] = lists.get((0, "dense"), [])
     complete = all(len(hits) < query.prefetch_limit for hits in lists.values())
 
     fused = []
-    for pair, (_, _, weights) in enumerate(pairs):
-        weighted = _fusable([(lists.get((pair, using), []), w) for using, w in
-                             zip(("dense", "sparse"), weights, strict=True)], query.prefetch_limit)
+    for pair, (_, _, (w_dense, w_sparse)) in enumerate(pairs):
+        lexical = hit_weight(w_sparse, query.lexical_scale, query.lexical_power)
+        weighted = _fusable([(lists.get((pair, "dense"), []), w_dense),
+                             (lists.get((pair, "sparse"), []), lexical)], query.prefetch_limit)
         fused.append(fusion.rrf(weighted, query.rrf_k) if query.fusion == "rrf"
                      else fusion.dbsf(weighted))
     if len(fused) > 1:

@@ -10,10 +10,10 @@ from datetime import datetime
 
 import msgspec
 
-from search.contracts import Encoded, SearchParams
+from search.contracts import Encoded, ModelInfo, SearchParams
 from search.models import SearchFilters
 
-__all__ = ["query_coverage", "recent_since", "visible_until"]
+__all__ = ["Knobs", "fusion_knobs", "query_coverage", "recent_since", "visible_until"]
 
 
 def visible_until(filters: SearchFilters | None, as_of: datetime) -> SearchFilters:
@@ -40,3 +40,23 @@ def recent_since(filters: SearchFilters | None, since: datetime) -> SearchFilter
     """The trending horizon, narrowed further by the caller's own `since`."""
     base = filters or SearchFilters()
     return msgspec.structs.replace(base, since=max(base.since, since) if base.since else since)
+
+
+class Knobs(msgspec.Struct, frozen=True):
+    """How one model's two lists are fused: RRF constant, sparse weight, per-hit scale."""
+
+    rrf_k: int
+    sparse_weight: float
+    lexical_scale: float
+    lexical_power: float
+    feedback_dense: float
+
+
+def fusion_knobs(model: ModelInfo, p: SearchParams) -> Knobs:
+    """The fusion for this model's sparse list: BM25 (the lexical encoder, whose index uses
+    Qdrant's IDF modifier) is weighed per hit by its score (`search.fusion_weights`); a
+    learned sparse head (BGE-M3) keeps one weight, its scores being on no BM25 scale."""
+    if model.sparse_idf:
+        return Knobs(p.lexical_rrf_k, p.lexical_weight, p.lexical_scale, p.lexical_power,
+                     p.lexical_feedback_dense)
+    return Knobs(p.rrf_k, p.sparse_weight, 0.0, p.lexical_power, p.feedback_dense)

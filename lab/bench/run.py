@@ -67,7 +67,7 @@ def run_bench(settings: Settings, *, synthetic: list[int], sample: Path,
     models: Models = load_models(settings)
     print(describe(settings, models))
     embedder = models.embedder
-    params = SearchParams(rrf_k=settings.rrf_k, rerank_depth=settings.rerank_depth)
+    params = SearchParams.from_settings(settings)
     lines = sample.read_bytes().splitlines()
     posts = [to_post(msgspec.json.decode(line)) for line in lines]
     texts = [p.text for p in posts]

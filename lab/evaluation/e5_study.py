@@ -29,11 +29,19 @@ from lab.evaluation.fusion_study import DEPTH, Prepared, ranked
 from lab.evaluation.reference import query_tokens
 from search.embed.cache import CachedEmbedder, default_cache_dir
 from search.embed.e5 import E5Dense
-from search.fusion_weights import lexical_evidence
+from search.embed.lexical import LexicalSparseEncoder
 
 METRICS = ["ndcg@10", "recall@1000"]
 NEG = -np.inf
 Rule = Callable[..., Any]
+
+
+def lexical_evidence(terms: set[str], top_posts: list[set[str]]) -> float:
+    """Tried and rejected for the engine (docs/decisions/0024): the mean share of the
+    query's terms that the lexical list's top posts hold."""
+    if not terms or not top_posts:
+        return 0.0
+    return sum(len(terms & post) for post in top_posts) / (len(terms) * len(top_posts))
 
 
 class Query:
@@ -50,6 +58,41 @@ class Query:
         self.lex_top = top
         # The engine reads the same from the stored sparse vectors of the lexical top 10.
         self.evidence = lexical_evidence(set(self.terms), [set(p.tokens[r]) for r in top])
+        self.top_score = engine_top_score(p, self.terms, np.flatnonzero(self.bm25 > 0), visible)
+        # BM25 with k1 = 0: each post scores the IDF of the query terms it holds, whatever
+        # their count or the post's length ("which of the query's words does it hold").
+        self.held = held_idf(p, self.terms, visible)
+
+
+def held_idf(p: Prepared, terms: list[str], visible: Any) -> Any:
+    n = int(visible.sum())
+    df = p.doc_freq(terms, visible)
+    out = np.zeros(len(p.tokens))
+    for t in terms:
+        rows = p._postings.get(t)
+        if rows is not None and df[t]:
+            out[rows] += np.log(1 + (n - df[t] + 0.5) / (df[t] + 0.5))
+    return np.where(visible, out, 0.0)
+
+
+def engine_top_score(p: Prepared, terms: list[str], hits: Any, visible: Any) -> float:
+    """The best score the engine's sparse search gives this query: BM25 with the lexical
+    encoder's fixed avg_len (20) and Qdrant's IDF over the visible posts with terms."""
+    if not hits.size:
+        return 0.0
+    encoder = LexicalSparseEncoder()
+    k1, b, avg = encoder.k1, encoder.b, encoder.avg_len
+    n = int(visible.sum())
+    df = p.doc_freq(terms, visible)
+    idf = {t: np.log(1 + (n - df[t] + 0.5) / (df[t] + 0.5)) for t in terms}
+    best = 0.0
+    for row in hits:
+        tokens = p.tokens[row]
+        norm = k1 * (1 - b + b * len(tokens) / avg)
+        score = sum(idf[t] * c * (k1 + 1) / (c + norm)
+                    for t in terms if (c := tokens.count(t)))
+        best = max(best, score)
+    return best
 
 
 TIES = "min"  # "min": a tie group shares its best rank (search.fusion); "share": the mean
@@ -57,17 +100,24 @@ TIES = "min"  # "min": a tie group shares its best rank (search.fusion); "share"
 # if its order were drawn at random.
 
 
-def rrf(lists: list[tuple[Any, float]], n: int, k: float, ties: str | None = None) -> Any:
-    """Weighted RRF over (scores, weight) lists, top DEPTH of each."""
+def rrf(lists: list[tuple[Any, Any]], n: int, k: float, ties: str | None = None) -> Any:
+    """Weighted RRF over (scores, weight) lists, top DEPTH of each; a weight may be an
+    array (one weight per post)."""
     from scipy.stats import rankdata
 
     ties = ties or TIES
     out = np.zeros(n)
     for scores, weight in lists:
-        if weight <= 0:
+        if np.isscalar(weight) and weight <= 0:
             continue
         rows = ranked(scores, DEPTH)
         rows = rows[np.isfinite(scores[rows]) & (scores[rows] > NEG)]
+        if not np.isscalar(weight):
+            w = weight[rows]
+            ok = w > 0
+            ranks = rankdata(-scores[rows], method="min")
+            out[rows[ok]] += 1.0 / (ranks[ok] / w[ok] + k - 1)
+            continue
         if ties == "min":
             out[rows] += 1.0 / (rankdata(-scores[rows], method="min") / weight + k - 1)
             continue
@@ -79,18 +129,31 @@ def rrf(lists: list[tuple[Any, float]], n: int, k: float, ties: str | None = Non
     return np.where(out > 0, out, NEG)
 
 
-def lexical(q: Query) -> Any:
-    return np.where(q.bm25 > 0, q.bm25, NEG)
+LEXICAL = "bm25"  # or "held": BM25 with k1 = 0 (`Query.held`)
+
+
+def lexical(q: Query, floor: float = 0.0) -> Any:
+    """BM25 hits; with `floor`, only those scoring at least `floor` x the best hit: a post
+    that matches one word of five ("e" of "e-bikes") is not a lexical answer."""
+    scores = q.held if LEXICAL == "held" else q.bm25
+    cut = floor * scores.max() if floor > 0 else 0.0
+    return np.where((scores > 0) & (scores >= cut), scores, NEG)
 
 
 def fuse(p: Prepared, q: Query, *, wd: float = 1.0, ws: float = 0.3, k: float = 60,
          evidence_pow: float = 0.0, fb: int = 0, fb_terms: int = 10, beta: float = 0.5,
-         alpha: float = 1.0) -> Any:
+         alpha: float = 1.0, floor: float = 0.0, scale: float = 0.0, scale_pow: float = 1.0,
+         per_post: bool = False, merge: float = 1.0, fb_dense: bool = True,
+         fb_sparse: bool = True) -> Any:
     """The engine's recall: weighted RRF of dense and lexical; the lexical weight times
     evidence ** `evidence_pow`; with `fb` > 0, a feedback pair from the first fused top
     `fb` fused again with the first by plain RRF (`search.feedback`)."""
     w_lex = ws * (q.evidence ** evidence_pow if evidence_pow else 1.0)
-    first = rrf([(q.dense, wd), (lexical(q), w_lex)], q.dense.size, k)
+    if scale > 0 and per_post:  # each hit's own BM25 (engine units: bm25s lucene x 2.2)
+        w_lex = ws * np.minimum(1.0, 2.2 * q.bm25 / scale) ** scale_pow
+    elif scale > 0:  # the best lexical hit's BM25 (~ the IDF its matched terms carry) / scale
+        w_lex *= min(1.0, q.top_score / scale) ** scale_pow
+    first = rrf([(q.dense, wd), (lexical(q, floor), w_lex)], q.dense.size, k)
     if not fb:
         return first
     top = ranked(first, fb)
@@ -98,24 +161,31 @@ def fuse(p: Prepared, q: Query, *, wd: float = 1.0, ws: float = 0.3, k: float = 
     if not top.size:
         return first
     centroid = p.doc_dense[top].mean(axis=0)
-    q2 = wd * q.qd + alpha * centroid
+    q2 = wd * q.qd + (alpha if fb_dense else 0.0) * centroid
     q2 = q2 / (np.linalg.norm(q2) or 1.0)
     visible = np.isfinite(q.dense)
     dense2 = np.where(visible, p.doc_dense @ q2, NEG)
     from lab.evaluation.fusion_rules import expansion
 
-    bm2 = q.bm25.copy()
-    terms = expansion(p, top, fb_terms, q.terms)
+    held = LEXICAL == "held"
+    bm2 = (q.held if held else q.bm25).copy()
+    terms = expansion(p, top, fb_terms, q.terms) if fb_sparse else []
     index = p.bm25._bm25
     if terms and index is not None:
         top_w = terms[0][1]
         for term, w in terms:
+            if held:
+                bm2 += beta * (w / top_w) * held_idf(p, [term], visible)
+                continue
             ids = index.get_tokens_ids([term])
             if ids:
                 extra = np.asarray(index.get_scores_from_ids(ids), dtype=np.float64)
                 bm2 += beta * (w / top_w) * np.where(visible, extra, 0.0)
-    second = rrf([(dense2, 1.0), (np.where(bm2 > 0, bm2, NEG), w_lex)], q.dense.size, k)
-    return rrf([(first, 1.0), (second, 1.0)], q.dense.size, k)
+    cut2 = floor * bm2.max() if floor > 0 else 0.0
+    w2 = ws * np.minimum(1.0, 2.2 * bm2 / scale) ** scale_pow if per_post and scale > 0 else w_lex
+    second = rrf([(dense2, 1.0), (np.where((bm2 > 0) & (bm2 >= cut2), bm2, NEG), w2)],
+                 q.dense.size, k)
+    return rrf([(first, 1.0), (second, merge)], q.dense.size, k)
 
 
 def score(p: Prepared, queries: list[tuple[str, Query]], rule: Rule) -> dict[str, float]:
@@ -128,6 +198,20 @@ def score(p: Prepared, queries: list[tuple[str, Query]], rule: Rule) -> dict[str
         run[qid] = {p.ids[r]: float(DEPTH - i) for i, r in enumerate(rows)}
     result = evaluate(Qrels(qrels), Run(run), METRICS, make_comparable=True)
     return {m: float(result[m]) for m in METRICS}
+
+
+def _doc_freq(self: Prepared, terms: list[str], visible: Any) -> dict[str, int]:
+    if not hasattr(self, "_postings"):
+        postings: dict[str, list[int]] = {}
+        for row, tokens in enumerate(self.tokens):
+            for token in set(tokens):
+                postings.setdefault(token, []).append(row)
+        self._postings = {t: np.asarray(r) for t, r in postings.items()}
+    return {t: int(visible[self._postings[t]].sum()) if t in self._postings else 0
+            for t in terms}
+
+
+Prepared.doc_freq = _doc_freq  # type: ignore[attr-defined]
 
 
 def prepare(folder: Path, dense: CachedEmbedder, encoder: E5Dense) -> list[tuple[str, Prepared,
@@ -148,9 +232,13 @@ def prepare(folder: Path, dense: CachedEmbedder, encoder: E5Dense) -> list[tuple
     return out
 
 
-WS = (0.1, 0.3, 0.5, 1.0)
-POWERS = (0.0, 1.0, 2.0, 4.0)
+WS = (0.5, 1.0)
+MERGES = (1.0, 0.5, 0.3)
+KS = (20, 60)
+SCALES = (0.0, 10.0, 14.0, 18.0, 22.0)
+POWERS = (1.0, 2.0)
 FEEDBACK = (0, 10)
+PER_POST = (False, True)
 
 
 def dbsf(p: Prepared, q: Query) -> Any:
@@ -170,20 +258,28 @@ def dbsf(p: Prepared, q: Query) -> Any:
 
 
 def rules() -> dict[str, Rule]:
-    grid: dict[str, Rule] = {"bm25": lambda p, q: lexical(q), "dense": lambda p, q: q.dense,
-                             "dbsf": dbsf}
+    grid: dict[str, Rule] = {"bm25": lambda p, q: np.where(q.bm25 > 0, q.bm25, NEG),
+                             "dense": lambda p, q: q.dense}
     for ws in WS:
-        for pw in POWERS:
-            for fb in FEEDBACK:
-                grid[f"ws{ws:g}-ev{pw:g}-fb{fb}"] = (
-                    lambda p, q, ws=ws, pw=pw, fb=fb: fuse(p, q, ws=ws, evidence_pow=pw, fb=fb))
+        for merge in MERGES:
+            for fbd, fbs in ((True, True), (True, False), (False, True)):
+                grid[f"ws{ws:g}-m{merge:g}-{'d' if fbd else ''}{'s' if fbs else ''}"] = (
+                    lambda p, q, ws=ws, merge=merge, fbd=fbd, fbs=fbs: fuse(
+                        p, q, ws=ws, k=20, scale=22, scale_pow=2, fb=10, per_post=True,
+                        merge=merge, fb_dense=fbd, fb_sparse=fbs))
+        grid[f"ws{ws:g}-fb0"] = (lambda p, q, ws=ws: fuse(p, q, ws=ws, k=20, scale=22,
+                                                          scale_pow=2, per_post=True))
     return grid
 
 
 def main(argv: list[str]) -> int:
-    global TIES
-    if argv and argv[0].startswith("--ties="):
-        TIES = argv.pop(0).split("=", 1)[1]
+    global TIES, LEXICAL
+    while argv and argv[0].startswith("--"):
+        key, value = argv.pop(0)[2:].split("=", 1)
+        if key == "ties":
+            TIES = value
+        elif key == "lexical":
+            LEXICAL = value
     encoder = E5Dense()
     dense = CachedEmbedder(encoder, default_cache_dir(Path("var").resolve(), encoder.info.model_id))
     sets = [entry for folder in argv for entry in prepare(Path(folder), dense, encoder)]

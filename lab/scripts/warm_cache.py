@@ -26,6 +26,8 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--data-dir", default="var")
     parser.add_argument("--chunk", type=int, default=256)
+    parser.add_argument("--start", type=float, default=0.0,
+                        help="begin this far into each set (0-1): a third worker starts midway")
     parser.add_argument("--reverse", action="store_true",
                         help="each set from its end: a second worker meets the first midway")
     args = parser.parse_args()
@@ -44,6 +46,7 @@ def main() -> int:
     for folder in args.dirs:
         data = beir.load_set(Path(folder), None)
         texts = [d.post.text for d in data.docs][::-1 if args.reverse else 1]
+        texts = texts[int(args.start * len(texts)):]
         started = time.perf_counter()
         misses = cache.misses
         for start in range(0, len(texts), args.chunk):

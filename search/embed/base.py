@@ -13,19 +13,23 @@ from search.contracts import Encoded, ModelInfo
 
 __all__ = ["Embedder", "about_cosine"]
 
-# Dense cosine from which a post that shares no word with a query is still about it
-# (trends' `query=` recall). A property of the model: MiniLM's cosines spread over
-# [-0.1, 0.9]; multilingual-e5-small's sit in a narrow high band, unrelated posts at
-# 0.75-0.8 (chosen by lab/evaluation/about_study.py, docs/decisions/0023). Other
-# models keep the cut they were tuned with.
-ABOUT_COSINE = (("multilingual-e5-small", 0.83), ("minilm-l6-v2", 0.7))
-DEFAULT_ABOUT_COSINE = 0.7
+# From which dense cosine a post that shares no word with a query is still about it
+# (trends' `query=` recall). A property of the model. MiniLM's cosines spread over
+# [-0.1, 0.9] and 0.7 was its cut. multilingual-e5-small's sit in a narrow high band
+# (unrelated posts 0.75-0.8) that moves with the languages: an English query's best
+# Chinese post scores ~0.87, a Chinese query's ~0.95. So its cut is relative: within
+# 0.08 of the query's best post (lab/evaluation/about_study.py, docs/decisions/0024).
+# (prefix of the model id, absolute cut or None, distance below the best or None)
+ABOUT = (("multilingual-e5-small", None, 0.08), ("minilm-l6-v2", 0.7, None))
+DEFAULT_ABOUT = 0.7
 
 
-def about_cosine(model_id: str) -> float:
-    """The `ABOUT_COSINE` of the model family `model_id` names."""
-    return next((cut for prefix, cut in ABOUT_COSINE if model_id.startswith(prefix)),
-                DEFAULT_ABOUT_COSINE)
+def about_cosine(model_id: str, best: float) -> float:
+    """The cut for the model `model_id` names, for a query whose best post scores `best`."""
+    for prefix, absolute, below in ABOUT:
+        if model_id.startswith(prefix):
+            return absolute if absolute is not None else best - (below or 0.0)
+    return DEFAULT_ABOUT
 
 
 @runtime_checkable

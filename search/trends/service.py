@@ -27,9 +27,9 @@ from search.contracts import SearchParams
 from search.embed.base import Embedder, about_cosine
 from search.log import StageClock, log
 from search.models import Post, SearchFilters
-from search.recall import RecallQuery, recall, weigh_lexical
+from search.recall import RecallQuery, recall
 from search.rerank import Reranker
-from search.scope import query_coverage, recent_since, visible_until
+from search.scope import fusion_knobs, query_coverage, recent_since, visible_until
 from search.store.base import Store
 from search.trends import engine, label
 from search.trends.models import TrendParams, TrendsRequest, TrendsResult
@@ -106,15 +106,17 @@ class TrendsService:
         span = recent_since(visible_until(filters, until), since)
         encoded = self.embedder.encode_queries([query])
         p = SearchParams()
-        asked, searched = weigh_lexical(self.store, RecallQuery(
+        knobs = fusion_knobs(self.embedder.info, p)
+        response = recall(self.store, RecallQuery(
             dense=encoded.dense[0].tolist(), sparse=encoded.sparse[0], filters=span,
-            fusion="rrf", rrf_k=p.rrf_k, prefetch_limit=QUERY_POSTS, limit=QUERY_POSTS,
-            weights=(p.dense_weight * query_coverage(encoded, p), p.sparse_weight)), p)
-        response = recall(self.store, asked, searched)
+            fusion="rrf", rrf_k=knobs.rrf_k, prefetch_limit=QUERY_POSTS, limit=QUERY_POSTS,
+            weights=(p.dense_weight * query_coverage(encoded, p), knobs.sparse_weight),
+            lexical_scale=knobs.lexical_scale, lexical_power=knobs.lexical_power))
         # Dense recall always returns its whole limit, near or not; only posts that use a
         # query term, or are this close by meaning (a cosine that depends on the model),
         # are "about" the query.
-        cut = about_cosine(self.embedder.info.model_id)
+        best = max((s.score for s in response.dense), default=0.0)
+        cut = about_cosine(self.embedder.info.model_id, best)
         about = {s.point_id for s in response.sparse}
         about |= {s.point_id for s in response.dense if s.score >= cut}
         return [post.id for scored, post in response.fused if scored.point_id in about]

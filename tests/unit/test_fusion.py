@@ -68,3 +68,39 @@ def test_dbsf_is_qdrants_dbsf(lists: list[list[tuple[str, float]]]) -> None:
     assert {h.point_id: round(h.score, 9) for h in ours} == {
         str(p.id): round(p.score, 9) for p in theirs}
     assert [h.score for h in ours] == sorted((h.score for h in ours), reverse=True)
+
+
+def test_a_lexical_hit_weighs_by_the_query_it_holds() -> None:
+    """Per-hit weight (`search.fusion_weights`): a hit holding the query's rare words
+    (BM25 at or above the scale) counts fully, one holding a common word far less."""
+    from search.fusion_weights import hit_weight
+
+    weight = hit_weight(1.0, 22.0, 2.0)
+    assert callable(weight)
+    assert weight(44.0) == 1.0 and weight(22.0) == 1.0
+    assert weight(11.0) == pytest.approx(0.25) and weight(0.0) == 0.0
+    assert hit_weight(1.0, 0.0, 2.0) == 1.0 and hit_weight(0.0, 22.0, 2.0) == 0.0
+    dense = hits(("a", 0.90), ("b", 0.89), ("c", 0.88), ("d", 0.80))
+    # "c" holds a common word (BM25 5), "d" the query's rare words (BM25 30); the common
+    # word's hit is the dense model's choice, yet one weight for both lists puts it first.
+    sparse = hits(("c", 30.0), ("d", 5.0))
+    assert rrf([(dense, 1.0), (sparse, 1.0)], k=20)[0].point_id == "c"
+    sparse = hits(("d", 30.0), ("c", 5.0))
+    per_hit = {h.point_id: h.score for h in rrf([(dense, 1.0), (sparse, weight)], k=20)}
+    uniform = {h.point_id: h.score for h in rrf([(dense, 1.0), (sparse, 1.0)], k=20)}
+    assert max(per_hit, key=lambda p: per_hit[p]) == "d"   # the rare-word hit rises
+    assert per_hit["c"] - 1 / 22 < (uniform["c"] - 1 / 22) / 2  # the common one adds < half
+    # Ties in score weigh alike, so they still share their rank's share.
+    tied = rrf([(hits(("x", 5.0), ("y", 5.0)), weight)], k=20)
+    assert tied[0].score == tied[1].score
+
+
+def test_fusion_knobs_by_the_kind_of_sparse_list() -> None:
+    from search.contracts import ModelInfo, SearchParams
+    from search.scope import fusion_knobs
+
+    p = SearchParams()
+    bm25 = fusion_knobs(ModelInfo(model_id="e5+lexical", dense_dim=384, sparse_idf=True), p)
+    learned = fusion_knobs(ModelInfo(model_id="bge-m3", dense_dim=1024, sparse_idf=False), p)
+    assert (bm25.rrf_k, bm25.sparse_weight, bm25.lexical_scale) == (20, 1.0, 22.0)
+    assert (learned.rrf_k, learned.sparse_weight, learned.lexical_scale) == (60, 0.3, 0.0)
