@@ -37,10 +37,13 @@ T = TypeVar("T")
 
 
 def _lower_priority(nice: int) -> None:
+    """`nice` more than the process's own: a server started under `nice 10` gets work
+    threads at 15, never raised to 5 (which a privileged process could do)."""
     if nice and hasattr(os, "setpriority"):
         # Not permitted here (OSError): run at the usual priority.
         with contextlib.suppress(OSError):
-            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), nice)
+            tid = threading.get_native_id()
+            os.setpriority(os.PRIO_PROCESS, tid, min(19, os.getpriority(os.PRIO_PROCESS, tid) + nice))
 
 
 class Admission:
