@@ -50,6 +50,12 @@ def _eval_alerts(args: argparse.Namespace) -> int:
     return eval_alerts(args)
 
 
+def _eval_forecast(args: argparse.Namespace) -> int:
+    from lab.forecast_eval import eval_forecast
+
+    return eval_forecast(args)
+
+
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
     p = sub.add_parser("bench", parents=[common], help="(lab) measure indexing and search speed")
     p.add_argument("--synthetic", type=bounded_int(0, 10_000_000), default=100_000,
@@ -109,3 +115,13 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--cache-dir", help="embedding cache folder (default: DATA_DIR/embed-cache/<model>/)")
     p.add_argument("--no-cache", action="store_true", help="embed everything afresh, store nothing")
     p.set_defaults(run=_eval_alerts)
+
+    p = sub.add_parser("eval-forecast", parents=[common],
+                       help="(lab) replay a forecast set in time order, forecast each post at +1 h")
+    p.add_argument("set_dir", metavar="SET_DIR",
+                   help="posts.jsonl and observations.jsonl (labels.jsonl is never read)")
+    p.add_argument("--output", required=True, metavar="RUN.jsonl", help="where the run goes")
+    p.add_argument("--scorer", metavar="scoring.py", help="score the run with this script")
+    p.add_argument("--cache-dir", help="embedding cache folder (default: DATA_DIR/embed-cache/<model>/)")
+    p.add_argument("--no-cache", action="store_true", help="embed everything afresh, store nothing")
+    p.set_defaults(run=_eval_forecast)
