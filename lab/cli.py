@@ -122,6 +122,4 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
                    help="posts.jsonl and observations.jsonl (labels.jsonl is never read)")
     p.add_argument("--output", required=True, metavar="RUN.jsonl", help="where the run goes")
     p.add_argument("--scorer", metavar="scoring.py", help="score the run with this script")
-    p.add_argument("--cache-dir", help="embedding cache folder (default: DATA_DIR/embed-cache/<model>/)")
-    p.add_argument("--no-cache", action="store_true", help="embed everything afresh, store nothing")
     p.set_defaults(run=_eval_forecast)

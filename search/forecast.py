@@ -12,9 +12,11 @@ those references, in log1p space (counts are heavy-tailed):
 - it votes for s_j = f_j + (x - e_j) + d: its own final f_j moved by how far the
   post is ahead of it now (so a post beyond every reference extrapolates by their
   growth instead of saturating), plus the text shift d;
-- d, the text signal: the similarity-weighted mean residual f - m(e) of the
-  post's `NEIGHBOURS` nearest references by stored dense vector, where m is the
-  same regression: posts like this one outgrow (or undergrow) their early counts.
+- d, the text signal: the score-weighted mean residual f - m(e) of the post's
+  `NEIGHBOURS` nearest references by their stored lexical vectors (the index's
+  own sparse search), m the same regression: posts with these words outgrow (or
+  undergrow) their early counts. Lexical, not dense: any profile stores it, it
+  is cheap, and it reads Chinese through the same tokeniser as search does.
 
 `p_top` is the kernel-smoothed share of votes above the references' top decile of
 final counts (what the scorer calls top); `expected` the weighted mean of the
@@ -92,25 +94,29 @@ def _normal_cdf(z: np.ndarray) -> np.ndarray:
     return out
 
 
-def predict(x: float, early: np.ndarray, final: np.ndarray, dense: np.ndarray | None,
-            vector: np.ndarray | None) -> tuple[float, float, float, float]:
-    """(p_top, expected, text shift, typical log1p count at this age) for log1p count x,
-    given references' early (at the post's grid age) and final log1p counts."""
+def fitted(early_at: np.ndarray, early: np.ndarray, final: np.ndarray) -> np.ndarray:
+    """m(e): the kernel regression of final on early counts, at each of `early_at`."""
     h = _bandwidth(early)
-    shift = 0.0
-    if dense is not None and vector is not None and len(dense) > 0:
-        sims = dense @ vector
-        k = min(NEIGHBOURS, len(sims))
-        near = np.argpartition(-sims, k - 1)[:k]
-        sw = np.maximum(sims[near], 0.0)
-        if sw.sum() > 0:
-            fitted = np.array([float(np.average(final, weights=_weights(early[j], early, h)))
-                               for j in near])
-            shift = float(np.average(final[near] - fitted, weights=sw))
+    return np.array([float(np.average(final, weights=_weights(float(e), early, h)))
+                     for e in early_at])
+
+
+def predict(x: float, early: np.ndarray, final: np.ndarray,
+            shift: float = 0.0) -> tuple[float, float, float]:
+    """(p_top, expected, typical log1p count at this age) for log1p count x, given the
+    references' early (at the post's grid age) and final log1p counts and the text shift."""
+    h = _bandwidth(early)
     w = _weights(x, early, h)
     votes = final + (x - early) + shift
     threshold = float(np.quantile(final, 1 - TOP_SHARE))
     hf = _bandwidth(final)
     p_top = float(np.average(_normal_cdf((votes - threshold) / hf), weights=w))
     expected = float(np.average(np.expm1(votes), weights=w))
-    return min(max(p_top, 0.0), 1.0), max(expected, math.expm1(x)), shift, float(np.median(early))
+    return min(max(p_top, 0.0), 1.0), max(expected, math.expm1(x)), float(np.median(early))
+
+
+def text_shift(residuals: np.ndarray, scores: np.ndarray) -> float:
+    """d: the neighbours' residuals f - m(e), weighted by their score relative to the best."""
+    if len(residuals) == 0 or float(scores.max()) <= 0:
+        return 0.0
+    return float(np.average(residuals, weights=np.maximum(scores, 0.0) / float(scores.max())))

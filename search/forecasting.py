@@ -5,7 +5,7 @@ They are read from the store incrementally: each refresh asks only for posts who
 newest snapshot is at or after the newest one seen (`Store.matured`), at most once
 per `refresh_s` of the clock, so the calibration follows the index as history
 accumulates at the cost of one filtered scroll. Each platform keeps its newest
-`max_references` (memory: about 1.6 kB a reference at 384 dimensions), so what is
+`max_references` (memory: about 130 bytes a reference), so what is
 "typical" drifts with the platform instead of freezing on its first month.
 
 The clock is passed in: the API uses the wall clock, `trendsearch eval-forecast`
@@ -27,12 +27,15 @@ from search.forecast import (
     HORIZON_S,
     MIN_AGE_S,
     MIN_REFERENCES,
+    NEIGHBOURS,
+    fitted,
     grid_index,
     predict,
     reference_row,
+    text_shift,
 )
 from search.history import total
-from search.models import Forecast
+from search.models import Forecast, SparseVector
 from search.store.base import Store, point_id
 
 MAX_REFERENCES = 20_000
@@ -41,16 +44,14 @@ MAX_REFERENCES = 20_000
 class _Platform:
     """One platform's references in growable arrays (row per post, reused on update)."""
 
-    def __init__(self, dim: int, capacity: int) -> None:
+    def __init__(self, capacity: int) -> None:
         self.rows: dict[str, int] = {}
         self.created = np.zeros(16)
         self.early = np.full((16, len(AGE_GRID)), np.nan)
         self.final = np.zeros(16)
-        self.dense = np.zeros((16, dim), dtype=np.float32)
         self.capacity = capacity
 
-    def put(self, post_id: str, created_ts: float, early: np.ndarray, final: float,
-            dense: np.ndarray) -> None:
+    def put(self, post_id: str, created_ts: float, early: np.ndarray, final: float) -> None:
         row = self.rows.get(post_id)
         if row is None:
             n = len(self.rows)
@@ -64,7 +65,6 @@ class _Platform:
                     self._grow()
             self.rows[post_id] = row
         self.created[row], self.early[row], self.final[row] = created_ts, early, final
-        self.dense[row] = dense
 
     def _grow(self) -> None:
         size = len(self.final) * 2
@@ -73,15 +73,6 @@ class _Platform:
         early = np.full((size, len(AGE_GRID)), np.nan)
         early[: len(self.early)] = self.early
         self.early = early
-        dense = np.zeros((size, self.dense.shape[1]), dtype=np.float32)
-        dense[: len(self.dense)] = self.dense
-        self.dense = dense
-
-
-def _unit(vector: Sequence[float]) -> np.ndarray:
-    v = np.asarray(vector, dtype=np.float32)
-    norm = float(np.linalg.norm(v))
-    return v / norm if norm else v
 
 
 def _age_text(age_s: float) -> str:
@@ -109,16 +100,16 @@ class Forecaster:
                 return
             self._refreshed = now
             newest = self._seen_ts
-            for payload, dense in self.store.matured(self._seen_ts, HORIZON_S):
+            for payload in self.store.matured(self._seen_ts, HORIZON_S):
                 history = payload.get("history") or []
                 created = float(payload.get("created_ts") or 0.0)
                 row = reference_row(history, created)
-                if row is None or not dense:
+                if row is None:
                     continue
                 table = self._platforms.get(payload["platform"])
                 if table is None:
-                    table = self._platforms[payload["platform"]] = _Platform(len(dense), self._max)
-                table.put(str(payload["id"]), created, row[0], row[1], _unit(dense))
+                    table = self._platforms[payload["platform"]] = _Platform(self._max)
+                table.put(str(payload["id"]), created, row[0], row[1])
                 newest = max(newest, float(history[-1][0]))
             self._seen_ts = newest
 
@@ -128,10 +119,14 @@ class Forecaster:
         now = self._clock()
         held = self.store.payloads(post_ids, ["platform", "created_ts", "history"])
         vectors = self.store.vectors([point_id(p) for p in held])
-        return {pid: self._one(payload, vectors.get(point_id(pid)), now)
+        return {pid: self._one(pid, payload, vectors.get(point_id(pid)), now)
                 for pid, payload in held.items()}
 
-    def _one(self, payload: dict[str, Any], vectors: Any, now: float) -> Forecast:
+    def _neighbours(self, vectors: tuple[list[float], SparseVector],
+                    platform: str) -> list[tuple[str, float]]:
+        return self.store.neighbours(vectors[1], platform, HORIZON_S, NEIGHBOURS)
+
+    def _one(self, post_id: str, payload: dict[str, Any], vectors: Any, now: float) -> Forecast:
         at = datetime.fromtimestamp(now, UTC)
         history = [s for s in payload.get("history") or [] if s[0] <= now]
         created = float(payload.get("created_ts") or 0.0)
@@ -142,22 +137,28 @@ class Forecaster:
         age = history[-1][0] - created
         count = total(history[-1])
         g = grid_index(age)
+        near = [(pid, sc) for pid, sc in (self._neighbours(vectors, platform) if vectors else [])
+                if pid != post_id]
+        early = final = None
+        near_early = near_final = near_scores = np.zeros(0)
         with self._lock:
             table = self._platforms.get(platform)
             n = len(table.rows) if table else 0
-            if table is None or n == 0:
-                early = final = dense = None
-            else:
+            if table is not None and n > 0:
                 valid = ~np.isnan(table.early[:n, g])
                 early, final = table.early[:n, g][valid], table.final[:n][valid]
-                dense = table.dense[:n][valid]
+                picked = [(table.rows[pid], score) for pid, score in near if pid in table.rows]
+                picked = [(r, sc) for r, sc in picked if not np.isnan(table.early[r, g])]
+                near_early = np.array([table.early[r, g] for r, _ in picked])
+                near_final = np.array([table.final[r] for r, _ in picked])
+                near_scores = np.array([sc for _, sc in picked])
         refs = 0 if early is None else len(early)
         if early is None or final is None or refs < MIN_REFERENCES:
             return Forecast("no_history", at, f"not enough history on {platform} yet: {refs} posts "
                             f"with counts at {_age_text(float(AGE_GRID[g]))} and a day, "
                             f"{MIN_REFERENCES} needed", age_s=age, count=count, references=refs)
-        vector = _unit(vectors[0]) if vectors else None
-        p_top, expected, shift, typical = predict(math.log1p(count), early, final, dense, vector)
+        shift = text_shift(near_final - fitted(near_early, early, final), near_scores)
+        p_top, expected, typical = predict(math.log1p(count), early, final, shift)
         hours = age / 3600
         typical_count = math.expm1(typical)
         ratio = (count + 1) / (typical_count + 1)

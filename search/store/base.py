@@ -262,10 +262,15 @@ class Store(Protocol):
         """These payload fields of the stored posts among `post_ids`, by post id."""
 
     def matured(self, since_ts: float, min_age_s: float,
-                batch_size: int = 256) -> Iterator[tuple[dict[str, Any], list[float]]]:
+                batch_size: int = 256) -> Iterator[dict[str, Any]]:
         """Posts whose newest snapshot is at or after `since_ts` and at least `min_age_s`
-        after their `created_at`, as (`MATURED_KEYS` payload, dense vector), any order:
-        what the forecast calibrates on (`search.forecasting`)."""
+        after their `created_at`, as `MATURED_KEYS` payloads, any order: what the
+        forecast calibrates on (`search.forecasting`)."""
+
+    def neighbours(self, sparse: SparseVector, platform: str, min_age_s: float,
+                   limit: int) -> list[tuple[str, float]]:
+        """(post id, score) of the `limit` posts of `platform` whose history reaches
+        `min_age_s` nearest to `sparse` by the lexical vectors, best first."""
 
     def set_payload(self, fields_by_post: Mapping[str, Mapping[str, Any]]) -> None:
         """Merge fields into existing points' payloads (schema backfills)."""

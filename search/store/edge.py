@@ -242,7 +242,7 @@ class EdgeStore(EdgeMatchReads):
                 return
 
     def matured(self, since_ts: float, min_age_s: float,
-                batch_size: int = 256) -> Iterator[tuple[dict[str, Any], list[float]]]:
+                batch_size: int = 256) -> Iterator[dict[str, Any]]:
         flt = qe.Filter(must=[
             qe.FieldCondition(key="history_ts", range=qe.RangeFloat(gte=since_ts)),
             qe.FieldCondition(key="history_age", range=qe.RangeFloat(gte=min_age_s))])
@@ -250,11 +250,23 @@ class EdgeStore(EdgeMatchReads):
         while True:
             records, offset = self.shard.scroll(qe.ScrollRequest(
                 offset=offset, limit=batch_size, filter=flt,
-                with_payload=qe.PayloadSelector.Include(MATURED_KEYS), with_vector=["dense"]))
+                with_payload=qe.PayloadSelector.Include(MATURED_KEYS), with_vector=False))
             for r in records:
-                yield dict(r.payload), list(r.vector["dense"])
+                yield dict(r.payload)
             if offset is None:
                 return
+
+    def neighbours(self, sparse: SparseVector, platform: str, min_age_s: float,
+                   limit: int) -> list[tuple[str, float]]:
+        if not sparse.indices:
+            return []
+        make = _EdgeConditions()
+        flt = qe.Filter(must=[make.any_of("platform", [platform]), qe.FieldCondition(
+            key="history_age", range=qe.RangeFloat(gte=min_age_s))])
+        hits = self.shard.query(qe.QueryRequest(
+            limit=limit, filter=flt, with_payload=qe.PayloadSelector.Include(["id"]),
+            query=qe.Query.Nearest(_sparse(sparse), using="sparse")))
+        return [(str(h.payload["id"]), float(h.score)) for h in hits]
 
     def close(self) -> None:
         if self._shard is not None:

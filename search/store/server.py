@@ -208,7 +208,7 @@ class ServerStore(ServerMatchReads):
                 return
 
     def matured(self, since_ts: float, min_age_s: float,
-                batch_size: int = 256) -> Iterator[tuple[dict[str, Any], list[float]]]:
+                batch_size: int = 256) -> Iterator[dict[str, Any]]:
         flt = qm.Filter(must=[
             qm.FieldCondition(key="history_ts", range=qm.Range(gte=since_ts)),
             qm.FieldCondition(key="history_age", range=qm.Range(gte=min_age_s))])
@@ -217,11 +217,23 @@ class ServerStore(ServerMatchReads):
             records, offset = self._call(
                 self._client.scroll, self._collection, scroll_filter=flt, limit=batch_size,
                 offset=offset, with_payload=qm.PayloadSelectorInclude(include=MATURED_KEYS),
-                with_vectors=["dense"])
+                with_vectors=False)
             for r in records:
-                yield dict(r.payload or {}), _dense(r.vector)
+                yield dict(r.payload or {})
             if offset is None:
                 return
+
+    def neighbours(self, sparse: SparseVector, platform: str, min_age_s: float,
+                   limit: int) -> list[tuple[str, float]]:
+        if not sparse.indices:
+            return []
+        flt = qm.Filter(must=[
+            qm.FieldCondition(key="platform", match=qm.MatchAny(any=[platform])),
+            qm.FieldCondition(key="history_age", range=qm.Range(gte=min_age_s))])
+        answer = self._call(self._client.query_points, self._collection, query=_sparse(sparse),
+                            using="sparse", query_filter=flt, limit=limit,
+                            with_payload=qm.PayloadSelectorInclude(include=["id"]))
+        return [(str((h.payload or {})["id"]), float(h.score)) for h in answer.points]
 
     def close(self) -> None:
         """The client is the catalog's; nothing is held per collection."""
