@@ -20,7 +20,7 @@ those references, in log1p space (counts are heavy-tailed):
 
 `p_top` is the kernel-smoothed share of votes above the references' top decile of
 final counts (what the scorer calls top); `expected` the weighted mean of the
-votes as counts. Engagement is the sum of likes, reposts and comments, so a
+votes in log1p space, as a count (a geometric mean: robust to one viral outlier). Engagement is the sum of likes, reposts and comments, so a
 platform counting reposts (Weibo) and one counting comments (Reddit) need no
 per-platform code. Pure: numbers in, numbers out; `search.forecasting` feeds it.
 """
@@ -111,7 +111,9 @@ def predict(x: float, early: np.ndarray, final: np.ndarray,
     threshold = float(np.quantile(final, 1 - TOP_SHARE))
     hf = _bandwidth(final)
     p_top = float(np.average(_normal_cdf((votes - threshold) / hf), weights=w))
-    expected = float(np.average(np.expm1(votes), weights=w))
+    # The geometric mean, not the arithmetic: one outlier reference would otherwise set
+    # the expectation of every post near it (counts are heavy-tailed).
+    expected = math.expm1(float(np.average(votes, weights=w)))
     return min(max(p_top, 0.0), 1.0), max(expected, math.expm1(x)), float(np.median(early))
 
 

@@ -49,6 +49,7 @@ from server.routes.posts import (
     update_engagement,
     update_engagement_bulk,
 )
+from server.routes.rising import rising_posts
 from server.routes.search import search
 from server.routes.takedowns import lift_takedown, list_takedowns
 from server.routes.trends import trends
@@ -168,7 +169,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
             identifier_for_request=keys.rate_limit_identity,
             check_throttle_handler=_api_only).middleware)
 
-    api = [search, trends, ingest, get_post, update_engagement, update_engagement_bulk, delete_post, list_takedowns,
+    api = [search, rising_posts, trends, ingest, get_post, update_engagement, update_engagement_bulk, delete_post, list_takedowns,
            lift_takedown, health, ready, metrics_endpoint, *WATCH_ROUTES]
     app = Litestar(
         route_handlers=[*options_handlers(api), *api,

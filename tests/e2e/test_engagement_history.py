@@ -108,3 +108,23 @@ def test_a_post_without_references_says_so(client: TestClient[Any]) -> None:
     assert forecast["status"] == "no_history" and "not enough history on twitter" in forecast["why"]
     hit = client.post("/v1/search", json={"query": "Calgary", "explain": True}).json()["results"][0]
     assert hit["forecast"]["status"] == "no_history"
+
+
+def test_rising_lists_recent_posts_with_their_forecasts(client: TestClient[Any]) -> None:
+    recent = (datetime.now(UTC) - timedelta(hours=2)).isoformat()
+    client.post("/v1/posts", json={"posts": [post("r1", created_at=recent),
+                                             post("r2", created_at=recent, text="Hail in Denver"),
+                                             post("old")]})
+    client.patch("/v1/posts/r1/engagement", json={"likes": 40})
+    everything = client.post("/v1/rising", json={})
+    assert everything.status_code == 200, everything.text
+    ids = [r["post"]["id"] for r in everything.json()["results"]]
+    assert sorted(ids) == ["r1", "r2"]  # "old" is past the forecast horizon
+    assert {r["forecast"]["status"] for r in everything.json()["results"]} == {"no_history"}
+    # Without forecast numbers yet, the larger count so far leads.
+    assert ids == ["r1", "r2"]
+    hail = client.post("/v1/rising", json={"query": "Denver hail"}).json()
+    assert "r2" in [r["post"]["id"] for r in hail["results"]]
+    assert client.post("/v1/rising", json={"filters": {"platform": ["weibo"]}}).json()["results"] == []
+    bad = client.post("/v1/rising", json={"limit": 0})
+    assert bad.status_code == 400 or bad.status_code == 422
