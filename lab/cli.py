@@ -56,6 +56,12 @@ def _eval_forecast(args: argparse.Namespace) -> int:
     return eval_forecast(args)
 
 
+def _bench_history(args: argparse.Namespace) -> int:
+    from lab.bench.history import run_history_bench
+
+    return run_history_bench(Path(args.before) if args.before else None, args.posts, args.updates)
+
+
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
     p = sub.add_parser("bench", parents=[common], help="(lab) measure indexing and search speed")
     p.add_argument("--synthetic", type=bounded_int(0, 10_000_000), default=100_000,
@@ -123,3 +129,10 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--output", required=True, metavar="RUN.jsonl", help="where the run goes")
     p.add_argument("--scorer", metavar="scoring.py", help="score the run with this script")
     p.set_defaults(run=_eval_forecast)
+
+    p = sub.add_parser("bench-history", parents=[common],
+                       help="(lab) ingest and PATCH posts/s with engagement history, and before it")
+    p.add_argument("--before", metavar="CHECKOUT", help="a tree without history (e.g. main's)")
+    p.add_argument("--posts", type=bounded_int(256, 1_000_000), default=2048)
+    p.add_argument("--updates", type=bounded_int(1, 100), default=4, help="updates per post")
+    p.set_defaults(run=_bench_history)
