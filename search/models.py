@@ -60,6 +60,13 @@ class Post(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 Snapshot = Annotated[list[float], Meta(min_length=4, max_length=4)]
 
 
+def _check_at(at: datetime | None) -> None:
+    """`search.bounds`: an instant at the calendar's edge overflows in `.timestamp()`."""
+    problem = instant_problem(at) if at is not None else None
+    if problem:
+        raise ValueError(f"`at`: {problem}")
+
+
 class PostView(Post, frozen=True):
     """A stored post as `GET /v1/posts/{id}` shows it: the post, its engagement history
     (`[unix seconds, likes, reposts, comments]`, oldest first) and its forecast."""
@@ -77,6 +84,9 @@ class Engagement(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     comments: NonNegInt | None = None
     at: AwareDatetime | None = None
 
+    def __post_init__(self) -> None:
+        _check_at(self.at)
+
     def sets_nothing(self) -> bool:
         return self.likes is None and self.reposts is None and self.comments is None
 
@@ -89,6 +99,9 @@ class EngagementItem(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     reposts: NonNegInt | None = None
     comments: NonNegInt | None = None
     at: AwareDatetime | None = None
+
+    def __post_init__(self) -> None:
+        _check_at(self.at)
 
     def engagement(self) -> Engagement:
         return Engagement(likes=self.likes, reposts=self.reposts, comments=self.comments, at=self.at)

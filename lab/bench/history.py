@@ -28,6 +28,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import numpy as np
 
 BATCH = 256
@@ -75,17 +76,17 @@ def measure(posts_n: int, updates_per_post: int) -> dict[str, Any]:
         held = store.payloads([p.id for p in posts[:100]], ["history"]) if hasattr(store, "payloads") else {}
         snapshots = [s for v in held.values() for s in v.get("history", [])]
         if snapshots:  # the payload itself, as JSON: what a snapshot adds before any overhead
-            import msgspec
             out["json_bytes_per_snapshot"] = round(len(msgspec.json.encode(snapshots)) / len(snapshots), 1)
+        bulk: Any = None
         try:
-            from search.engagement import apply_updates
+            from search.engagement import apply_updates as bulk
         except ImportError:  # the tree before history has no bulk form
-            apply_updates = None
-        if apply_updates is not None:
+            pass
+        if bulk is not None:
             now = time.time()
             clock = time.perf_counter()
             for start in range(0, posts_n, BATCH):
-                apply_updates(store, [(p.id, Engagement(likes=99)) for p in posts[start:start + BATCH]], now)
+                bulk(store, [(p.id, Engagement(likes=99)) for p in posts[start:start + BATCH]], now)
             store.flush()
             out["bulk_posts_per_s"] = round(posts_n / (time.perf_counter() - clock), 1)
         catalog.close()
