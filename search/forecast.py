@@ -37,7 +37,7 @@ from search.history import total
 HORIZON_S = 86_400.0
 MIN_AGE_S = 900.0
 MIN_REFERENCES = 50
-NEIGHBOURS = 20
+NEIGHBOURS = 50
 TOP_SHARE = 0.1
 # Ages a reference's count is read at: 15 min to 16 h, half a doubling apart; a
 # snapshot counts for a grid age when it lies within a quarter doubling of it.
@@ -74,7 +74,8 @@ def reference_row(history: Sequence[Sequence[float]], created_ts: float) -> tupl
 
 def _bandwidth(values: np.ndarray) -> float:
     spread = float(np.std(values))
-    return max(1.06 * spread * float(len(values)) ** -0.2, 1e-3)
+    width: float = 1.06 * spread * float(len(values)) ** -0.2
+    return max(width, 1e-3)
 
 
 def _weights(x: float, e: np.ndarray, h: float) -> np.ndarray:

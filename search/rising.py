@@ -30,6 +30,7 @@ MAX_CANDIDATES = 100
 
 
 class RisingRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    # Words, "phrases" and -exclusions as in search; at least one word outside exclusions.
     query: Annotated[str, Meta(min_length=1, max_length=1000)] | None = None
     filters: SearchFilters | None = None
     limit: Annotated[int, Meta(ge=1, le=MAX_CANDIDATES)] = 20

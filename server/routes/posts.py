@@ -16,6 +16,7 @@ from typing import Annotated, Any
 import msgspec
 from litestar import delete, get, patch, post
 from litestar.params import Parameter
+from msgspec import Meta
 
 from indexer.run import write_batch
 from indexer.takedowns import Takedown, Takedowns
@@ -123,7 +124,8 @@ def update_engagement(post_id: str, data: Engagement, services: Services) -> Pos
 
 
 class BulkEngagement(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    updates: list[EngagementItem]
+    # At most `max_ingest_batch` (checked below; the OpenAPI document states the setting).
+    updates: Annotated[list[EngagementItem], Meta(min_length=1)]
 
 
 class BulkEngagementResponse(msgspec.Struct):
