@@ -1,7 +1,7 @@
 """Rebuild the live index with another model, beside it, then switch.
 
-The posts come from the live index itself (payloads hold every post field),
-so no source files are needed. Searches keep hitting the old index until
+The posts come from the live index itself (payloads hold every post field,
+and their engagement history is copied as stored), so no source files are needed. Searches keep hitting the old index until
 `Catalog.activate` swaps the pointer (Edge) or alias (server) in one step.
 """
 
@@ -15,6 +15,7 @@ from indexer.run import write_batch
 from migrations import migrate
 from search.embed.base import Embedder
 from search.errors import IndexNotReady
+from search.history import HISTORY_FIELDS
 from search.log import event
 from search.store.base import new_index_name
 
@@ -33,6 +34,9 @@ def reindex(catalog: Any, embedder: Embedder, *, batch_size: int = 64,
         posts = old.scroll(batch_size)
         while batch := list(islice(posts, batch_size)):
             write_batch(new, embedder, batch)
+            # Engagement history is not a post field: carried over as stored, not restarted.
+            held = old.payloads([p.id for p in batch], list(HISTORY_FIELDS))
+            new.set_payload({pid: fields for pid, fields in held.items() if fields.get("history")})
             count += len(batch)
         new.flush()
         fields["posts"] = count

@@ -59,6 +59,18 @@ def _eval_alerts(args: argparse.Namespace) -> int:
     return eval_alerts(args)
 
 
+def _eval_forecast(args: argparse.Namespace) -> int:
+    from lab.forecast_eval import eval_forecast
+
+    return eval_forecast(args)
+
+
+def _bench_history(args: argparse.Namespace) -> int:
+    from lab.bench.history import run_history_bench
+
+    return run_history_bench(Path(args.before) if args.before else None, args.posts, args.updates)
+
+
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
     p = sub.add_parser("bench", parents=[common], help="(lab) measure indexing and search speed")
     p.add_argument("--synthetic", type=_sizes, default=[100_000],
@@ -120,3 +132,18 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--cache-dir", help="embedding cache folder (default: DATA_DIR/embed-cache/<model>/)")
     p.add_argument("--no-cache", action="store_true", help="embed everything afresh, store nothing")
     p.set_defaults(run=_eval_alerts)
+
+    p = sub.add_parser("eval-forecast", parents=[common],
+                       help="(lab) replay a forecast set in time order, forecast each post at +1 h")
+    p.add_argument("set_dir", metavar="SET_DIR",
+                   help="posts.jsonl and observations.jsonl (labels.jsonl is never read)")
+    p.add_argument("--output", required=True, metavar="RUN.jsonl", help="where the run goes")
+    p.add_argument("--scorer", metavar="scoring.py", help="score the run with this script")
+    p.set_defaults(run=_eval_forecast)
+
+    p = sub.add_parser("bench-history", parents=[common],
+                       help="(lab) ingest and PATCH posts/s with engagement history, and before it")
+    p.add_argument("--before", metavar="CHECKOUT", help="a tree without history (e.g. main's)")
+    p.add_argument("--posts", type=bounded_int(256, 1_000_000), default=2048)
+    p.add_argument("--updates", type=bounded_int(1, 100), default=4, help="updates per post")
+    p.set_defaults(run=_bench_history)

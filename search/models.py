@@ -57,12 +57,54 @@ class Post(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     url: HttpUrl | None = None
 
 
+Snapshot = Annotated[list[float], Meta(min_length=4, max_length=4)]
+
+
+def _check_at(at: datetime | None) -> None:
+    """`search.bounds`: an instant at the calendar's edge overflows in `.timestamp()`."""
+    problem = instant_problem(at) if at is not None else None
+    if problem:
+        raise ValueError(f"`at`: {problem}")
+
+
+class PostView(Post, frozen=True):
+    """A stored post as `GET /v1/posts/{id}` shows it: the post, its engagement history
+    (`[unix seconds, likes, reposts, comments]`, oldest first) and its forecast."""
+
+    history: list[Snapshot] = []
+    forecast: Forecast | None = None
+
+
 class Engagement(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    """Counts that grow after posting; updated without re-embedding."""
+    """Counts that grow after posting; updated without re-embedding. `at` is when they
+    were read (default: now); each update is kept as a snapshot (`search.history`)."""
 
     likes: NonNegInt | None = None
     reposts: NonNegInt | None = None
     comments: NonNegInt | None = None
+    at: AwareDatetime | None = None
+
+    def __post_init__(self) -> None:
+        _check_at(self.at)
+
+    def sets_nothing(self) -> bool:
+        return self.likes is None and self.reposts is None and self.comments is None
+
+
+class EngagementItem(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """One post's counts in a bulk update (`PATCH /v1/engagement`)."""
+
+    id: PostId
+    likes: NonNegInt | None = None
+    reposts: NonNegInt | None = None
+    comments: NonNegInt | None = None
+    at: AwareDatetime | None = None
+
+    def __post_init__(self) -> None:
+        _check_at(self.at)
+
+    def engagement(self) -> Engagement:
+        return Engagement(likes=self.likes, reposts=self.reposts, comments=self.comments, at=self.at)
 
 
 class SearchFilters(msgspec.Struct, frozen=True, forbid_unknown_fields=True, omit_defaults=True):
@@ -142,6 +184,24 @@ class Explain(msgspec.Struct, frozen=True, omit_defaults=False):
     match_threshold: float | None = None
 
 
+class Forecast(msgspec.Struct, frozen=True):
+    """A post's engagement a day out (`search.forecast`): `p_top` the probability it ends
+    among its platform's top tenth, `expected` its count then; a `status` other than
+    "ok" says in `why` why there is no number (too young, no history on its platform)."""
+
+    status: Literal["ok", "too_young", "no_history"]
+    computed_at: datetime
+    why: str
+    p_top: float | None = None
+    expected: float | None = None
+    age_s: float | None = None
+    count: float | None = None
+    velocity_per_h: float | None = None
+    typical_per_h: float | None = None
+    references: int = 0
+    text_shift: float | None = None
+
+
 class Earliest(msgspec.Struct, frozen=True):
     """The first-posted copy of a collapsed text: usually the original."""
 
@@ -159,6 +219,7 @@ class Hit(msgspec.Struct, frozen=True):
     copies: int = 1
     duplicate_ids: list[str] = []
     earliest: Earliest | None = None
+    forecast: Forecast | None = None
 
 
 class ParsedQuery(msgspec.Struct, frozen=True):

@@ -42,7 +42,14 @@ from server.openapi import complete as complete_openapi
 from server.options import options_handlers
 from server.problems import problem_details_plugin
 from server.routes.health import health, ready
-from server.routes.posts import delete_post, get_post, ingest, update_engagement
+from server.routes.posts import (
+    delete_post,
+    get_post,
+    ingest,
+    update_engagement,
+    update_engagement_bulk,
+)
+from server.routes.rising import rising_posts
 from server.routes.search import search
 from server.routes.takedowns import lift_takedown, list_takedowns
 from server.routes.trends import trends
@@ -162,7 +169,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
             identifier_for_request=keys.rate_limit_identity,
             check_throttle_handler=_api_only).middleware)
 
-    api = [search, trends, ingest, get_post, update_engagement, delete_post, list_takedowns,
+    api = [search, rising_posts, trends, ingest, get_post, update_engagement, update_engagement_bulk, delete_post, list_takedowns,
            lift_takedown, health, ready, metrics_endpoint, *WATCH_ROUTES]
     app = Litestar(
         route_handlers=[*options_handlers(api), *api,

@@ -31,8 +31,10 @@ from litestar.openapi.spec.enums import OpenAPIType
 from search.bounds import RANGE_TEXT
 from search.contracts import SearchRequest
 from search.models import END, Engagement, Post, SearchFilters
+from search.rising import RisingRequest
 from search.watches.models import WatchPatch, WatchSpec
 from server.auth import KeyRing
+from server.routes.posts import BulkEngagement
 from server.settings import Settings
 
 PROBLEM_TYPE = "application/problem+json"
@@ -105,7 +107,8 @@ def _request_schemas() -> dict[str, Any]:
     constraints of list items (`image_urls` patterns) and `forbid_unknown_fields`
     (`additionalProperties: false`), so schema-valid bodies were refused."""
     _, schemas = msgspec.json.schema_components(
-        [Post, Engagement, SearchRequest, SearchFilters, WatchSpec, WatchPatch],
+        [Post, Engagement, SearchRequest, SearchFilters, WatchSpec, WatchPatch, BulkEngagement,
+         RisingRequest],
         ref_template="#/components/schemas/{name}")
     for schema in schemas.values():
         for prop in schema.get("properties", {}).values():
@@ -146,6 +149,7 @@ def complete(app: Litestar, settings: Settings) -> None:
     schemas = doc.components.schemas = dict(doc.components.schemas or {})
     schemas["Problem"] = PROBLEM
     schemas.update(_request_schemas())
+    schemas["BulkEngagement"]["properties"]["updates"]["maxItems"] = settings.max_ingest_batch
     query = _query_schemas(schemas["SearchFilters"])
     doc.components.security_schemes = {
         "bearer": SecurityScheme(type="http", scheme="bearer",

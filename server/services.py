@@ -7,12 +7,14 @@ models), kept on `app.state`, disposed in `finally`.
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any
 
 import msgspec
 
 from migrations import open_live
 from search.contracts import SearchParams
+from search.forecasting import Forecaster
 from search.pipeline import SearchPipeline
 from search.store.base import Store
 from search.trends.service import TrendsService
@@ -30,6 +32,7 @@ class Services(msgspec.Struct):
     write_lock: Any = msgspec.field(default_factory=threading.Lock)
     trends: TrendsService | None = None
     watches: WatchRuntime | None = None
+    forecaster: Forecaster | None = None
 
     @classmethod
     def build(cls, settings: Settings, models: Models | None = None, catalog: Any = None) -> Services:
@@ -56,6 +59,13 @@ class Services(msgspec.Struct):
         if self.watches is not None:
             self.watches.close()
         self.catalog.close()
+
+    def forecasts(self) -> Forecaster:
+        """Built on first use and kept: it holds each platform's calibration."""
+        with _trends_lock:
+            if self.forecaster is None or self.forecaster.store is not self.store:
+                self.forecaster = Forecaster(self.store, clock=time.time)
+            return self.forecaster
 
     def trends_service(self) -> TrendsService:
         """Built on first use and kept: it holds the trends cache."""

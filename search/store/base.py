@@ -12,14 +12,16 @@ the payload layout, and the filter logic (written once against a small
 
 from __future__ import annotations
 
+import time
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Generic, Literal, Protocol, TypeVar
 
 import msgspec
 
 from search.contracts import Encoded, IndexManifest, MatchFilter, ModelInfo, ScoredId, TermFilter
+from search.history import HISTORY_FIELDS, apply_update, ingest_fields
 from search.models import Engagement, Post, SearchFilters, SparseVector
 from search.query import post_terms
 
@@ -64,7 +66,37 @@ def time_buckets(created: datetime) -> dict[str, int]:
 
 
 def from_payload(payload: dict[str, Any]) -> Post:
-    return msgspec.convert({k: v for k, v in payload.items() if k not in DERIVED_FIELDS}, Post)
+    return msgspec.convert({k: v for k, v in payload.items()
+                            if k not in DERIVED_FIELDS and k not in HISTORY_FIELDS}, Post)
+
+
+MATURED_KEYS = ["id", "platform", "created_ts", "history"]
+
+# What an engagement update reads before it writes (`search.history`).
+ENGAGEMENT_KEYS = ["created_ts", "likes", "reposts", "comments", "history"]
+
+
+def with_history(posts: Sequence[Post], previous: Mapping[str, Mapping[str, Any]],
+                 observed_at: float | None) -> list[dict[str, Any]]:
+    """Payloads for an upsert: a re-ingest keeps the stored history and adds a
+    snapshot of the counts it brings (`search.history.ingest_fields`)."""
+    at = time.time() if observed_at is None else observed_at
+    out = []
+    for post in posts:
+        payload = to_payload(post)
+        payload.update(ingest_fields(previous.get(point_id(post.id)),
+                                     (post.likes, post.reposts, post.comments),
+                                     payload["created_ts"], at))
+        out.append(payload)
+    return out
+
+
+def updated_engagement(payload: Mapping[str, Any] | None, update: Engagement,
+                       at: float | None) -> dict[str, Any] | None:
+    """The fields an engagement update sets, or None when the post is not stored."""
+    if payload is None:
+        return None
+    return apply_update(payload, update, time.time() if at is None else at)
 
 
 def engagement_patch(update: Engagement) -> dict[str, int]:
@@ -177,7 +209,10 @@ class Store(Protocol):
 
     def create_payload_index(self, key: str, kind: FieldKind) -> None: ...
 
-    def upsert(self, posts: Sequence[Post], encoded: Encoded) -> None: ...
+    def upsert(self, posts: Sequence[Post], encoded: Encoded,
+               observed_at: float | None = None) -> None:
+        """Write posts; a re-ingest keeps each one's engagement history and adds the
+        counts it brings as a snapshot at `observed_at` (default: now)."""
 
     def search(self, signals: Sequence[Signal], filters: SearchFilters | None,
                terms: TermFilter | None, limit: int) -> list[list[ScoredId]]:
@@ -220,7 +255,23 @@ class Store(Protocol):
         posts that hold every key of `match.require` (they match by their terms
         already) in the engine, which checks every point's terms to do it."""
 
-    def update_engagement(self, post_id: str, update: Engagement) -> bool: ...
+    def update_engagement(self, post_id: str, update: Engagement, at: float | None = None) -> bool:
+        """New counts as a snapshot at `at` (default now); False when no such post.
+        The caller has checked `at` (`search.history.snapshot_problem`)."""
+
+    def payloads(self, post_ids: Sequence[str], keys: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """These payload fields of the stored posts among `post_ids`, by post id."""
+
+    def matured(self, since_ts: float, min_age_s: float,
+                batch_size: int = 256) -> Iterator[dict[str, Any]]:
+        """Posts whose newest snapshot is at or after `since_ts` and at least `min_age_s`
+        after their `created_at`, as `MATURED_KEYS` payloads, any order: what the
+        forecast calibrates on (`search.forecasting`)."""
+
+    def neighbours(self, sparse: SparseVector, platform: str, min_age_s: float,
+                   limit: int) -> list[tuple[str, float]]:
+        """(post id, score) of the `limit` posts of `platform` whose history reaches
+        `min_age_s` nearest to `sparse` by the lexical vectors, best first."""
 
     def set_payload(self, fields_by_post: Mapping[str, Mapping[str, Any]]) -> None:
         """Merge fields into existing points' payloads (schema backfills)."""

@@ -22,19 +22,21 @@ from search.models import Engagement, Post, SearchFilters, SparseVector
 from search.store._edge_matches import EdgeConditions as _EdgeConditions
 from search.store._edge_matches import EdgeMatchReads
 from search.store.base import (
+    ENGAGEMENT_KEYS,
     FILTER_ONLY_FIELDS,
+    MATURED_KEYS,
     FieldKind,
     Signal,
     WindowPosts,
-    engagement_patch,
     filter_conditions,
     from_payload,
     in_request_order,
     point_id,
     term_conditions,
-    to_payload,
+    updated_engagement,
     window_bounds,
     window_posts,
+    with_history,
 )
 
 _KINDS: dict[FieldKind, Any] = {
@@ -131,24 +133,38 @@ class EdgeStore(EdgeMatchReads):
         self.shard.update(qe.UpdateOperation.create_field_index(key, _KINDS[kind]))
 
     # -- writes -----------------------------------------------------------
-    def upsert(self, posts: Sequence[Post], encoded: Encoded) -> None:
+    def upsert(self, posts: Sequence[Post], encoded: Encoded,
+               observed_at: float | None = None) -> None:
+        previous = self._payloads_at([point_id(p.id) for p in posts], ["history"])
+        payloads = with_history(posts, previous, observed_at)
         points = [
             qe.Point(
                 id=point_id(post.id),
                 vector={"dense": encoded.dense[i].tolist(), "sparse": _sparse(encoded.sparse[i])},
-                payload=to_payload(post),
+                payload=payloads[i],
             )
             for i, post in enumerate(posts)
         ]
         if points:
             self.shard.update(qe.UpdateOperation.upsert_points(points))
 
-    def update_engagement(self, post_id: str, update: Engagement) -> bool:
+    def update_engagement(self, post_id: str, update: Engagement, at: float | None = None) -> bool:
         pid = point_id(post_id)
-        if not self.shard.retrieve([pid], False, False):
+        fields = updated_engagement(self._payloads_at([pid], ENGAGEMENT_KEYS).get(pid), update, at)
+        if fields is None:
             return False
-        self.shard.update(qe.UpdateOperation.set_payload([pid], engagement_patch(update)))
+        self.shard.update(qe.UpdateOperation.set_payload([pid], fields))
         return True
+
+    def _payloads_at(self, pids: Sequence[str], keys: Sequence[str]) -> dict[str, dict[str, Any]]:
+        if not pids:
+            return {}
+        records = self.shard.retrieve(list(pids), qe.PayloadSelector.Include(list(keys)), False)
+        return {str(r.id): dict(r.payload or {}) for r in records}
+
+    def payloads(self, post_ids: Sequence[str], keys: Sequence[str]) -> dict[str, dict[str, Any]]:
+        found = self._payloads_at([point_id(p) for p in post_ids], [*keys, "id"])
+        return {str(v.pop("id")): v for v in found.values() if "id" in v}
 
     def set_payload(self, fields_by_post: Mapping[str, Mapping[str, Any]]) -> None:
         # Edge applies one operation per call; a payload differs per point.
@@ -224,6 +240,33 @@ class EdgeStore(EdgeMatchReads):
                 yield from_payload(record.payload)
             if offset is None:
                 return
+
+    def matured(self, since_ts: float, min_age_s: float,
+                batch_size: int = 256) -> Iterator[dict[str, Any]]:
+        flt = qe.Filter(must=[
+            qe.FieldCondition(key="history_ts", range=qe.RangeFloat(gte=since_ts)),
+            qe.FieldCondition(key="history_age", range=qe.RangeFloat(gte=min_age_s))])
+        offset = None
+        while True:
+            records, offset = self.shard.scroll(qe.ScrollRequest(
+                offset=offset, limit=batch_size, filter=flt,
+                with_payload=qe.PayloadSelector.Include(MATURED_KEYS), with_vector=False))
+            for r in records:
+                yield dict(r.payload)
+            if offset is None:
+                return
+
+    def neighbours(self, sparse: SparseVector, platform: str, min_age_s: float,
+                   limit: int) -> list[tuple[str, float]]:
+        if not sparse.indices:
+            return []
+        make = _EdgeConditions()
+        flt = qe.Filter(must=[make.any_of("platform", [platform]), qe.FieldCondition(
+            key="history_age", range=qe.RangeFloat(gte=min_age_s))])
+        hits = self.shard.query(qe.QueryRequest(
+            limit=limit, filter=flt, with_payload=qe.PayloadSelector.Include(["id"]),
+            query=qe.Query.Nearest(_sparse(sparse), using="sparse")))
+        return [(str(h.payload["id"]), float(h.score)) for h in hits]
 
     def close(self) -> None:
         if self._shard is not None:

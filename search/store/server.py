@@ -28,19 +28,21 @@ from search.models import Engagement, Post, SearchFilters, SparseVector
 from search.store._server_matches import ClientConditions as _ClientConditions
 from search.store._server_matches import ServerMatchReads
 from search.store.base import (
+    ENGAGEMENT_KEYS,
     FILTER_ONLY_FIELDS,
+    MATURED_KEYS,
     FieldKind,
     Signal,
     WindowPosts,
-    engagement_patch,
     filter_conditions,
     from_payload,
     in_request_order,
     point_id,
     term_conditions,
-    to_payload,
+    updated_engagement,
     window_bounds,
     window_posts,
+    with_history,
 )
 from search.store.server_layout import LaidOutCalls, collection_config
 
@@ -103,24 +105,39 @@ class ServerStore(ServerMatchReads):
     def create_payload_index(self, key: str, kind: FieldKind) -> None:
         self._call(self._client.create_payload_index, self._collection, key, _KINDS[kind])
 
-    def upsert(self, posts: Sequence[Post], encoded: Encoded) -> None:
+    def upsert(self, posts: Sequence[Post], encoded: Encoded,
+               observed_at: float | None = None) -> None:
+        previous = self._payloads_at([point_id(p.id) for p in posts], ["history"])
+        payloads = with_history(posts, previous, observed_at)
         points = [
             qm.PointStruct(
                 id=point_id(post.id),
                 vector={"dense": encoded.dense[i].tolist(), "sparse": _sparse(encoded.sparse[i])},
-                payload=to_payload(post),
+                payload=payloads[i],
             )
             for i, post in enumerate(posts)
         ]
         if points:
             self._call(self._client.upsert, self._collection, points, wait=True)
 
-    def update_engagement(self, post_id: str, update: Engagement) -> bool:
+    def update_engagement(self, post_id: str, update: Engagement, at: float | None = None) -> bool:
         pid = point_id(post_id)
-        if not self._call(self._client.retrieve, self._collection, [pid]):
+        fields = updated_engagement(self._payloads_at([pid], ENGAGEMENT_KEYS).get(pid), update, at)
+        if fields is None:
             return False
-        self._call(self._client.set_payload, self._collection, engagement_patch(update), [pid], wait=True)
+        self._call(self._client.set_payload, self._collection, fields, [pid], wait=True)
         return True
+
+    def _payloads_at(self, pids: Sequence[str], keys: Sequence[str]) -> dict[str, dict[str, Any]]:
+        if not pids:
+            return {}
+        records = self._call(self._client.retrieve, self._collection, list(pids),
+                             with_payload=qm.PayloadSelectorInclude(include=list(keys)))
+        return {str(r.id): dict(r.payload or {}) for r in records}
+
+    def payloads(self, post_ids: Sequence[str], keys: Sequence[str]) -> dict[str, dict[str, Any]]:
+        found = self._payloads_at([point_id(p) for p in post_ids], [*keys, "id"])
+        return {str(v.pop("id")): v for v in found.values() if "id" in v}
 
     def set_payload(self, fields_by_post: Mapping[str, Mapping[str, Any]]) -> None:
         operations: list[Any] = [
@@ -188,6 +205,34 @@ class ServerStore(ServerMatchReads):
                 yield from_payload(record.payload or {})
             if offset is None:
                 return
+
+    def matured(self, since_ts: float, min_age_s: float,
+                batch_size: int = 256) -> Iterator[dict[str, Any]]:
+        flt = qm.Filter(must=[
+            qm.FieldCondition(key="history_ts", range=qm.Range(gte=since_ts)),
+            qm.FieldCondition(key="history_age", range=qm.Range(gte=min_age_s))])
+        offset: Any = None
+        while True:
+            records, offset = self._call(
+                self._client.scroll, self._collection, scroll_filter=flt, limit=batch_size,
+                offset=offset, with_payload=qm.PayloadSelectorInclude(include=MATURED_KEYS),
+                with_vectors=False)
+            for r in records:
+                yield dict(r.payload or {})
+            if offset is None:
+                return
+
+    def neighbours(self, sparse: SparseVector, platform: str, min_age_s: float,
+                   limit: int) -> list[tuple[str, float]]:
+        if not sparse.indices:
+            return []
+        flt = qm.Filter(must=[
+            qm.FieldCondition(key="platform", match=qm.MatchAny(any=[platform])),
+            qm.FieldCondition(key="history_age", range=qm.Range(gte=min_age_s))])
+        answer = self._call(self._client.query_points, self._collection, query=_sparse(sparse),
+                            using="sparse", query_filter=flt, limit=limit,
+                            with_payload=qm.PayloadSelectorInclude(include=["id"]))
+        return [(str((h.payload or {})["id"]), float(h.score)) for h in answer.points]
 
     def close(self) -> None:
         """The client is the catalog's; nothing is held per collection."""

@@ -26,8 +26,9 @@ class PercolatingStore:
         self.inner = inner
         self.percolator = percolator
 
-    def upsert(self, posts: Sequence[Post], encoded: Encoded) -> None:
-        self.inner.upsert(posts, encoded)
+    def upsert(self, posts: Sequence[Post], encoded: Encoded,
+               observed_at: float | None = None) -> None:
+        self.inner.upsert(posts, encoded, observed_at)
         try:
             self.percolator.percolate(posts, encoded)
         except Exception as exc:  # the posts are stored: a watch failure must not lose them
@@ -78,8 +79,8 @@ class PercolatingStore:
     def count(self, filters: SearchFilters | None = None) -> int:
         return self.inner.count(filters)
 
-    def update_engagement(self, post_id: str, update: Engagement) -> bool:
-        return self.inner.update_engagement(post_id, update)
+    def update_engagement(self, post_id: str, update: Engagement, at: float | None = None) -> bool:
+        return self.inner.update_engagement(post_id, update, at)
 
     def set_payload(self, fields_by_post: Mapping[str, Mapping[str, Any]]) -> None:
         self.inner.set_payload(fields_by_post)

@@ -1,4 +1,4 @@
-"""Posts in and out: batch ingest, fetch by id, engagement updates, takedowns.
+"""Posts in and out: batch ingest, fetch by id, engagement updates (one or bulk), takedowns.
 
 Ingest is all-or-nothing: every item is validated first and every bad one is
 named (index and field) before anything is written, so a client fixes its
@@ -10,18 +10,21 @@ cannot interleave.
 
 from __future__ import annotations
 
+import time
 from typing import Annotated, Any
 
 import msgspec
 from litestar import delete, get, patch, post
 from litestar.params import Parameter
+from msgspec import Meta
 
 from indexer.run import write_batch
 from indexer.takedowns import Takedown, Takedowns
 from indexer.validate import to_post
+from search.engagement import apply_updates
 from search.errors import FieldError, NotFound, TakenDown, ValidationFailed
 from search.log import event
-from search.models import Engagement, Post
+from search.models import Engagement, EngagementItem, Post, PostView
 from server.admission import Admission
 from server.auth import WRITE
 from server.body import decode_json
@@ -90,27 +93,71 @@ def run_ingest(body: bytes, services: Services, takedowns: Takedowns) -> IngestR
 
 
 @get("/v1/posts/{post_id:str}", sync_to_thread=True, tags=["posts"])
-def get_post(post_id: str, services: Services) -> Post:
+def get_post(post_id: str, services: Services) -> PostView:
+    """The post, its engagement history and its forecast (`search.forecasting`)."""
+    return post_view(post_id, services)
+
+
+def post_view(post_id: str, services: Services) -> PostView:
     found = services.store.get([post_id])
     if not found:
         raise NotFound(f"no post with id {post_id!r} in the index")
-    return found[0]
+    held = services.store.payloads([post_id], ["history"]).get(post_id, {})
+    forecast = services.forecasts().forecast([post_id]).get(post_id)
+    return PostView(**msgspec.structs.asdict(found[0]), history=held.get("history") or [],
+                    forecast=forecast)
 
 
 @patch("/v1/posts/{post_id:str}/engagement", sync_to_thread=True, tags=["posts"], opt=WRITE)
-def update_engagement(post_id: str, data: Engagement, services: Services) -> Post:
-    """New like/repost/comment counts; the vectors are untouched. Answers the updated post.
+def update_engagement(post_id: str, data: Engagement, services: Services) -> PostView:
+    """New like/repost/comment counts, kept as a snapshot at `at` (default now) in the
+    post's engagement history; the vectors are untouched. Answers the updated post.
 
-    A patch that sets nothing (`{}`, `{"likes": null}`) is valid by its schema, so it
+    A patch that sets no count (`{}`, `{"likes": null}`) is valid by its schema, so it
     is accepted and changes nothing: it answers the post as it is (404 if none).
     """
-    if data == Engagement():
-        return get_post.fn(post_id, services)
     with services.write_lock, event("engagement.update", id=post_id):
-        if not services.store.update_engagement(post_id, data):
+        if apply_updates(services.store, [(post_id, data)], time.time(), indexed=False):
             raise NotFound(f"no post with id {post_id!r} in the index")
         services.store.flush()
-    return services.store.get([post_id])[0]
+    return post_view(post_id, services)
+
+
+class BulkEngagement(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    # At most `max_ingest_batch` (checked below; the OpenAPI document states the setting).
+    updates: Annotated[list[EngagementItem], Meta(min_length=1)]
+
+
+class BulkEngagementResponse(msgspec.Struct):
+    updated: int
+    missing: list[str]
+
+
+@patch("/v1/engagement", sync_to_thread=True, tags=["posts"], opt=WRITE)
+def update_engagement_bulk(data: BulkEngagement, services: Services) -> BulkEngagementResponse:
+    """Counts for many posts at once (a feed's batch), each kept as a snapshot.
+
+    Checked whole before anything is written: a snapshot before its post or in the
+    future fails the batch, naming the item and `at`. Ids the index does not hold are
+    listed in `missing`, not refused (counts often arrive before their posts).
+    """
+    items = data.updates
+    if not items:
+        raise ValidationFailed([FieldError("updates", "empty: send at least one update")])
+    limit = services.settings.max_ingest_batch
+    if len(items) > limit:
+        raise ValidationFailed([FieldError("updates", f"{len(items)} updates; at most {limit} per request")])
+    first: dict[str, int] = {}
+    for index, item in enumerate(items):
+        if item.id in first:
+            raise ValidationFailed([FieldError("id", f"the id of item {first[item.id]} again; send "
+                                                     f"each post once per batch", index=index)])
+        first[item.id] = index
+    with services.write_lock, event("engagement.bulk", updates=len(items)) as fields:
+        missing = apply_updates(services.store, [(i.id, i.engagement()) for i in items], time.time())
+        services.store.flush()
+        fields["missing"] = len(missing)
+    return BulkEngagementResponse(updated=len(items) - len(missing), missing=missing)
 
 
 @delete("/v1/posts/{post_id:str}", status_code=200, sync_to_thread=True, tags=["posts"], opt=WRITE)

@@ -22,10 +22,12 @@ import msgspec
 from litestar import post
 
 from search.contracts import SearchRequest
+from search.forecasting import Forecaster
 from search.highlight import highlight_spans
-from search.models import Explain, Facets, Histogram, Hit, MatchFacets, Mode, ParsedQuery
+from search.models import Explain, Facets, Forecast, Histogram, Hit, MatchFacets, Mode, ParsedQuery
 from search.pipeline import SearchPipeline
 from server.admission import Admission
+from server.services import Services
 
 
 class ResultItem(msgspec.Struct, omit_defaults=True):
@@ -47,6 +49,8 @@ class ResultItem(msgspec.Struct, omit_defaults=True):
     earliest_id: str | None = None
     earliest_created_at: datetime | None = None
     explain: Explain | None = None
+    # With `explain`: the post's engagement forecast (`search.forecast`).
+    forecast: Forecast | None = None
 
 
 class SearchResponse(msgspec.Struct):
@@ -74,7 +78,8 @@ class SearchResponse(msgspec.Struct):
     histogram: Histogram | None = None
 
 
-def result_item(hit: Hit, explain: bool, query: ParsedQuery) -> ResultItem:
+def result_item(hit: Hit, explain: bool, query: ParsedQuery,
+                forecast: Forecast | None = None) -> ResultItem:
     p = hit.post
     return ResultItem(id=p.id, text=p.text, score=hit.score, platform=p.platform,
                       created_at=p.created_at, likes=p.likes, reposts=p.reposts,
@@ -84,25 +89,30 @@ def result_item(hit: Hit, explain: bool, query: ParsedQuery) -> ResultItem:
                       duplicate_ids=list(hit.duplicate_ids),
                       earliest_id=hit.earliest.id if hit.earliest else None,
                       earliest_created_at=hit.earliest.created_at if hit.earliest else None,
-                      explain=hit.explain if explain else None)
+                      explain=hit.explain if explain else None, forecast=forecast)
 
 
 @post("/v1/search", status_code=200, tags=["search"])
-async def search(data: SearchRequest, pipeline: SearchPipeline, work: Admission) -> SearchResponse:
+async def search(data: SearchRequest, pipeline: SearchPipeline, work: Admission,
+                 services: Services) -> SearchResponse:
     """Computed on a worker thread (`server.admission`); 503 when every one is taken."""
-    return await work.run(run_search, data, pipeline)
+    return await work.run(run_search, data, pipeline, services.forecasts())
 
 
-def run_search(data: SearchRequest, pipeline: SearchPipeline) -> SearchResponse:
+def run_search(data: SearchRequest, pipeline: SearchPipeline,
+               forecaster: Forecaster | None = None) -> SearchResponse:
     started = time.perf_counter()
     result = pipeline.search(data)
+    forecasts = (forecaster.forecast([h.post.id for h in result.hits])
+                 if forecaster is not None and data.explain else {})
     return SearchResponse(
         query=data.query, parsed=result.query, mode=data.mode, as_of=result.as_of,
         offset=result.offset, limit=data.limit,
         total=result.total, total_exact=result.total_exact,
         total_candidates=result.total_candidates,
         took_ms=round((time.perf_counter() - started) * 1000, 2), timings_ms=result.timings_ms,
-        results=[result_item(h, data.explain, result.query) for h in result.hits],
+        results=[result_item(h, data.explain, result.query, forecasts.get(h.post.id))
+                 for h in result.hits],
         next_cursor=result.next_cursor, facets=result.facets,
         match_facets=result.match_facets, histogram=result.histogram,
     )

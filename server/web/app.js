@@ -390,9 +390,19 @@ function card(result, state, reference, rank) {
   const article = el("article", {class: "card", "aria-labelledby": `${id}-text`}, meta, text);
   if (result.image_urls?.length) article.append(thumbnails(result.image_urls));
   article.append(counts);
+  if (result.forecast) article.append(forecastLine(result.forecast));
   if ((result.copies || 1) > 1) article.append(copiesBox(result, reference, id));
   if (result.explain) article.append(explainPanel(result.explain, result.score));
   return el("li", {}, article);
+}
+
+// The post's engagement forecast a day in (issue 16): the number when there is one, and
+// always the sentence saying why (or why there is none yet).
+function forecastLine(f) {
+  const head = f.status === "ok"
+    ? `Forecast: ${Math.round(f.p_top * 100)} % chance of the top tenth, ~${fmt(f.expected)} in a day`
+    : "No forecast yet";
+  return el("p", {class: "forecast muted", title: `computed ${f.computed_at}`}, `${head}. ${f.why}`);
 }
 
 function count(icon, value, label) {

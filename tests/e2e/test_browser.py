@@ -194,6 +194,8 @@ def test_typing_searches_as_you_type_and_highlights(page: Any, site: dict[str, A
     assert card.locator(".meta .badge").inner_text() in {"twitter", "weibo", "reddit"}
     assert re.search(r"ago|now|\d", card.locator("time").inner_text())
     assert card.locator(".counts").inner_text().count("likes") == 1
+    # Each card says its engagement forecast, or why there is none yet (issue 16).
+    assert "forecast" in card.locator(".forecast").inner_text().lower()
     shot(page, "01-search-typing")
 
 

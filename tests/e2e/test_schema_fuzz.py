@@ -82,10 +82,15 @@ def api_schema(tmp_path_factory: pytest.TempPathFactory, tiny_embedder: Embedder
                 seen: set[str] = set()  # ids unique per batch (said in the body's description)
                 case.body["posts"] = [p for p in case.body["posts"]
                                       if not (p["id"] in seen or seen.add(p["id"]))]
-            if case.path == "/v1/search" and isinstance(case.body, dict):
+            if case.path == "/v1/engagement" and isinstance(case.body, dict):
+                seen_ids: set[str] = set()  # ids unique per batch, as for `/v1/posts`
+                case.body["updates"] = [u for u in case.body["updates"]
+                                        if not (u["id"] in seen_ids or seen_ids.add(u["id"]))]
+            if case.path in ("/v1/search", "/v1/rising") and isinstance(case.body, dict):
                 case.body.pop("cursor", None)
                 try:
-                    parse_query(str(case.body.get("query", "")))
+                    if case.path == "/v1/search" or "query" in case.body:
+                        parse_query(str(case.body.get("query", "")))
                 except FieldError:  # no word to search for (said in the schema, not a pattern)
                     case.body["query"] = "flood"
             return case

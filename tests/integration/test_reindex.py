@@ -12,6 +12,7 @@ from migrations import open_live
 from search.embed.base import Embedder
 from search.embed.bge_m3 import BgeM3Embedder
 from search.errors import IndexNotReady, ModelMismatch
+from search.models import Engagement
 from search.store.base import Store
 from tests.factories import corpus
 
@@ -26,6 +27,8 @@ def test_reindex_copies_every_post_and_switches(catalog: Any, filled_store: Stor
                                                 tiny_embedder: Embedder,
                                                 other_embedder: BgeM3Embedder) -> None:
     old_name = catalog.live_name()
+    filled_store.update_engagement("zh-1", Engagement(likes=77))
+    history = filled_store.payloads(["zh-1"], ["history"])["zh-1"]["history"]
     old, new, count = reindex(catalog, other_embedder, batch_size=5)
     assert (old, count) == (old_name, len(corpus()))
     assert catalog.live_name() == new != old
@@ -34,6 +37,7 @@ def test_reindex_copies_every_post_and_switches(catalog: Any, filled_store: Stor
     assert store.count() == len(corpus())
     assert store.manifest().model.model_id == "tiny-second-model"
     assert store.get(["zh-1"])[0].text == corpus()[8].text
+    assert store.payloads(["zh-1"], ["history"])["zh-1"]["history"] == history  # kept as stored
     with pytest.raises(ModelMismatch, match="tiny-second-model"):
         open_live(catalog, tiny_embedder.info, create=False)
 
