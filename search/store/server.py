@@ -39,6 +39,7 @@ from search.store.base import (
     FieldKind,
     Signal,
     WindowPosts,
+    WindowVectors,
     engagement_patch,
     filter_conditions,
     from_payload,
@@ -49,6 +50,7 @@ from search.store.base import (
     to_payload,
     window_bounds,
     window_posts,
+    window_vectors,
 )
 
 T = TypeVar("T")
@@ -120,7 +122,25 @@ def _sparse(vector: SparseVector) -> qm.SparseVector:
     return qm.SparseVector(indices=list(vector.indices), values=list(vector.values))
 
 
-class ServerStore:
+class _WindowVectorsMixin:
+    """`window_vectors` for `ServerStore` (kept apart: the class is long enough)."""
+
+    _client: QdrantClient
+    _collection: str
+    _call: Retry
+
+    def window_vectors(self, since: datetime, until: datetime, limit: int) -> WindowVectors:
+        lo, hi = window_bounds(since, until)
+        records, _ = self._call(
+            self._client.scroll, self._collection, limit=limit, with_vectors=["dense"],
+            scroll_filter=qm.Filter(must=[qm.FieldCondition(key="created_ts",
+                                                            range=qm.Range(gte=lo, lt=hi))]),
+            with_payload=qm.PayloadSelectorInclude(include=["id"]),
+            order_by=qm.OrderBy(key="created_ts", direction=qm.Direction.DESC))
+        return window_vectors([((r.payload or {})["id"], _dense(r.vector)) for r in records])
+
+
+class ServerStore(_WindowVectorsMixin):
     """One collection on a Qdrant server."""
 
     def __init__(self, client: QdrantClient, collection: str, retry: Retry) -> None:

@@ -185,19 +185,19 @@ class WatchService:
             return
         trigger = watches[0].triggers.burst
         window = timedelta(minutes=trigger.window_minutes)
-        read = store.scroll_window(now - timedelta(hours=trigger.baseline_hours), now - window,
-                                   None, CALIBRATION_POSTS)
+        read = store.window_vectors(now - timedelta(hours=trigger.baseline_hours), now - window,
+                                    CALIBRATION_POSTS)
         for until in (now - window, now):  # too few: the newest of any age, the window last
-            if len(read.posts) >= CALIBRATION_MIN_POSTS:
+            if len(read.ids) >= CALIBRATION_MIN_POSTS:
                 break
-            read = store.scroll_window(_EPOCH, until, None, CALIBRATION_POSTS)
-        if not read.posts:
+            read = store.window_vectors(_EPOCH, until, CALIBRATION_POSTS)
+        if not read.ids:
             return
         cosines = np.asarray(read.dense, dtype=np.float32) @ percolator.dense_matrix(ids).T
         # Each watch against the sampled posts that hold none of its words: in a feed that is
         # mostly about the watch's own story (a keyword-collected stream), the others would
         # make its story look ordinary.
-        row = {p.id: i for i, p in enumerate(read.posts)}
+        row = {post_id: i for i, post_id in enumerate(read.ids)}
         column = {w: j for j, w in enumerate(ids)}
         worded = np.zeros(cosines.shape, dtype=bool)
         for watch_id, post_id in percolator.db.lexical_matches(list(row)):

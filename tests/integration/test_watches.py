@@ -185,3 +185,16 @@ def test_a_new_watch_starts_with_the_matches_of_its_baseline(
         assert found == {"flood-1", "flood-2", "flood-3"}
     finally:
         world.close()
+
+
+def test_window_vectors_are_the_newest_posts_ids_and_vectors(
+        catalog: Any, embedder: Embedder, tmp_path: Path) -> None:
+    """What calibration reads each pass, on both back ends alike."""
+    store = open_live(catalog, embedder.info, create=True)
+    posts = corpus()
+    store.upsert(posts, embedder.encode_documents([p.text for p in posts]))
+    store.flush()
+    read = store.window_vectors(BASE_TIME - timedelta(hours=5), BASE_TIME, 3)
+    newest = sorted(posts, key=lambda p: p.created_at, reverse=True)
+    assert read.ids == [p.id for p in newest[:3]]
+    assert read.dense.shape == (3, embedder.info.dense_dim)
