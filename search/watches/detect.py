@@ -11,7 +11,8 @@
    collection that starts after weeks of silence) are unknown, not quiet: they
    are left out, and with fewer than `min_known_windows` known a burst is not
    judged (a feed's first hour says nothing about what is usual).
-3. Hot = at least `min_posts`, a Poisson z of at least `min_z`, and the top
+3. Hot = at least `min_posts` (more on a busy feed: `traffic_share` of its usual
+   window), a Poisson z of at least `min_z`, and the top
    posts *grounded*: at least half of the posts that would be shown hold more
    than one average query term's weight (roughly two of its words). Why: stories
    of one kind move together in meaning and share a word (every disaster is
@@ -59,6 +60,10 @@ class DetectParams(msgspec.Struct, frozen=True):
     max_behind: float = 0.0
     # Baseline windows with traffic needed before a burst can be judged at all.
     min_known_windows: int = 3
+    # A burst needs this share of the feed's usual posts per window (its median window
+    # with traffic), and `BurstTrigger.min_posts` at least: a busy feed brings
+    # coincidences of a few posts every hour, a thin one does not.
+    traffic_share: float = 0.05
 
 
 class Evidence(msgspec.Struct, frozen=True):
@@ -79,10 +84,12 @@ class Burst(msgspec.Struct, frozen=True):
     top: list[Evidence]
     grounded: float
     known_windows: int
+    # Posts the window needed: `min_posts`, or more on a busy feed.
+    needed: int = 0
 
     def hot(self, trigger: BurstTrigger, params: DetectParams) -> bool:
-        return (self.observed >= trigger.min_posts and self.z >= trigger.min_z
-                and self.grounded >= params.ground_share)
+        return (self.observed >= max(trigger.min_posts, self.needed)
+                and self.z >= trigger.min_z and self.grounded >= params.ground_share)
 
 
 def evidence(matches: Sequence[Match], calibration: Calibration | None,
@@ -130,29 +137,30 @@ def assess(counted: Sequence[Evidence], *, now_ts: float, trigger: BurstTrigger,
         per_bucket.setdefault(bucket, set()).add(e.copy)
         if bucket == 0:
             recent.append(e)
-    known_windows = (list(range(1, n_base + 1)) if traffic is None
-                     else _with_traffic(traffic, now_ts, window, n_base, slot_s))
+    volume = {} if traffic is None else _volume(traffic, now_ts, window, n_base, slot_s)
+    known_windows = list(range(1, n_base + 1)) if traffic is None else sorted(volume)
     base = [len(per_bucket.get(b, ())) for b in known_windows]
     expected = float(np.median(base)) if base else 0.0
     observed = len(per_bucket.get(0, ()))
     z = burst_z(observed, expected) if len(base) >= params.min_known_windows else float("-inf")
     top = best_distinct(recent, params.top_posts)
     grounded = (sum(e.terms >= params.ground_terms for e in top) / len(top)) if top else 0.0
+    usual = float(np.median(list(volume.values()))) if volume else 0.0
+    needed = max(trigger.min_posts, math.ceil(params.traffic_share * usual - 1e-9))
     return Burst(observed=observed, expected=expected, z=round(z, 3) if z > -1e9 else -1e9,
-                 top=top, grounded=round(grounded, 3), known_windows=len(base))
+                 top=top, grounded=round(grounded, 3), known_windows=len(base), needed=needed)
 
 
-def _with_traffic(traffic: Mapping[int, int], now_ts: float, window: float, n_base: int,
-                  slot_s: float) -> list[int]:
-    """Baseline windows (1 = the one before the newest) in which any post arrived."""
-    busy = set()
+def _volume(traffic: Mapping[int, int], now_ts: float, window: float, n_base: int,
+            slot_s: float) -> dict[int, int]:
+    """Posts per baseline window (1 = the one before the newest), for windows with any."""
+    out: dict[int, int] = {}
     for slot, posts in traffic.items():
-        if posts <= 0:
-            continue
         age = now_ts - (slot + 0.5) * slot_s
-        if age >= 0:
-            busy.add(int(age // window))
-    return [b for b in range(1, n_base + 1) if b in busy]
+        bucket = int(age // window) if age >= 0 else -1
+        if posts > 0 and 1 <= bucket <= n_base:
+            out[bucket] = out.get(bucket, 0) + posts
+    return out
 
 
 def best_distinct(items: Sequence[Evidence], k: int) -> list[Evidence]:
