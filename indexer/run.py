@@ -1,8 +1,10 @@
 """Files -> validated posts -> embeddings -> the store, in bounded batches.
 
 A bad record never stops a run: it goes to the rejects file with its line,
-field and problem, and the good records around it are indexed. Memory is one
-batch, whatever the file size. Timings are kept per stage so the summary
+field and problem, and the good records around it are indexed. So does a
+second record with an id seen earlier in the run (it would overwrite the first
+and be counted twice). Memory is one batch plus the ids seen (about 100 bytes
+a post), whatever the file size. Timings are kept per stage so the summary
 shows where the time went (embedding, almost always).
 """
 
@@ -16,7 +18,7 @@ from typing import IO, Any
 import msgspec
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from indexer.sources import read_any
+from indexer.sources import cells_are_text, read_any
 from indexer.takedowns import Takedowns
 from indexer.validate import to_post
 from search.embed.base import Embedder
@@ -98,15 +100,23 @@ def index_files(paths: Sequence[Path], store: Store, embedder: Embedder, *, batc
                         TimeElapsedColumn(), disable=not show_progress, transient=False,
                         redirect_stdout=False, redirect_stderr=False)
 
+    seen: dict[str, tuple[str, int]] = {}  # id -> (file, line) of its first record
+
     def valid_posts(path: Path) -> Iterator[Post]:
         for line, record in read_any(path):
             t0 = time.perf_counter()
             try:
                 if isinstance(record, FieldError):
                     raise record
-                post = to_post(record, line=line)
+                post = to_post(record, line=line, strict=not cells_are_text(path))
                 if takedowns is not None and post.id in takedowns:
                     raise takedowns.refusal(post.id)
+                if post.id in seen:
+                    first_file, first_line = seen[post.id]
+                    where = "" if first_file == str(path) else f" of {first_file}"
+                    raise FieldError("id", f"the id of line {first_line}{where} again; the first "
+                                           f"record is kept")
+                seen[post.id] = (str(path), line)
             except FieldError as error:
                 error.line = line
                 rejects.write(path, error, record if not isinstance(record, FieldError) else None)

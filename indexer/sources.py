@@ -2,6 +2,8 @@
 
 Each yields `(line_number, record_or_error)`; a line that is not even valid
 JSON (or CSV) comes back as a `FieldError` so the run can reject it and go on.
+That includes a line nested deeper than the decoder's recursion allows (a few KB
+of `[[[[...`): msgspec raises `RecursionError`, not `DecodeError`, for it.
 """
 
 from __future__ import annotations
@@ -14,10 +16,12 @@ from typing import Any
 
 import msgspec
 
-from indexer.validate import from_csv_row
+from indexer.validate import from_csv_row, integral_floats_as_ints
 from search.errors import FieldError
 
 Record = tuple[int, dict[str, Any] | FieldError]
+# A post is two levels deep (the record, its `image_urls`).
+TOO_DEEP = "JSON nested more than the decoder allows (about 1,000 levels; a post needs 2)"
 csv.field_size_limit(sys.maxsize)
 
 
@@ -28,9 +32,12 @@ def read_jsonl(path: Path) -> Iterator[Record]:
             if not raw.strip():
                 continue
             try:
-                value = decoder.decode(raw)
+                value = integral_floats_as_ints(decoder.decode(raw))
             except msgspec.DecodeError as exc:
                 yield number, FieldError("(line)", f"not valid JSON: {exc}", line=number)
+                continue
+            except RecursionError:
+                yield number, FieldError("(line)", TOO_DEEP, line=number)
                 continue
             if not isinstance(value, dict):
                 yield number, FieldError("(line)", f"expected a JSON object, got {type(value).__name__}",
@@ -49,6 +56,11 @@ def read_csv(path: Path) -> Iterator[Record]:
         for row in reader:
             yield line + 1, from_csv_row(row)
             line = reader.line_num
+
+
+def cells_are_text(path: Path) -> bool:
+    """CSV cells are all strings, so numbers in them are converted; JSON's are not."""
+    return path.suffix.lower() == ".csv"
 
 
 def read_any(path: Path) -> Iterator[Record]:

@@ -11,6 +11,7 @@ from typing import Any
 
 import msgspec
 
+from search.bounds import instant_problem
 from search.errors import FieldError
 from search.models import Post
 from search.text import detect_lang
@@ -19,7 +20,7 @@ _AT = re.compile(r"^(?P<problem>.*?)(?: - at `\$(?P<path>[^`]*)`)?$", re.S)
 CSV_LIST_FIELDS = ("image_urls",)
 # What a regex constraint means, in words a user can act on (keyed by the leaf field).
 PATTERN_PROBLEMS = {
-    "id": "must be 1-128 characters without spaces, `/`, `?` or `#`",
+    "id": "must be 1-128 characters without spaces, control characters, `/`, `?` or `#`",
     "url": "must be an http:// or https:// URL",
     "image_urls": "must be an http:// or https:// URL",
     "lang": "must be a language code such as `en`, `zh` or `zh-hant`",
@@ -36,6 +37,10 @@ def field_error(exc: msgspec.ValidationError, *, index: int | None = None,
     message = str(exc)
     match = _AT.match(message)
     problem, path = (match.group("problem"), match.group("path") or "") if match else (message, "")
+    # A struct's own check (`__post_init__`) says "`field`: problem" at the struct's path.
+    inner = re.match(r"`([A-Za-z_]+)`: (.*)$", problem, re.S)
+    if inner:
+        path, problem = f"{path}.{inner.group(1)}", inner.group(2)
     unknown = re.match(r"Object contains unknown field `([^`]+)`", problem)
     if unknown:
         return FieldError(_field_of(f"{path}.{unknown.group(1)}"), "unknown field (not part of a post)",
@@ -52,15 +57,36 @@ def field_error(exc: msgspec.ValidationError, *, index: int | None = None,
     return FieldError(_field_of(path), problem, index=index, line=line)
 
 
-def to_post(raw: Any, *, index: int | None = None, line: int | None = None) -> Post:
-    """Validate one record; fill `lang` by detection when the record has none."""
+def to_post(raw: Any, *, index: int | None = None, line: int | None = None,
+            strict: bool = True) -> Post:
+    """Validate one record; fill `lang` by detection when the record has none.
+
+    `strict`: JSON has numbers and booleans, so `"likes": "3"` is a mistake to name,
+    not to guess at; only CSV cells (all strings) are converted (`strict=False`).
+    """
     try:
-        post = msgspec.convert(raw, Post, strict=False)
+        post = msgspec.convert(raw, Post, strict=strict)
     except msgspec.ValidationError as exc:
         raise field_error(exc, index=index, line=line) from None
+    problem = instant_problem(post.created_at)
+    if problem:
+        raise FieldError("created_at", problem, index=index, line=line)
     if post.lang is None:
         post = msgspec.structs.replace(post, lang=detect_lang(post.text))
     return post
+
+
+def integral_floats_as_ints(value: Any) -> Any:
+    """`84.0` -> `84`, all the way down: JSON has one number type, and JSON Schema's
+    `integer` (the published API schema) is any number without a fraction; msgspec's
+    strict mode would refuse it. Other floats stay floats."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, list):
+        return [integral_floats_as_ints(v) for v in value]
+    if isinstance(value, dict):
+        return {k: integral_floats_as_ints(v) for k, v in value.items()}
+    return value
 
 
 def from_csv_row(row: dict[str, str]) -> dict[str, Any]:

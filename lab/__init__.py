@@ -4,7 +4,7 @@
     bench/            `trendsearch bench`: indexing and search speed, side by side in one run
     trends_replay.py  a time-ordered stream replayed through the trends service
     trends_eval.py    `trendsearch eval-trends`: a replay written out and scored
-    scripts/          how the bundled sample was built
+    scripts/          how the bundled sample was built (build_sample.py; one module per kind of source)
     results/          committed results and how to regenerate them
     cli.py            registers the commands above into `trendsearch`
 

@@ -34,7 +34,7 @@ from search.embed.cache import CachedEmbedder, default_cache_dir
 from search.errors import FieldError
 from search.log import configure
 from search.models import Post
-from search.store.edge import EdgeCatalog
+from search.store.edge_catalog import EdgeCatalog
 from search.watches.db import WatchDB
 from search.watches.models import WatchSpec
 from search.watches.percolate import Percolator

@@ -14,7 +14,8 @@ __all__ = ["register"]
 def _bench(args: argparse.Namespace) -> int:
     from lab.bench.run import run_bench
 
-    return run_bench(settings_from(args), synthetic=args.synthetic, sample=Path(args.sample))
+    return run_bench(settings_from(args), synthetic=args.synthetic, sample=Path(args.sample),
+                     encoder_posts=args.encoder_posts)
 
 
 def _eval(args: argparse.Namespace) -> int:
@@ -54,6 +55,8 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--synthetic", type=bounded_int(0, 10_000_000), default=100_000,
                    help="synthetic posts for the scale test")
     p.add_argument("--sample", default=str(SAMPLE))
+    p.add_argument("--encoder-posts", type=bounded_int(0, 100_000), default=512,
+                   help="posts per dense encoder in the side-by-side table (0 skips it)")
     p.set_defaults(run=_bench)
 
     p = sub.add_parser("bench-watches", parents=[common],

@@ -21,10 +21,11 @@ from typing import Any
 
 from lab.trends_replay import checkpoints, read_stream, replay
 from migrations import open_live
+from search.embed.base import Embedder
 from search.embed.cache import CachedEmbedder, default_cache_dir
 from search.errors import FieldError
 from search.log import configure
-from search.store.edge import EdgeCatalog
+from search.store.edge_catalog import EdgeCatalog
 from search.trends.service import TrendsService
 from search.trends.window import format_duration, parse_duration
 from server.cli.common import settings_from
@@ -56,9 +57,17 @@ def eval_trends(args: argparse.Namespace) -> int:
     embedder: Any = models.embedder
     cached = None
     if not args.no_cache:
+        # The offline profile caches its dense half alone, as `trendsearch eval` does: the
+        # public streams' posts are the crisislex6 set's, so eval's vectors serve here too.
+        split = hasattr(embedder, "dense") and isinstance(embedder.dense, Embedder)
+        inner = embedder.dense if split else embedder
         folder = Path(args.cache_dir) if args.cache_dir else default_cache_dir(
-            settings.data_path, embedder.info.model_id)
-        embedder = cached = CachedEmbedder(embedder, folder)
+            settings.data_path, inner.info.model_id)
+        cached = CachedEmbedder(inner, folder)
+        if split:
+            embedder.dense = cached
+        else:
+            embedder = cached
 
     def progress(checkpoint: datetime, result: Any) -> None:
         if not args.quiet and checkpoint.hour == 0:

@@ -12,8 +12,8 @@ import msgspec
 
 import migrations as _package
 from search.contracts import IndexManifest, ModelInfo
-from search.errors import IndexNotReady, ModelMismatch
-from search.log import event
+from search.errors import IndexNotReady, ModelMismatch, StoreLocked
+from search.log import event, log
 from search.store.base import Store, new_index_name
 
 
@@ -65,16 +65,40 @@ def migrate(store: Store, model: ModelInfo, name: str) -> list[str]:
     return applied
 
 
+def _unfinished(catalog: Any, name: str) -> bool:
+    """An index whose schema steps never all ran: no manifest, or one that is behind."""
+    try:
+        return bool(pending(catalog.open(name).manifest()))
+    except StoreLocked:
+        raise
+    except Exception:  # noqa: BLE001 - a kill mid-step can leave a shard that will not load
+        return True
+
+
+def drop_unfinished(catalog: Any) -> list[str]:
+    """Drop what interrupted first runs left: with no live index, nothing was ever
+    activated, so an index still missing schema steps holds no one's posts. A complete
+    one is kept (a hand-removed pointer must not cost data)."""
+    dropped = [name for name in catalog.names() if _unfinished(catalog, name)]
+    for name in dropped:
+        catalog.drop(name)
+    if dropped:
+        log("migrate.dropped_unfinished", indexes=dropped)
+    return dropped
+
+
 def open_live(catalog: Any, model: ModelInfo, *, create: bool) -> Store:
     """The live index, checked against the running model and schema.
 
     With `create`, a catalog with no live index gets a fresh, fully migrated
-    one (first run); an index built by another model is always an error.
+    one (first run), after dropping what an interrupted first run left; an index
+    built by another model is always an error.
     """
     name = catalog.live_name()
     if name is None:
         if not create:
             raise IndexNotReady(f"no index at {catalog.location}: run `trendsearch migrate` or `index`")
+        drop_unfinished(catalog)
         name = new_index_name(model, datetime.now(UTC))
         store: Store = catalog.create(name)
         migrate(store, model, name)

@@ -20,10 +20,11 @@ import numpy as np
 import numpy.typing as npt
 from msgspec import Meta
 
+from search.bounds import instant_problem
 from search.models import AwareDatetime, Fusion, Mode, SearchFilters, SparseVector
 
-__all__ = ["MAX_LIMIT", "MAX_OFFSET", "Encoded", "IndexManifest", "ModelInfo", "RankingSettings",
-           "ScoredId", "SearchParams", "SearchRequest", "TermFilter"]
+__all__ = ["MAX_LIMIT", "MAX_OFFSET", "Encoded", "IndexManifest", "MatchFilter", "ModelInfo",
+           "RankingSettings", "ScoredId", "SearchParams", "SearchRequest", "TermFilter"]
 
 MAX_LIMIT = 100
 MAX_OFFSET = 900
@@ -80,6 +81,27 @@ class TermFilter(msgspec.Struct, frozen=True):
     exclude: tuple[tuple[str, ...], ...] = ()
 
 
+class MatchFilter(msgspec.Struct, frozen=True):
+    """The posts that match a query (`search.matching`), as a store filter.
+
+    Under `filters` and `terms` (phrases, exclusions), a post matches when it holds
+    every key of `require` in its `terms` field, or is one of `point_ids` (the dense
+    half, found by a bounded search). Neither: nothing matches. `before` and `at`
+    narrow `created_ts` (< before, == at) for `latest`'s pages.
+    """
+
+    filters: SearchFilters | None
+    terms: TermFilter | None = None
+    require: tuple[str, ...] = ()
+    point_ids: tuple[str, ...] = ()
+    before: float | None = None
+    at: float | None = None
+
+    @property
+    def empty(self) -> bool:
+        return not self.require and not self.point_ids
+
+
 class RankingSettings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """The ranking knobs an operator may set (`TRENDSEARCH_<NAME>`): declared once, here.
 
@@ -103,7 +125,8 @@ class RankingSettings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     half_life_hours: Annotated[float, Meta(gt=0, description=(
         "Trending mode: a post's weight halves every this many hours."))] = 36.0
     # A post many half-lives old cannot trend: the pool is better spent on recent ones.
-    trending_horizon_hours: Annotated[float, Meta(ge=0, description=(
+    # Capped: `as_of - horizon` must stay a date (`search.bounds`).
+    trending_horizon_hours: Annotated[float, Meta(ge=0, le=87_600, description=(
         "Trending mode recalls posts of the last this many hours (all posts when none are "
         "that recent); 0: no bound."))] = 72.0
     engagement_weight: Annotated[float, Meta(ge=0, description=(
@@ -125,8 +148,17 @@ class SearchParams(RankingSettings, frozen=True, forbid_unknown_fields=True):
     # model reading Chinese): the dense list gets weight 0 and there is no feedback,
     # whose first-pass top would be lexical only and whose query words already match.
     min_coverage: Annotated[float, Meta(ge=0, le=1)] = 0.5
+    # The lexical list's weight is sparse_weight x evidence ** evidence_power, the evidence
+    # being the share of query terms its top `evidence_posts` posts hold
+    # (`search.fusion_weights`): an English query over Chinese posts matches a fragment of
+    # itself in a few posts, and that list must not outvote the dense one. 0: off.
+    evidence_power: Annotated[float, Meta(ge=0)] = 0.0
+    evidence_posts: Annotated[int, Meta(ge=1, le=100)] = 10
     rerank_batch: Annotated[int, Meta(ge=1)] = 16
     latest_min_relevance: Annotated[float, Meta(ge=0, le=1)] = 0.05
+    # The cosine at or above which a post matches by meaning; None: the running
+    # model's measured value (`search.matching.DENSE_THRESHOLDS`), if it has one.
+    dense_match: Annotated[float, Meta(ge=-1, le=1)] | None = None
 
     @classmethod
     def from_settings(cls, settings: RankingSettings) -> SearchParams:
@@ -147,3 +179,7 @@ class SearchRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     # The previous page's `next_cursor` (`search.cursor`); replaces `offset`.
     cursor: Annotated[str, Meta(min_length=1, max_length=512)] | None = None
     facets: bool = False
+
+    def __post_init__(self) -> None:
+        if self.as_of is not None and (problem := instant_problem(self.as_of)):
+            raise ValueError(f"`as_of`: {problem}")  # `search.bounds`: later arithmetic overflows

@@ -66,6 +66,9 @@ class Cursor(msgspec.Struct, array_like=True, frozen=True):
     shown_pool: int  # the previous tier's pool, all of it shown; 0 on the first tier
     offset: int
     last_id: str
+    # `latest` pages walk the matches by time: the last post read, as (created_ts,
+    # post id); `pool` is 0 there (`search.latest`).
+    last_ts: float = 0.0
 
     @property
     def as_of(self) -> datetime:
@@ -128,10 +131,10 @@ def paginate(hits: Sequence[Hit], offset: int, limit: int, state: Cursor | None,
     page = tier[offset:offset + limit]
     end = offset + len(page)
     if end < len(tier):
-        following = Cursor(VERSION, _micros(as_of), print_, pool, done, end,
+        following = Cursor(VERSION, micros(as_of), print_, pool, done, end,
                            page[-1].post.id if page else "")
     elif more and pool < MAX_POOL:
-        following = Cursor(VERSION, _micros(as_of), print_, min(pool * GROWTH, MAX_POOL), pool,
+        following = Cursor(VERSION, micros(as_of), print_, min(pool * GROWTH, MAX_POOL), pool,
                            0, "")
     else:
         return offset, page, None
@@ -151,6 +154,6 @@ def _resume_at(hits: Sequence[Hit], state: Cursor) -> int:
     return min(n, len(hits))
 
 
-def _micros(moment: datetime) -> int:
+def micros(moment: datetime) -> int:
     delta = moment.astimezone(UTC) - datetime(1970, 1, 1, tzinfo=UTC)
     return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds

@@ -10,7 +10,8 @@
     ├── IndexNotReady           no index yet, or its schema is behind (run `migrate`)
     ├── StoreLocked             another process owns the embedded store folder
     ├── StoreUnavailable        the Qdrant server cannot be reached (after retries)
-    └── ModelLoadFailed         model weights missing or unloadable (offline machine)
+    ├── ModelLoadFailed         model weights missing or unloadable (offline machine)
+    └── Overloaded              every worker busy, the waiting line full (HTTP 503, Retry-After)
 
 Every message names what went wrong and what to do about it.
 """
@@ -99,3 +100,12 @@ class StoreUnavailable(TrendsearchError):
 
 class ModelLoadFailed(TrendsearchError):
     """Weights could not be loaded; the message says what was tried and what to pass instead."""
+
+
+class Overloaded(TrendsearchError):
+    """Every worker busy and the waiting line full: refused at once, to retry later (HTTP 503)."""
+
+    def __init__(self, retry_after_s: int) -> None:
+        self.retry_after_s = retry_after_s
+        super().__init__(f"the server is busy with as many searches, trends and ingests as it "
+                         f"takes at once; retry in {retry_after_s} s")

@@ -14,12 +14,23 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import Meta
 
+from search.bounds import instant_problem
+
+# End of input in both Python and ECMAScript regexes (the OpenAPI schema carries these
+# patterns to clients): Python's `$` also matches before a final newline, so `^abc$`
+# let "abc\n" in as a second post beside "abc"; `\Z` means a literal Z to JavaScript.
+END = r"(?![\s\S])"
+# Spaces and control characters, spelled out: `\s` differs between the two dialects
+# (Python's includes \x1c-\x1f and \x85, JavaScript's \ufeff).
+BLANK = r"\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
 NonNegInt = Annotated[int, Meta(ge=0, le=2**53)]
-PostId = Annotated[str, Meta(min_length=1, max_length=128, pattern=r"^[^\s/?#]+$")]
-HttpUrl = Annotated[str, Meta(max_length=2048, pattern=r"^https?://[^\s]+$")]
+PostId = Annotated[str, Meta(min_length=1, max_length=128, pattern=rf"^[^{BLANK}/?#]+{END}")]
+HttpUrl = Annotated[str, Meta(max_length=2048, pattern=rf"^https?://[^{BLANK}]+{END}")]
 ShortText = Annotated[str, Meta(min_length=1, max_length=128)]
 AwareDatetime = Annotated[datetime, Meta(tz=True)]
-LangCode = Annotated[str, Meta(min_length=2, max_length=16, pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]+)*$")]
+AuthorName = Annotated[str, Meta(min_length=1, max_length=256)]
+LangCode = Annotated[str, Meta(min_length=2, max_length=16,
+                                pattern=rf"^[a-z]{{2,3}}(-[A-Za-z0-9]+)*{END}")]
 
 MAX_TEXT_CHARS = 10_000
 MAX_IMAGES = 20
@@ -59,13 +70,19 @@ class SearchFilters(msgspec.Struct, frozen=True, forbid_unknown_fields=True, omi
 
     platform: list[ShortText] | None = None
     lang: list[LangCode] | None = None
-    author: list[Annotated[str, Meta(min_length=1, max_length=256)]] | None = None
+    author: list[AuthorName] | None = None
     since: AwareDatetime | None = None
     until: AwareDatetime | None = None
     min_likes: NonNegInt | None = None
     min_reposts: NonNegInt | None = None
     min_comments: NonNegInt | None = None
     has_image: bool | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("since", "until"):
+            problem = instant_problem(getattr(self, name)) if getattr(self, name) else None
+            if problem:  # msgspec adds ` - at `$.filters``; `field_error` joins the two
+                raise ValueError(f"`{name}`: {problem}")
 
 
 Mode = Literal["relevance", "trending", "latest"]
@@ -117,6 +134,12 @@ class Explain(msgspec.Struct, frozen=True, omit_defaults=False):
     final: float
     models: dict[str, str]
     relevance: float | None = None
+    # Why the post counts among the query's matches (`search.matching`): "terms",
+    # "dense", "both", or None (recalled without matching); `similarity` is its stored
+    # vector's cosine to the query, compared with `match_threshold` (None: no dense half).
+    match: Literal["terms", "dense", "both"] | None = None
+    similarity: float | None = None
+    match_threshold: float | None = None
 
 
 class Earliest(msgspec.Struct, frozen=True):
@@ -159,6 +182,24 @@ class Facets(msgspec.Struct, frozen=True):
     day: dict[str, int]
 
 
+class MatchFacets(msgspec.Struct, frozen=True):
+    """Matches per platform and language (`search.counting`): every post that matches,
+    each count without its own filter, so it says what choosing that value would give."""
+
+    platform: dict[str, int]
+    lang: dict[str, int]
+
+
+class Histogram(msgspec.Struct, frozen=True):
+    """Matches per UTC hour or day over the story's whole span, under every filter:
+    `counts[i]` is the bucket starting `start` + i units (zeros included); `start` is
+    None when nothing matches."""
+
+    unit: Literal["hour", "day"]
+    start: datetime | None
+    counts: list[int]
+
+
 class SearchResult(msgspec.Struct, frozen=True):
     hits: list[Hit]
     total_candidates: int
@@ -168,3 +209,7 @@ class SearchResult(msgspec.Struct, frozen=True):
     offset: int = 0
     next_cursor: str | None = None
     facets: Facets | None = None
+    total: int = 0
+    total_exact: bool = True
+    match_facets: MatchFacets | None = None
+    histogram: Histogram | None = None

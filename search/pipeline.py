@@ -26,17 +26,19 @@ from functools import lru_cache
 
 import msgspec
 
+from search import counting, feedback, latest
 from search import cursor as cursors
-from search import feedback
 from search.contracts import Encoded, SearchParams, SearchRequest, TermFilter
 from search.dedup import collapse, group, signature
 from search.embed.base import Embedder
 from search.errors import FieldError
 from search.facets import facet_counts, widened
 from search.log import StageClock, log
+from search.matching import dense_threshold, required_terms
 from search.models import (
     Candidate,
     Explain,
+    Facets,
     Hit,
     Mode,
     ParsedQuery,
@@ -44,7 +46,7 @@ from search.models import (
 )
 from search.ordering import OrderParams, ScoreParts, order
 from search.query import parse_query, phrase_matcher, term_keys
-from search.recall import RecallQuery, Searched, assemble, recall
+from search.recall import RecallQuery, Searched, assemble, recall, weigh_lexical
 from search.rerank import Reranker, rerank_within_budget
 from search.scope import query_coverage, recent_since, visible_until
 from search.store.base import Store
@@ -75,7 +77,9 @@ def describe_fusion(query: RecallQuery, fed_back: bool, p: SearchParams) -> str:
     if query.fusion == "dbsf":
         return "dbsf"
     dense, sparse = query.weights
-    text = f"rrf(k={query.rrf_k}, dense {dense:.2f}, sparse {sparse:.2f})"
+    evidence = (f" (lexical evidence {query.evidence:.2f})" if query.evidence is not None
+                else "")
+    text = f"rrf(k={query.rrf_k}, dense {dense:.2f}, sparse {sparse:.2f}{evidence})"
     if fed_back:
         fd, fs = query.feedback_weights
         text = (f"rrf(k={query.rrf_k}) of {text} and feedback from the top {p.feedback_posts} "
@@ -114,6 +118,9 @@ class SearchPipeline:
             half_life_hours=self.params.half_life_hours,
             engagement_weight=self.params.engagement_weight,
             latest_min_relevance=self.params.latest_min_relevance)
+        # The cosine past which a post matches by meaning (`search.matching`).
+        self.dense_match = (self.params.dense_match if self.params.dense_match is not None
+                            else dense_threshold(embedder.info.model_id))
         self.models = {
             "embedder": embedder.info.model_id,
             "reranker": reranker.model_id if reranker else "none",
@@ -132,6 +139,44 @@ class SearchPipeline:
 
         encoded = self.embedder.encode_queries([query.text])
         lap("embed")
+        matches = self._matches(request, query, encoded, as_of)
+        lap("match")
+        if request.mode == "latest":
+            start, page, following, read, facets = self._latest(request, query, encoded, matches,
+                                                                as_of, position, print_)
+            lap("latest")
+        else:
+            start, page, following, read, facets = self._ranked(request, query, encoded,
+                                                                as_of, position, print_, lap)
+        if request.explain and request.mode != "latest":  # latest pages know already
+            page = counting.explain_matches(self.store, page, encoded.dense[0], matches)
+        terms_total = self.store.count_matches(matches.terms_half)
+        total = terms_total + len(matches.filter.point_ids)
+        lap("count")
+        match_facets = histogram = None
+        if request.facets:
+            base = counting.tally(self.store, matches, terms_total)
+            match_facets = counting.match_facets(base, {
+                key: counting.tally(self.store, self._matches(
+                    msgspec.structs.replace(request, filters=wider), query, encoded, as_of))
+                for key, wider in widened(request.filters).items()})
+            histogram = counting.histogram(base)
+            if request.mode == "latest":  # no recall pool: the old field counts the matches
+                facets = counting.as_facets(match_facets, base)
+            lap("facets")
+        log("search", mode=request.mode, candidates=read, total=total, returned=len(page),
+            phrases=len(query.phrases), excluded=len(query.excluded), **clock.fields())
+        return SearchResult(hits=page, total_candidates=read, timings_ms=clock.ms, as_of=as_of,
+                            query=query, offset=start, next_cursor=following, facets=facets,
+                            total=total, total_exact=matches.exact, match_facets=match_facets,
+                            histogram=histogram)
+
+    def _ranked(self, request: SearchRequest, query: ParsedQuery, encoded: Encoded,
+                as_of: datetime, position: cursors.Cursor | None, print_: bytes,
+                lap: Callable[[str], None],
+                ) -> tuple[int, list[Hit], str | None, int, Facets | None]:
+        """Relevance and trending: recall, rerank, order, collapse, page (and the recall
+        pool's facets, when asked)."""
         fixed = position.pool if position else None
         candidates, groups, pool, more, fusion = self._recall(request, query, encoded, as_of,
                                                               fixed)
@@ -156,15 +201,41 @@ class SearchPipeline:
             key: self._recall(msgspec.structs.replace(request, filters=wider), query, encoded,
                               as_of, pool)[:2]
             for key, wider in widened(request.filters).items()}) if request.facets else None
-        if facets:
-            lap("facets")
-        log("search", mode=request.mode, candidates=len(candidates), pool=pool,
-            reranked=sum(s is not None for s in rerank), results=len(hits), returned=len(page),
-            phrases=len(query.phrases), excluded=len(query.excluded),
-            **clock.fields())
-        return SearchResult(hits=page, total_candidates=len(candidates), timings_ms=clock.ms,
-                            as_of=as_of, query=query, offset=start, next_cursor=following,
-                            facets=facets)
+        return start, page, following, len(candidates), facets
+
+    def _matches(self, request: SearchRequest, query: ParsedQuery, encoded: Encoded,
+                 as_of: datetime) -> counting.MatchSet:
+        """The query's matches under the request's filters (`search.matching`): what
+        totals, facets, the histogram and `latest` count."""
+        threshold = self.dense_match if query_coverage(encoded, self.params) > 0 else None
+        filters = visible_until(request.filters, as_of) if request.as_of else request.filters
+        return counting.resolve(self.store, required_terms(query), encoded.dense[0].tolist(),
+                                threshold, filters, term_filter(query))
+
+    def _latest(self, request: SearchRequest, query: ParsedQuery, encoded: Encoded,
+                matches: counting.MatchSet, as_of: datetime, position: cursors.Cursor | None, print_: bytes,
+                ) -> tuple[int, list[Hit], str | None, int, Facets | None]:
+        """The newest matches (`search.latest`), one page, and the cursor after it."""
+        after = (position.last_ts, position.last_id) if position else None
+        done = position.offset if position else 0
+        read = latest.read_page(self.store, matches.filter, after,
+                                0 if position else request.offset, request.limit,
+                                phrase_matcher(query.phrases), request.collapse)
+        start = done + read.skipped
+        page = [latest.hit(members, start + i + 1, self.models)
+                for i, members in enumerate(read.results)]
+        # The score of a time-ordered result: its cosine to the query (explain says why
+        # it matched either way).
+        page = [msgspec.structs.replace(h, score=h.explain.similarity or 0.0,
+                                        explain=msgspec.structs.replace(
+                                            h.explain, final=h.explain.similarity or 0.0))
+                for h in counting.explain_matches(self.store, page, encoded.dense[0], matches)]
+        following = None
+        if read.after is not None:
+            following = cursors.encode(cursors.Cursor(
+                cursors.VERSION, cursors.micros(as_of), print_, 0, 0, start + len(page),
+                read.after[1], read.after[0]))
+        return start, page, following, read.read, None
 
     def _recall(self, request: SearchRequest, query: ParsedQuery, encoded: Encoded,
                 as_of: datetime, fixed: int | None = None, horizon: bool = True,
@@ -191,7 +262,8 @@ class SearchPipeline:
             terms=terms,
             weights=(p.dense_weight * coverage, p.sparse_weight),
         )
-        second, searched = self._feedback(first, encoded, coverage, holds_phrases)
+        first, searched = weigh_lexical(self.store, first, p)
+        second, searched = self._feedback(first, encoded, coverage, holds_phrases, searched)
         while True:
             size = {"limit": pool + POOL_SLACK,
                     "prefetch_limit": max(p.prefetch_limit, pool + POOL_SLACK)}
@@ -212,16 +284,16 @@ class SearchPipeline:
             pool = min(pool * POOL_GROWTH, MAX_POOL)
 
     def _feedback(self, first: RecallQuery, encoded: Encoded, coverage: float,
-                  holds_phrases: Callable[[str], bool],
+                  holds_phrases: Callable[[str], bool], searched: Searched | None,
                   ) -> tuple[RecallQuery | None, Searched | None]:
         """The second recall's query, built from the first recall's top posts
         (`search.feedback`), or None when feedback is off or found nothing; and the
         first pass's own lists, which the second recall reuses at the same depth."""
         p = self.params
         if p.feedback_posts == 0 or p.fusion != "rrf" or coverage < p.min_coverage:
-            return None, None
+            return None, searched
         response = recall(self.store, msgspec.structs.replace(
-            first, limit=p.feedback_posts + POOL_SLACK))
+            first, limit=p.feedback_posts + POOL_SLACK), searched)
         searched = (response.dense, response.sparse)
         top = [h.point_id for h, post in sorted(response.fused, key=lambda r: (-r[0].score, r[1].id))
                if holds_phrases(post.text)][:p.feedback_posts]

@@ -15,7 +15,8 @@ from typing import Literal
 import msgspec
 
 from search import fusion
-from search.contracts import ScoredId, TermFilter
+from search.contracts import ScoredId, SearchParams, TermFilter
+from search.fusion_weights import evidence_of, lexical_weight
 from search.models import Candidate, Post, SearchFilters, SparseVector
 from search.store.base import Signal, Store
 
@@ -42,6 +43,8 @@ class RecallQuery(msgspec.Struct, frozen=True):
     feedback: tuple[list[float], SparseVector] | None = None
     feedback_weights: tuple[float, float] = (1.0, 1.0)
     terms: TermFilter | None = None
+    # The lexical evidence behind the sparse weight (`search.fusion_weights`), for explain.
+    evidence: float | None = None
 
 
 class RecallResponse(msgspec.Struct, frozen=True):
@@ -88,6 +91,33 @@ def _fusable(lists: list[fusion.Weighted], limit: int) -> list[fusion.Weighted]:
     leaves nothing at all: then the back end's part is all there is to rank by."""
     whole = [(seen_whole(hits, limit), w) for hits, w in lists]
     return whole if any(hits for hits, w in whole if w > 0) else lists
+
+
+def search_lists(store: Store, query: RecallQuery) -> Searched:
+    """The query's own dense and sparse lists, as `recall` would search them (a list
+    of weight 0 comes back empty), for a later `recall(..., searched)` to fuse."""
+    candidates: list[tuple[Signal, float]] = [(("dense", query.dense), query.weights[0]),
+                                              (("sparse", query.sparse), query.weights[1])]
+    signals = [signal for signal, w in candidates if w > 0]
+    found = (store.search(signals, query.filters, query.terms, query.prefetch_limit)
+             if signals else [])
+    lists = dict(zip((using for using, _ in signals), found, strict=True))
+    return lists.get("dense", []), lists.get("sparse", [])
+
+
+def weigh_lexical(store: Store, query: RecallQuery,
+                  p: SearchParams) -> tuple[RecallQuery, Searched | None]:
+    """The query with its lexical weight scaled by the lexical list's evidence
+    (`search.fusion_weights`), and the lists searched to measure it (reused by the
+    recalls that follow at the same depth); unchanged when the rule is off."""
+    if p.evidence_power <= 0 or query.weights[1] <= 0 or not query.sparse.indices:
+        return query, None
+    searched = search_lists(store, query)
+    evidence = evidence_of(store, query.sparse, searched[1], p.evidence_posts)
+    weight = lexical_weight(query.weights[1], evidence, p.evidence_power)
+    weighted = msgspec.structs.replace(query, weights=(query.weights[0], weight),
+                                       evidence=evidence)
+    return weighted, searched
 
 
 def recall(store: Store, query: RecallQuery, searched: Searched | None = None) -> RecallResponse:

@@ -21,17 +21,25 @@ from litestar import Litestar, Request
 from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
 from litestar.di import Provide
+from litestar.file_system import BaseLocalFileSystem
 from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.static_files import create_static_files_router
+from litestar.types import PathType
+from litestar.types.file_types import FileInfo
 
+from indexer.repair import repair_takedowns
 from indexer.takedowns import Takedowns
 from search.errors import IndexNotReady
 from search.log import log
 from search.pipeline import SearchPipeline
 from search.trends.service import TrendsService
+from server.admission import Admission
 from server.auth import KeyRing
+from server.body import strict_json_body
 from server.metrics import Metrics, after_request, app_gauges, metrics_endpoint
+from server.openapi import complete as complete_openapi
+from server.options import options_handlers
 from server.problems import problem_details_plugin
 from server.routes.health import health, ready
 from server.routes.posts import delete_post, get_post, ingest, update_engagement
@@ -63,6 +71,11 @@ def _trends(state: State) -> TrendsService:
     return service
 
 
+def _work(state: State) -> Admission:
+    work: Admission = state.work
+    return work
+
+
 def _watch_runtime(state: State) -> WatchRuntime:
     runtime: WatchRuntime | None = state.services.watches
     if runtime is None:
@@ -88,14 +101,25 @@ def _cors(settings: Settings) -> CORSConfig | None:
                       expose_headers=RATE_LIMIT_HEADERS, max_age=600)
 
 
-def _repair_takedowns(services: Services, takedowns: Takedowns) -> None:
-    """Delete recorded takedowns still in the index (a crash between record and delete)."""
-    ids = [t.id for t in takedowns.records()]
-    if ids:
-        removed = services.store.delete(ids)
-        if removed:
-            services.store.flush()
-            log("takedowns.repaired", removed=removed)
+class _WebFiles(BaseLocalFileSystem):
+    """The page's files; a path holding NUL (`/%00`) is simply not one of them (404),
+    where `os.stat` would raise ValueError (a 500)."""
+
+    async def info(self, path: PathType, **kwargs: Any) -> FileInfo:
+        if "\x00" in str(path):
+            raise FileNotFoundError(path)
+        return await super().info(path, **kwargs)
+
+
+def proxy_options(settings: Settings) -> dict[str, Any]:
+    """uvicorn's forwarded-header options: off unless proxies are listed.
+
+    uvicorn believes `X-Forwarded-For` from 127.0.0.1 (or `$FORWARDED_ALLOW_IPS`) by
+    default, which let any local client pick its own rate-limit bucket.
+    """
+    if not settings.proxies:
+        return {"proxy_headers": False, "forwarded_allow_ips": ""}
+    return {"proxy_headers": True, "forwarded_allow_ips": ",".join(settings.proxies)}
 
 
 def create_app(settings: Settings, services: Services | None = None) -> Litestar:
@@ -107,7 +131,11 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
         built = services or Services.build(settings)
         app.state.services = built
         app.state.takedowns = Takedowns(built.settings.data_path)
-        _repair_takedowns(built, app.state.takedowns)
+        app.state.work = Admission(settings.work_threads, settings.work_queue,
+                                   settings.retry_after_s, settings.work_nice)
+        # Also done where the catalog opens the index (`indexer.repair`); again here
+        # for services handed in with a catalog of their own.
+        repair_takedowns(built.store, app.state.takedowns)
         scheduler = None
         if built.watches is not None and built.watches.scheduler_wanted(own_process=False):
             scheduler = built.watches.make_scheduler()
@@ -120,6 +148,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
         finally:
             if scheduler is not None:
                 scheduler.stop()
+            app.state.work.close()
             if owns_services:
                 built.close()
 
@@ -133,19 +162,22 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
             identifier_for_request=keys.rate_limit_identity,
             check_throttle_handler=_api_only).middleware)
 
-    return Litestar(
-        route_handlers=[search, trends, ingest, get_post, update_engagement, delete_post,
-                        list_takedowns, lift_takedown, health, ready, metrics_endpoint,
-                        *WATCH_ROUTES,
+    api = [search, trends, ingest, get_post, update_engagement, delete_post, list_takedowns,
+           lift_takedown, health, ready, metrics_endpoint, *WATCH_ROUTES]
+    app = Litestar(
+        route_handlers=[*options_handlers(api), *api,
                         create_static_files_router(path="/", directories=[WEB_DIR], html_mode=True,
-                                                   name="web", include_in_schema=False)],
+                                                   name="web", include_in_schema=False,
+                                                   file_system=_WebFiles())],
         dependencies={"services": Provide(_services, sync_to_thread=False),
                       "pipeline": Provide(_pipeline, sync_to_thread=False),
                       "trends_service": Provide(_trends, sync_to_thread=False),
                       "takedowns": Provide(_takedowns, sync_to_thread=False),
+                      "work": Provide(_work, sync_to_thread=False),
                       "watch_runtime": Provide(_watch_runtime, sync_to_thread=False)},
         state=state,
         guards=[keys.guard()],
+        before_request=strict_json_body,
         middleware=middleware,
         after_request=after_request,
         after_exception=[metrics.after_exception],
@@ -155,3 +187,5 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
         cors_config=_cors(settings),
         request_max_body_size=settings.max_body_bytes,
     )
+    complete_openapi(app, settings)
+    return app

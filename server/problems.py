@@ -26,6 +26,7 @@ from search.errors import (
     ModelLoadFailed,
     ModelMismatch,
     NotFound,
+    Overloaded,
     StoreLocked,
     StoreUnavailable,
     TakenDown,
@@ -84,6 +85,12 @@ def _domain(status: int, slug: str) -> Callable[[TrendsearchError], ProblemDetai
     return lambda exc: _problem(status, slug, str(exc))
 
 
+def _overloaded(exc: Overloaded) -> ProblemDetailsException:
+    problem = _problem(503, "overloaded", str(exc))
+    problem.headers = {"Retry-After": str(exc.retry_after_s)}
+    return problem
+
+
 def _unexpected(exc: Exception) -> ProblemDetailsException:
     log("http.unexpected_error", error=type(exc).__name__, detail=str(exc)[:500])
     return _problem(500, "internal-error",
@@ -101,6 +108,7 @@ PROBLEM_MAP: dict[type[Exception], Callable[[Any], ProblemDetailsException]] = {
     StoreLocked: _domain(503, "store-locked"),
     StoreUnavailable: _domain(503, "store-unavailable"),
     ModelLoadFailed: _domain(503, "model-load-failed"),
+    Overloaded: _overloaded,
     HTTPException: _http,
     Exception: _unexpected,
 }

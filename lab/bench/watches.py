@@ -34,7 +34,7 @@ from indexer.validate import to_post
 from migrations import open_live
 from search.contracts import Encoded
 from search.models import Post
-from search.store.edge import EdgeCatalog
+from search.store.edge_catalog import EdgeCatalog
 from search.watches.db import WatchDB
 from search.watches.models import Watch
 from search.watches.percolate import Percolator

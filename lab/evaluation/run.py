@@ -36,7 +36,7 @@ from search.embed.base import Embedder
 from search.pipeline import SearchPipeline
 from search.rerank import Reranker
 from search.store.base import point_id
-from search.store.edge import EdgeCatalog
+from search.store.edge_catalog import EdgeCatalog
 from search.text import tokenize
 
 
@@ -229,6 +229,7 @@ def run_eval(settings: Any, *, dirs: Sequence[Path], output: Path | None,
              batch_size: int) -> int:
     """The CLI's command: load the profile, wrap it in the cache, evaluate, write, print."""
     from search.embed.cache import CachedEmbedder, default_cache_dir
+    from search.embed.e5 import E5Embedder
     from search.embed.minilm import MiniLMEmbedder
     from server.profiles import describe, load_models
 
@@ -242,9 +243,9 @@ def run_eval(settings: Any, *, dirs: Sequence[Path], output: Path | None,
     embedder: Embedder = models.embedder
     cached: CachedEmbedder | None = None
     if use_cache:
-        # The offline profile caches its MiniLM half alone: the lexical half is
+        # The offline profile caches its dense half alone: the lexical half is
         # seconds to recompute and changes whenever BM25 settings or the tokeniser do.
-        split = isinstance(embedder, MiniLMEmbedder)
+        split = isinstance(embedder, E5Embedder | MiniLMEmbedder)
         inner = embedder.dense if split else embedder
         folder = cache_dir or default_cache_dir(settings.data_path, inner.info.model_id)
         cached = CachedEmbedder(inner, folder)

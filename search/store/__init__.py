@@ -18,9 +18,9 @@ __all__ = [
 
 _EXPORTS = {
     "Catalog": "search.store.base",
-    "EdgeCatalog": "search.store.edge",
+    "EdgeCatalog": "search.store.edge_catalog",
     "EdgeStore": "search.store.edge",
-    "ServerCatalog": "search.store.server",
+    "ServerCatalog": "search.store.server_catalog",
     "ServerStore": "search.store.server",
     "Store": "search.store.base",
     "point_id": "search.store.base",

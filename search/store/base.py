@@ -19,13 +19,13 @@ from typing import Any, Generic, Literal, Protocol, TypeVar
 
 import msgspec
 
-from search.contracts import Encoded, IndexManifest, ModelInfo, ScoredId, TermFilter
+from search.contracts import Encoded, IndexManifest, MatchFilter, ModelInfo, ScoredId, TermFilter
 from search.models import Engagement, Post, SearchFilters, SparseVector
 from search.query import post_terms
 
 SCHEMA_VERSION_KEY = "schema"
 POINT_NAMESPACE = uuid.UUID("0b7c1a36-3f52-5c1e-9d5e-7a1c2b3d4e5f")
-DERIVED_FIELDS = ("created_ts", "image_count", "terms")
+DERIVED_FIELDS = ("created_ts", "created_day", "created_hour", "image_count", "terms")
 # Large (a Weibo post holds ~90 Han unigrams and bigrams) and only ever filtered
 # on: reads leave it out (`PayloadSelector.Exclude`).
 FILTER_ONLY_FIELDS = ["terms"]
@@ -47,12 +47,20 @@ def to_payload(post: Post) -> dict[str, Any]:
     created = post.created_at.astimezone(UTC)
     payload["created_at"] = created.isoformat().replace("+00:00", "Z")
     payload["created_ts"] = created.timestamp()
+    payload.update(time_buckets(created))
     # An int, not a bool: Qdrant Edge 0.9 never matches MatchValue(True/False) on a
     # bool payload (indexed or not), so has-image filters use a range on this count.
     payload["image_count"] = len(post.image_urls)
     # Exact matching for phrases and -exclusions (`search.query`); m0003 backfills it.
     payload["terms"] = post_terms(post.text)
     return payload
+
+
+def time_buckets(created: datetime) -> dict[str, int]:
+    """Whole UTC days and hours since the epoch: integer keyword-like fields that Qdrant's
+    `facet` counts per value, so a histogram over every match is one call (m0004)."""
+    ts = int(created.astimezone(UTC).timestamp() // 1)
+    return {"created_day": ts // 86_400, "created_hour": ts // 3_600}
 
 
 def from_payload(payload: dict[str, Any]) -> Post:
@@ -80,6 +88,11 @@ class ConditionFactory(Protocol[C]):
     def datetime_range(self, key: str, gte: str | None, lte: str | None) -> C: ...
 
     def int_range(self, key: str, gte: int | None, lte: int | None) -> C: ...
+
+    def float_range(self, key: str, gte: float | None, lt: float | None,
+                    lte: float | None) -> C: ...
+
+    def has_id(self, point_ids: list[str]) -> C: ...
 
 
 def filter_conditions(filters: SearchFilters | None, make: ConditionFactory[C]) -> list[C]:
@@ -123,6 +136,29 @@ def term_conditions(terms: TermFilter | None, make: ConditionFactory[C]) -> tupl
     return must, must_not
 
 
+def match_conditions(match: MatchFilter, make: ConditionFactory[C]
+                     ) -> tuple[list[C], list[C], list[C]]:
+    """`must`, `should` (at least one) and `must_not` for a `MatchFilter`, once for both
+    back ends: the filters and terms, then "holds every required key, or is one of the
+    dense half's points". Callers check `match.empty` first (it matches nothing)."""
+    must, must_not = term_conditions(match.terms, make)
+    must = filter_conditions(match.filters, make) + must
+    if match.before is not None or match.at is not None:
+        must.append(make.float_range("created_ts", match.at, match.before, match.at))
+    should = []
+    if match.require:
+        should.append(make.all_of([make.any_of("terms", [key]) for key in match.require]))
+    if match.point_ids:
+        should.append(make.has_id(list(match.point_ids)))
+    return must, should, must_not
+
+
+def holds_all_terms(require: tuple[str, ...], make: ConditionFactory[C]) -> list[C]:
+    """Posts holding every required key, as one condition (or none): `must_not` in the
+    dense half's search (the terms half counts those already), `must` for explain."""
+    return [make.all_of([make.any_of("terms", [key]) for key in require])] if require else []
+
+
 # One signal to search: which named vector, and the query vector for it.
 Signal = tuple[Literal["dense", "sparse"], list[float] | SparseVector]
 
@@ -158,6 +194,30 @@ class Store(Protocol):
         reads what the index holds instead of embedding the feedback posts again."""
 
     def count(self, filters: SearchFilters | None = None) -> int: ...
+
+    def count_matches(self, match: MatchFilter) -> int:
+        """Exact count of the posts `match` admits (`search.counting`)."""
+
+    def facet(self, match: MatchFilter, key: str, limit: int) -> dict[str | int, int]:
+        """Qdrant's `facet`: posts per value of an indexed field among those `match` admits."""
+
+    def newest(self, match: MatchFilter, limit: int) -> list[tuple[float, Post]]:
+        """The newest `limit` posts `match` admits, as (created_ts, post), newest first
+        (order among equal times is the back end's: callers sort ties)."""
+
+    def field_values(self, match: MatchFilter, keys: Sequence[str],
+                     limit: int) -> list[dict[str, Any]]:
+        """These payload fields of at most `limit` posts `match` admits (any order)."""
+
+    def holding(self, point_ids: Sequence[str], require: tuple[str, ...]) -> set[str]:
+        """Which of these points hold every key of `require` in `terms` (for explain:
+        the stored keys, not the text tokenised again)."""
+
+    def similar(self, dense: list[float], match: MatchFilter, min_score: float,
+                limit: int) -> list[ScoredId]:
+        """Points under `match`'s filters and terms whose dense score is at least
+        `min_score`, best first, at most `limit`, leaving out posts that hold every key
+        of `match.require` (those match by their terms already)."""
 
     def update_engagement(self, post_id: str, update: Engagement) -> bool: ...
 

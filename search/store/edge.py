@@ -1,19 +1,13 @@
-"""Qdrant Edge: Qdrant's own engine in-process, the embedded default.
+"""Qdrant Edge: Qdrant's own engine in-process, the embedded default. One index.
 
-Edge has no collections or aliases: one shard per folder. So a catalog is a
-folder of index folders plus a `LIVE` pointer file replaced with `os.replace`
-(atomic on POSIX): readers see the old index or the new one, never a mix.
-
-One process owns the data folder. Edge itself refuses a second opener with a
-raw `WouldBlock` from its WAL; we take an `flock` first so the second process
-gets a sentence that says who holds it and what to do instead.
+Edge has no collections or aliases: one shard per folder, and `EdgeStore` is
+one such folder. The folder of folders, the live pointer and the process lock
+are `search.store.edge_catalog`.
 """
 
 from __future__ import annotations
 
-import fcntl
 import os
-import shutil
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -25,6 +19,8 @@ import qdrant_edge as qe
 from search.contracts import Encoded, IndexManifest, ModelInfo, ScoredId, TermFilter
 from search.errors import IndexNotReady, StoreLocked
 from search.models import Engagement, Post, SearchFilters, SparseVector
+from search.store._edge_matches import EdgeConditions as _EdgeConditions
+from search.store._edge_matches import EdgeMatchReads
 from search.store.base import (
     FILTER_ONLY_FIELDS,
     FieldKind,
@@ -35,7 +31,6 @@ from search.store.base import (
     filter_conditions,
     from_payload,
     in_request_order,
-    model_slug,
     point_id,
     term_conditions,
     to_payload,
@@ -50,21 +45,6 @@ _KINDS: dict[FieldKind, Any] = {
     "datetime": qe.PayloadSchemaType.Datetime,
     "float": qe.PayloadSchemaType.Float,
 }
-
-
-class _EdgeConditions:
-    def any_of(self, key: str, values: list[str]) -> Any:
-        return qe.FieldCondition(key=key, match=qe.MatchAny(any=values))
-
-    def all_of(self, conditions: list[Any]) -> Any:
-        return qe.Filter(must=conditions)
-
-    def datetime_range(self, key: str, gte: str | None, lte: str | None) -> Any:
-        return qe.FieldCondition(key=key, range=qe.RangeDateTime(gte=gte, lte=lte))
-
-    def int_range(self, key: str, gte: int | None, lte: int | None) -> Any:
-        return qe.FieldCondition(key=key, range=qe.RangeFloat(
-            gte=None if gte is None else float(gte), lte=None if lte is None else float(lte)))
 
 
 def edge_filter(filters: SearchFilters | None, terms: TermFilter | None = None,
@@ -98,8 +78,8 @@ def _from_sparse(vector: Any) -> SparseVector:
     return SparseVector(indices=list(vector.indices), values=list(vector.values))
 
 
-class EdgeStore:
-    """One index: a shard folder and its manifest."""
+class EdgeStore(EdgeMatchReads):
+    """One index: a shard folder and its manifest (counting reads: `EdgeMatchReads`)."""
 
     def __init__(self, folder: Path) -> None:
         self._folder = folder
@@ -279,83 +259,3 @@ def _window_vectors(shard: Any, since: datetime, until: datetime, limit: int) ->
         order_by=qe.OrderBy("created_ts", qe.Direction.Desc)))
     return window_vectors([(r.payload["id"], r.vector["dense"]) for r in records])
 
-
-class EdgeCatalog:
-    """A data folder of Edge indexes, one of them live, owned by one process."""
-
-    def __init__(self, data_dir: Path) -> None:
-        self._root = data_dir
-        self._root.mkdir(parents=True, exist_ok=True)
-        (self._root / "indexes").mkdir(exist_ok=True)
-        self._lock_file = open(self._root / ".lock", "a+")  # noqa: SIM115 - held for our lifetime
-        try:
-            fcntl.flock(self._lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            self._lock_file.seek(0)
-            holder = self._lock_file.read().strip() or "unknown"
-            self._lock_file.close()
-            raise StoreLocked(
-                f"the embedded store at {data_dir} is in use by another trendsearch process "
-                f"(pid {holder}); stop it first, send posts through its API (POST /v1/posts), "
-                f"or run a Qdrant server and set QDRANT_URL"
-            ) from None
-        self._lock_file.seek(0)
-        self._lock_file.truncate()
-        self._lock_file.write(str(os.getpid()))
-        self._lock_file.flush()
-        self._open: dict[str, EdgeStore] = {}
-
-    @property
-    def location(self) -> str:
-        return str(self._root)
-
-    def live_name(self) -> str | None:
-        pointer = self._root / "LIVE"
-        return pointer.read_text().strip() or None if pointer.exists() else None
-
-    def names(self) -> list[str]:
-        return sorted(p.name for p in (self._root / "indexes").iterdir() if p.is_dir())
-
-    def open(self, name: str) -> EdgeStore:
-        if name not in self._open:
-            folder = self._root / "indexes" / name
-            if not folder.exists():
-                raise IndexNotReady(f"no index named {name} under {self._root}")
-            self._open[name] = EdgeStore(folder)
-        return self._open[name]
-
-    def create(self, name: str) -> EdgeStore:
-        folder = self._root / "indexes" / name
-        folder.mkdir(parents=True, exist_ok=False)
-        self._open[name] = EdgeStore(folder)
-        return self._open[name]
-
-    def activate(self, name: str) -> None:
-        if name not in self.names():
-            raise IndexNotReady(f"cannot activate {name}: no such index under {self._root}")
-        tmp = self._root / "LIVE.tmp"
-        tmp.write_text(name)
-        os.replace(tmp, self._root / "LIVE")
-
-    def drop(self, name: str) -> None:
-        if name == self.live_name():
-            raise IndexNotReady(f"refusing to drop the live index {name}")
-        store = self._open.pop(name, None)
-        if store is not None:
-            store.close()
-        shutil.rmtree(self._root / "indexes" / name, ignore_errors=True)
-
-    def watch_index(self, model: ModelInfo) -> Any:
-        """The watches' query vectors (`search.store.watches_edge`), under this data folder."""
-        from search.store.watches_edge import EdgeWatchIndex
-
-        return EdgeWatchIndex(self._root / "watches" / model_slug(model.model_id), model)
-
-    def close(self) -> None:
-        for store in self._open.values():
-            store.flush()
-            store.close()
-        self._open.clear()
-        if not self._lock_file.closed:
-            fcntl.flock(self._lock_file, fcntl.LOCK_UN)
-            self._lock_file.close()

@@ -4,36 +4,27 @@ Each index is a collection `<alias>__<name>`; the alias `<alias>` names the
 live one and is switched in one `update_collection_aliases` call, which the
 server applies atomically. The manifest travels in the collection's metadata.
 
-Transient failures (connection refused, timeouts, 502/503/504, 429) are
-retried by tenacity with jittered exponential back-off, bounded in attempts
-and seconds, then surface as `StoreUnavailable`: a dead server is an error in
-seconds, never a hang. Tests run this code against qdrant-client's `:memory:`
+Every client call goes through `search.store.retry.Retry` (bounded, jittered
+retries of transient failures, then `StoreUnavailable`). The catalog (aliases,
+collections) is in `search.store.server_catalog`. Tests run this code against qdrant-client's `:memory:`
 local mode, which speaks the same API (no server binary exists here).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
-import httpx
 import msgspec
 from qdrant_client import QdrantClient
 from qdrant_client import models as qm
-from qdrant_client.http.exceptions import ResponseHandlingException, UnexpectedResponse
-from tenacity import (
-    RetryError,
-    Retrying,
-    retry_if_exception,
-    stop_after_attempt,
-    stop_after_delay,
-    wait_random_exponential,
-)
 
 from search.contracts import Encoded, IndexManifest, ModelInfo, ScoredId, TermFilter
-from search.errors import IndexNotReady, StoreUnavailable
+from search.errors import IndexNotReady
 from search.models import Engagement, Post, SearchFilters, SparseVector
+from search.store._server_matches import ClientConditions as _ClientConditions
+from search.store._server_matches import ServerMatchReads
 from search.store.base import (
     FILTER_ONLY_FIELDS,
     FieldKind,
@@ -44,7 +35,6 @@ from search.store.base import (
     filter_conditions,
     from_payload,
     in_request_order,
-    model_slug,
     point_id,
     term_conditions,
     to_payload,
@@ -52,6 +42,7 @@ from search.store.base import (
     window_posts,
     window_vectors,
 )
+from search.store.retry import Retry
 
 T = TypeVar("T")
 _META_KEY = "trendsearch"
@@ -63,49 +54,6 @@ _KINDS: dict[FieldKind, qm.PayloadSchemaType] = {
 }
 
 
-def _is_transient(exc: BaseException) -> bool:
-    if isinstance(exc, ResponseHandlingException | httpx.TransportError | ConnectionError):
-        return True
-    return isinstance(exc, UnexpectedResponse) and exc.status_code in {429, 502, 503, 504}
-
-
-class Retry:
-    """Bounded, jittered retries around every client call."""
-
-    def __init__(self, where: str, attempts: int = 4, max_seconds: float = 15.0) -> None:
-        self._where = where
-        self._attempts = attempts
-        self._max_seconds = max_seconds
-
-    def __call__(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        retrying = Retrying(
-            retry=retry_if_exception(_is_transient),
-            stop=stop_after_attempt(self._attempts) | stop_after_delay(self._max_seconds),
-            wait=wait_random_exponential(multiplier=0.2, max=2.0),
-            reraise=False,
-        )
-        try:
-            return retrying(fn, *args, **kwargs)
-        except RetryError as exc:
-            cause = exc.last_attempt.exception()
-            raise StoreUnavailable(
-                f"Qdrant server at {self._where} did not answer after {self._attempts} attempts "
-                f"({type(cause).__name__}: {cause}); check QDRANT_URL and that the server is up"
-            ) from cause
-
-
-class _ClientConditions:
-    def any_of(self, key: str, values: list[str]) -> Any:
-        return qm.FieldCondition(key=key, match=qm.MatchAny(any=values))
-
-    def all_of(self, conditions: list[Any]) -> Any:
-        return qm.Filter(must=conditions)
-
-    def datetime_range(self, key: str, gte: str | None, lte: str | None) -> Any:
-        return qm.FieldCondition(key=key, range=qm.DatetimeRange(gte=gte, lte=lte))
-
-    def int_range(self, key: str, gte: int | None, lte: int | None) -> Any:
-        return qm.FieldCondition(key=key, range=qm.Range(gte=gte, lte=lte))
 
 
 def client_filter(filters: SearchFilters | None, terms: TermFilter | None = None) -> qm.Filter | None:
@@ -140,8 +88,8 @@ class _WindowVectorsMixin:
         return window_vectors([((r.payload or {})["id"], _dense(r.vector)) for r in records])
 
 
-class ServerStore(_WindowVectorsMixin):
-    """One collection on a Qdrant server."""
+class ServerStore(ServerMatchReads, _WindowVectorsMixin):
+    """One collection on a Qdrant server (counting reads: `ServerMatchReads`)."""
 
     def __init__(self, client: QdrantClient, collection: str, retry: Retry) -> None:
         self._client = client
@@ -282,70 +230,3 @@ class ServerStore(_WindowVectorsMixin):
 
 def _dense(vector: Any) -> list[float]:
     return list(vector["dense"]) if isinstance(vector, dict) else []
-
-
-class ServerCatalog:
-    """Collections named `<alias>__<index>`, the live one reached through `<alias>`."""
-
-    def __init__(self, client: QdrantClient, alias: str = "posts", where: str = ":memory:",
-                 retry: Retry | None = None) -> None:
-        self._client = client
-        self._alias = alias
-        self._call = retry or Retry(where)
-        self._where = where
-
-    @classmethod
-    def connect(cls, url: str, api_key: str | None, alias: str, timeout_s: int = 10) -> ServerCatalog:
-        client = QdrantClient(url=url, api_key=api_key, timeout=timeout_s)
-        return cls(client, alias=alias, where=url)
-
-    @property
-    def location(self) -> str:
-        return f"{self._where} (alias {self._alias})"
-
-    def _collection(self, name: str) -> str:
-        return f"{self._alias}__{name}"
-
-    def live_name(self) -> str | None:
-        aliases = self._call(self._client.get_aliases).aliases
-        for alias in aliases:
-            if alias.alias_name == self._alias:
-                return alias.collection_name.removeprefix(f"{self._alias}__")
-        return None
-
-    def names(self) -> list[str]:
-        prefix = f"{self._alias}__"
-        collections = self._call(self._client.get_collections).collections
-        return sorted(c.name.removeprefix(prefix) for c in collections if c.name.startswith(prefix))
-
-    def open(self, name: str) -> ServerStore:
-        if name not in self.names():
-            raise IndexNotReady(f"no collection {self._collection(name)} on {self._where}")
-        return ServerStore(self._client, self._collection(name), self._call)
-
-    def create(self, name: str) -> ServerStore:
-        return ServerStore(self._client, self._collection(name), self._call)
-
-    def activate(self, name: str) -> None:
-        operations: list[Any] = []
-        if self.live_name() is not None:
-            operations.append(qm.DeleteAliasOperation(delete_alias=qm.DeleteAlias(alias_name=self._alias)))
-        operations.append(qm.CreateAliasOperation(create_alias=qm.CreateAlias(
-            collection_name=self._collection(name), alias_name=self._alias)))
-        self._call(self._client.update_collection_aliases, change_aliases_operations=operations)
-
-    def drop(self, name: str) -> None:
-        if name == self.live_name():
-            raise IndexNotReady(f"refusing to drop the live index {name}")
-        self._call(self._client.delete_collection, self._collection(name))
-
-    def watch_index(self, model: ModelInfo) -> Any:
-        """The watches' query vectors (`search.store.watches_server`): a collection beside
-        the posts collections, outside the `<alias>__` names this catalog lists."""
-        from search.store.watches_server import ServerWatchIndex
-
-        return ServerWatchIndex(self._client, f"{self._alias}-watches--{model_slug(model.model_id)}",
-                                model, self._call)
-
-    def close(self) -> None:
-        self._client.close()

@@ -14,7 +14,7 @@ from qdrant_client import models as qm
 from search.contracts import Encoded, ModelInfo
 from search.models import SparseVector
 from search.store.base import WatchHits, watch_point_id
-from search.store.server import Retry
+from search.store.retry import Retry
 
 
 def _sparse(vector: SparseVector) -> qm.SparseVector:

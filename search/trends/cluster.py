@@ -59,6 +59,32 @@ class Rows:
         return np.asarray(out, dtype=np.float32)
 
 
+def shrink_common(dense: Matrix, target: float) -> Matrix:
+    """The vectors with the direction they all share shrunk until the mean pairwise cosine
+    is `target` (unchanged when it is already at or below it).
+
+    Why: the similarity thresholds of `TrendParams` were tuned on all-MiniLM-L6-v2,
+    whose posts' mean pairwise cosine is ~0.19 (crisislex posts: 0.17 across events,
+    0.25 within one). multilingual-e5-small puts every post near one direction: 0.82 and
+    0.83, so every threshold would hold for every pair. Writing each vector as the
+    mean m plus its own part u, shrinking m to g*m leaves the parts' geometry intact and
+    sets the mean cosine to g^2|m|^2 / (|u|^2 + g^2|m|^2); on those crisislex posts e5
+    then reads 0.17 across events and 0.24 within one, MiniLM's scale
+    (docs/decisions/0024-multilingual-default.md).
+    """
+    if len(dense) < 2:
+        return dense
+    mean = dense.mean(axis=0)
+    common = float(mean @ mean)
+    if common <= target or common >= 1.0:
+        return dense
+    g = np.sqrt(target * (1.0 - common) / ((1.0 - target) * common))
+    shrunk = dense - np.float32(1.0 - g) * mean
+    norms = np.linalg.norm(shrunk, axis=1, keepdims=True)
+    out: Matrix = (shrunk / np.maximum(norms, 1e-12)).astype(np.float32)
+    return out
+
+
 def combine(dense: Matrix, lexical: sp.csr_matrix, dense_weight: float) -> Rows:
     """The posts' rows whose dot products are the combined similarity."""
     return Rows(np.asarray(dense, dtype=np.float32) * np.float32(np.sqrt(dense_weight)),

@@ -82,6 +82,9 @@ def detect(corpus: Corpus, *, as_of: datetime, window_s: float, baseline_s: floa
     if len(in_window) < p.min_posts:
         return []
     known = _known_buckets(corpus, now, window_s, n_base)
+    # Every similarity threshold below is on one cosine scale, whatever the model's own.
+    corpus = msgspec.structs.replace(corpus, dense=cluster.shrink_common(corpus.dense,
+                                                                         p.dense_common))
     rows = cluster.combine(corpus.dense, lexical_rows(corpus.terms), p.dense_weight)
     hot, claimed = _topics(corpus, rows, buckets, in_window, n_base, known, window_s, p)
     need = min_size(buckets, claimed, known, p)
@@ -276,8 +279,10 @@ def _describe(corpus: Corpus, buckets: npt.NDArray[np.int64], hot: Scored,
     members, score, sims = hot
     shown = [s for _t, s in terms]
     text = ", ".join(shown)
-    recent = members[buckets[members] < p.span_windows]
-    order = np.concatenate([recent, members[buckets[members] > 0]])
+    # The span's posts, then the earlier ones (each once: the span's older windows are not
+    # "earlier" again, or a post would stand as its own copy).
+    in_span = buckets[members] < p.span_windows
+    order = np.concatenate([members[in_span], members[~in_span]])
     reps, method = represent.choose(
         [corpus.posts[i] for i in order], [float(sims[i]) for i in order], corpus.dense[order],
         k=p.representatives, label=text, reranker=reranker,

@@ -26,6 +26,10 @@ class TrendParams(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     max_posts: Annotated[int, Meta(ge=100, le=200_000)] = 40_000
     # Similarity = dense_weight * dense cosine + (1 - dense_weight) * TF-IDF cosine.
     dense_weight: Annotated[float, Meta(ge=0, le=1)] = 0.5
+    # The dense cosines the thresholds below were tuned on: the posts' mean pairwise
+    # cosine under all-MiniLM-L6-v2. A model whose posts sit closer (e5: ~0.82) has its
+    # shared direction shrunk to this first (`cluster.shrink_common`).
+    dense_common: Annotated[float, Meta(gt=0, lt=1)] = 0.19
     # Window posts closer than this (average linkage) form one cluster.
     cluster_similarity: Annotated[float, Meta(gt=0, lt=1)] = 0.35
     # Clusters whose centroids are this similar are one story.

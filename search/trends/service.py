@@ -24,10 +24,10 @@ import msgspec
 import numpy as np
 
 from search.contracts import SearchParams
-from search.embed.base import Embedder
+from search.embed.base import Embedder, about_cosine
 from search.log import StageClock, log
 from search.models import Post, SearchFilters
-from search.recall import RecallQuery, recall
+from search.recall import RecallQuery, recall, weigh_lexical
 from search.rerank import Reranker
 from search.scope import query_coverage, recent_since, visible_until
 from search.store.base import Store
@@ -38,8 +38,6 @@ CACHE_BUCKET_S = 60
 CACHE_ENTRIES = 256
 TERM_CACHE_ENTRIES = 400_000
 QUERY_POSTS = 2000
-# Dense cosine at which a post without the query's words still counts as about it.
-QUERY_MIN_COSINE = 0.7
 
 
 class TrendsService:
@@ -108,14 +106,17 @@ class TrendsService:
         span = recent_since(visible_until(filters, until), since)
         encoded = self.embedder.encode_queries([query])
         p = SearchParams()
-        response = recall(self.store, RecallQuery(
+        asked, searched = weigh_lexical(self.store, RecallQuery(
             dense=encoded.dense[0].tolist(), sparse=encoded.sparse[0], filters=span,
             fusion="rrf", rrf_k=p.rrf_k, prefetch_limit=QUERY_POSTS, limit=QUERY_POSTS,
-            weights=(p.dense_weight * query_coverage(encoded, p), p.sparse_weight)))
+            weights=(p.dense_weight * query_coverage(encoded, p), p.sparse_weight)), p)
+        response = recall(self.store, asked, searched)
         # Dense recall always returns its whole limit, near or not; only posts that use a
-        # query term, or are this close by meaning, are "about" the query.
+        # query term, or are this close by meaning (a cosine that depends on the model),
+        # are "about" the query.
+        cut = about_cosine(self.embedder.info.model_id)
         about = {s.point_id for s in response.sparse}
-        about |= {s.point_id for s in response.dense if s.score >= QUERY_MIN_COSINE}
+        about |= {s.point_id for s in response.dense if s.score >= cut}
         return [post.id for scored, post in response.fused if scored.point_id in about]
 
     def _post_terms(self, posts: list[Post]) -> list[frozenset[str]]:

@@ -25,6 +25,7 @@ from datetime import timedelta
 import numpy as np
 import numpy.typing as npt
 
+from search.bounds import MAX_DURATION
 from search.errors import FieldError
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|min|h|d|w)\s*$")
@@ -39,6 +40,9 @@ def parse_duration(text: str, field: str) -> timedelta:
     seconds = float(match[1]) * _UNIT_S[match[2]]
     if seconds <= 0:
         raise FieldError(field, f"must be longer than zero; got {text!r}")
+    # Checked before timedelta(), which overflows (a 500) on `99999999999999999999h`.
+    if seconds > MAX_DURATION.total_seconds():
+        raise FieldError(field, f"at most {format_duration(MAX_DURATION)}; got {text!r}")
     return timedelta(seconds=seconds)
 
 

@@ -7,7 +7,7 @@ they must outlive any one posts index (a `reindex` builds a new one). Qdrant
 holds only what it is good at, the watches' query vectors (`percolate`). The
 file lives under the data folder (`DATA_DIR/watches.sqlite`); WAL journal, so
 an API process and a `trendsearch watch` process may share it.
-(docs/decisions/0023-watches.md.)
+(docs/decisions/0026-watches.md.)
 
 Connections are per thread (SQLite objects must stay in their thread); each
 write is one short transaction, `BEGIN IMMEDIATE` where read-then-write must not

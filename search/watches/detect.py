@@ -44,7 +44,7 @@ __all__ = ["Burst", "DetectParams", "Evidence", "assess", "episode_active", "evi
 
 
 class DetectParams(msgspec.Struct, frozen=True):
-    """Knobs not offered per watch; defaults chosen by `eval-alerts` (decision 0023)."""
+    """Knobs not offered per watch; defaults chosen by `eval-alerts` (decision 0026)."""
 
     # A top post is grounded when it holds more than one average query term's weight
     # (`relevance`: roughly two of the query's words, IDF-weighted) ...

@@ -37,7 +37,7 @@ Relevance = Literal["strict", "normal", "loose"]
 class BurstTrigger(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """New matching posts in the last `window_minutes` well above the watch's own baseline.
 
-    Defaults are what `eval-alerts` measured (docs/decisions/0023-watches.md).
+    Defaults are what `eval-alerts` measured (docs/decisions/0026-watches.md).
     """
 
     enabled: bool = True

@@ -39,6 +39,12 @@ class PercolatingStore:
         self.percolator.db.forget_posts(post_ids)
         return removed
 
+    def __getattr__(self, attr: str) -> Any:
+        """Reads the store gained after this wrapper was written (the match reads:
+        `count_matches`, `facet`, `newest`, `field_values`, `holding`, `similar`) are the
+        inner store's as they are: only writes need intercepting."""
+        return getattr(self.inner, attr)
+
     # -- everything else is the inner store's ---------------------------------
     @property
     def location(self) -> str:

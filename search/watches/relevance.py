@@ -19,7 +19,7 @@ A post counts when its words and its meaning agree (some of the query's words
 and a dense z well above the watch's usual), or when its meaning alone is far
 out (a post about the story in other words: `#yycflood` for Calgary under
 water). The levels (`strict`, `normal`, `loose`) move these bars together.
-(Measured in docs/decisions/0023-watches.md.)
+(Measured in docs/decisions/0026-watches.md.)
 """
 
 from __future__ import annotations

@@ -14,9 +14,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, get_args
 
+import msgspec
+
+from search.contracts import SearchRequest
+from search.errors import FieldError
 from server.settings import Profile, Settings, load_settings
 
-__all__ = ["SAMPLE", "aware_datetime", "banner", "bounded_int", "common_parser", "settings_from"]
+__all__ = ["SAMPLE", "aware_datetime", "banner", "bounded_int", "common_parser", "search_request",
+           "settings_from"]
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = REPO_ROOT / "data" / "sample" / "posts.jsonl"
@@ -71,3 +76,21 @@ def bounded_int(low: int, high: int) -> Any:
 
     parse.__name__ = "integer"
     return parse
+
+
+def option_of(field: str) -> str:
+    """`as_of` -> `--as-of`; `filters.platform[0]` -> `--platform`; `query` -> QUERY."""
+    leaf = field.split(".")[-1].split("[")[0]
+    return "QUERY" if leaf == "query" else f"--{leaf.replace('_', '-')}"
+
+
+def search_request(raw: dict[str, Any]) -> SearchRequest:
+    """`trendsearch search` flags as a SearchRequest (same bounds as `POST /v1/search`);
+    a value the API would refuse exits 2 naming the option."""
+    from indexer.validate import field_error
+
+    try:
+        return msgspec.convert(raw, SearchRequest, strict=False)
+    except msgspec.ValidationError as exc:
+        error = field_error(exc)
+        raise FieldError(option_of(error.field), error.problem) from None

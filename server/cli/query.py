@@ -13,7 +13,7 @@ import msgspec
 
 from search.models import Mode, SearchFilters
 from search.trends.models import MAX_TOPICS, Topic
-from server.cli.common import aware_datetime, bounded_int, settings_from
+from server.cli.common import aware_datetime, bounded_int, search_request, settings_from
 
 __all__ = ["add_parsers", "sparkline"]
 
@@ -36,23 +36,19 @@ def _search(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.table import Table
 
-    from indexer.validate import field_error
-    from search.contracts import SearchRequest
     from server.services import Services
 
-    fields = {"query": args.query, "mode": args.mode, "limit": args.limit, "explain": args.explain,
-              "filters": msgspec.to_builtins(_filters(args)),
-              **({"as_of": args.as_of.isoformat()} if args.as_of else {})}
-    try:
-        request = msgspec.convert(fields, SearchRequest)
-    except msgspec.ValidationError as exc:
-        raise field_error(exc) from None
+    request = search_request({
+        "query": args.query, "mode": args.mode, "limit": args.limit, "explain": args.explain,
+        "filters": msgspec.to_builtins(_filters(args)),
+        **({"as_of": args.as_of} if args.as_of else {})})
     services = Services.build(settings_from(args))
     try:
         result = services.pipeline.search(request)
     finally:
         services.close()
-    table = Table(title=f"{args.mode}: {args.query!r}  ({result.total_candidates} candidates, "
+    total = f"{result.total:,}" + ("" if result.total_exact else "+")
+    table = Table(title=f"{args.mode}: {args.query!r}  ({total} matching posts, "
                         f"{sum(result.timings_ms.values()):.0f} ms)")
     for column in ("#", "score", "time (UTC)", "platform", "lang", "likes", "text"):
         table.add_column(column, overflow="fold")
@@ -131,7 +127,8 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
     p = sub.add_parser("trends", parents=[common], help="print what is hot now (or as of a time)")
     p.add_argument("--as-of", type=aware_datetime, help="RFC 3339 time with offset")
     p.add_argument("--window", default="1h", help="recent span that must burst (default 1h)")
-    p.add_argument("--baseline", default="48h", help="span it is compared with (default 48h)")
+    p.add_argument("--baseline", help="span it is compared with (default: 48 windows, at most "
+                                      "30 days: 2d for a 1h window)")
     p.add_argument("--limit", type=bounded_int(1, MAX_TOPICS), default=10)
     p.add_argument("--query", help="only topics among this query's posts")
     p.add_argument("--platform", action="append")

@@ -19,7 +19,6 @@ from __future__ import annotations
 import shutil
 import sys
 import threading
-import time
 from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path

@@ -15,9 +15,13 @@ def health() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@get("/ready", sync_to_thread=True, tags=["health"])
+@get("/ready", sync_to_thread=True, tags=["health"], opt={"access": "read"})
 def ready(services: Services) -> dict[str, Any]:
-    """Counts the live index: that round trip proves the store answers."""
+    """Counts the live index: that round trip proves the store answers.
+
+    A read like any other (closed when read keys are set; `/health` stays open for
+    probes), and it names the index, never where it lives on disk.
+    """
     points = services.store.count()
     manifest = services.store.manifest()
     return {
@@ -26,7 +30,6 @@ def ready(services: Services) -> dict[str, Any]:
         "models": services.pipeline.models,
         "store": {
             "backend": "qdrant-server" if services.settings.qdrant_url else "qdrant-edge",
-            "location": services.store.location,
             "index": manifest.name,
             "schema": manifest.migrations,
             "points": points,

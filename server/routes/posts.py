@@ -22,7 +22,9 @@ from indexer.validate import to_post
 from search.errors import FieldError, NotFound, TakenDown, ValidationFailed
 from search.log import event
 from search.models import Engagement, Post
+from server.admission import Admission
 from server.auth import WRITE
+from server.body import decode_json
 from server.services import Services
 
 
@@ -32,10 +34,7 @@ class IngestResponse(msgspec.Struct):
 
 
 def parse_batch(body: bytes, max_items: int) -> list[Post]:
-    try:
-        doc: Any = msgspec.json.decode(body)
-    except msgspec.DecodeError as exc:
-        raise ValidationFailed([FieldError("(body)", f"not valid JSON: {exc}")]) from None
+    doc: Any = decode_json(body)
     if not isinstance(doc, dict) or not isinstance(doc.get("posts"), list):
         raise ValidationFailed([FieldError("posts", 'the body must be {"posts": [post, ...]}')])
     extra = sorted(set(doc) - {"posts"})
@@ -48,11 +47,19 @@ def parse_batch(body: bytes, max_items: int) -> list[Post]:
         raise ValidationFailed([FieldError("posts", f"{len(items)} posts; at most {max_items} per request")])
     posts: list[Post] = []
     errors: list[FieldError] = []
+    first: dict[str, int] = {}  # one id twice would store one post and answer `indexed: 2`
     for index, item in enumerate(items):
         try:
-            posts.append(to_post(item, index=index))
+            post = to_post(item, index=index)
         except FieldError as error:
             errors.append(error)
+            continue
+        if post.id in first:
+            errors.append(FieldError("id", f"the id of item {first[post.id]} again; send each post "
+                                           f"once per batch", index=index))
+            continue
+        first[post.id] = index
+        posts.append(post)
     if errors:
         raise ValidationFailed(errors)
     return posts
@@ -64,8 +71,14 @@ class DeleteResponse(msgspec.Struct):
     takedown: Takedown
 
 
-@post("/v1/posts", status_code=200, sync_to_thread=True, tags=["posts"], opt=WRITE)
-def ingest(body: bytes, services: Services, takedowns: Takedowns) -> IngestResponse:
+@post("/v1/posts", status_code=200, tags=["posts"], opt=WRITE)
+async def ingest(body: bytes, services: Services, takedowns: Takedowns,
+                 work: Admission) -> IngestResponse:
+    """Embedding is CPU-bound: a worker thread (`server.admission`), 503 when all are taken."""
+    return await work.run(run_ingest, body, services, takedowns)
+
+
+def run_ingest(body: bytes, services: Services, takedowns: Takedowns) -> IngestResponse:
     posts = parse_batch(body, services.settings.max_ingest_batch)
     with services.write_lock, event("ingest", posts=len(posts)):
         refused = [takedowns.refusal(p.id, index=i) for i, p in enumerate(posts) if p.id in takedowns]
@@ -86,9 +99,13 @@ def get_post(post_id: str, services: Services) -> Post:
 
 @patch("/v1/posts/{post_id:str}/engagement", sync_to_thread=True, tags=["posts"], opt=WRITE)
 def update_engagement(post_id: str, data: Engagement, services: Services) -> Post:
-    """New like/repost/comment counts; the vectors are untouched. Answers the updated post."""
+    """New like/repost/comment counts; the vectors are untouched. Answers the updated post.
+
+    A patch that sets nothing (`{}`, `{"likes": null}`) is valid by its schema, so it
+    is accepted and changes nothing: it answers the post as it is (404 if none).
+    """
     if data == Engagement():
-        raise FieldError("(body)", "send at least one of `likes`, `reposts`, `comments`")
+        return get_post.fn(post_id, services)
     with services.write_lock, event("engagement.update", id=post_id):
         if not services.store.update_engagement(post_id, data):
             raise NotFound(f"no post with id {post_id!r} in the index")

@@ -7,8 +7,10 @@ appear only when there are copies.
 `highlights` is on every result too: `[start, end)` spans of `text` that matched
 (`search.highlight`), in code points; JavaScript counts UTF-16 units, so emoji
 and other astral characters need converting there. `next_cursor` continues the
-same search (`search.cursor`); `facets` counts results per value when asked
-(`search.facets`).
+same search (`search.cursor`). `total` counts every post that matches
+(`search.counting`); with `facets`, `match_facets` and `histogram` count them
+per platform, language and hour or day, and the older `facets` counts the
+recall pool (`search.facets`).
 """
 
 from __future__ import annotations
@@ -21,8 +23,9 @@ from litestar import post
 
 from search.contracts import SearchRequest
 from search.highlight import highlight_spans
-from search.models import Explain, Facets, Hit, Mode, ParsedQuery
+from search.models import Explain, Facets, Histogram, Hit, MatchFacets, Mode, ParsedQuery
 from search.pipeline import SearchPipeline
+from server.admission import Admission
 
 
 class ResultItem(msgspec.Struct, omit_defaults=True):
@@ -53,12 +56,22 @@ class SearchResponse(msgspec.Struct):
     as_of: datetime
     offset: int
     limit: int
+    # Every post that matches (`search.matching`), under the filters; a lower bound
+    # when `total_exact` is false (more posts match by meaning than counting reads).
+    total: int
+    total_exact: bool
+    # Deprecated: how many recall candidates this page was ordered from (`latest`: posts
+    # read for the page). Not the size of anything a reader should quote; see `total`.
     total_candidates: int
     took_ms: float
     timings_ms: dict[str, float]
     results: list[ResultItem]
     next_cursor: str | None
+    # Deprecated with `total_candidates`: counts of the recall candidates (in `latest`, of
+    # every match); `match_facets` and `histogram` count every match.
     facets: Facets | None = None
+    match_facets: MatchFacets | None = None
+    histogram: Histogram | None = None
 
 
 def result_item(hit: Hit, explain: bool, query: ParsedQuery) -> ResultItem:
@@ -74,15 +87,22 @@ def result_item(hit: Hit, explain: bool, query: ParsedQuery) -> ResultItem:
                       explain=hit.explain if explain else None)
 
 
-@post("/v1/search", status_code=200, sync_to_thread=True, tags=["search"])
-def search(data: SearchRequest, pipeline: SearchPipeline) -> SearchResponse:
+@post("/v1/search", status_code=200, tags=["search"])
+async def search(data: SearchRequest, pipeline: SearchPipeline, work: Admission) -> SearchResponse:
+    """Computed on a worker thread (`server.admission`); 503 when every one is taken."""
+    return await work.run(run_search, data, pipeline)
+
+
+def run_search(data: SearchRequest, pipeline: SearchPipeline) -> SearchResponse:
     started = time.perf_counter()
     result = pipeline.search(data)
     return SearchResponse(
         query=data.query, parsed=result.query, mode=data.mode, as_of=result.as_of,
         offset=result.offset, limit=data.limit,
+        total=result.total, total_exact=result.total_exact,
         total_candidates=result.total_candidates,
         took_ms=round((time.perf_counter() - started) * 1000, 2), timings_ms=result.timings_ms,
         results=[result_item(h, data.explain, result.query) for h in result.hits],
         next_cursor=result.next_cursor, facets=result.facets,
+        match_facets=result.match_facets, histogram=result.histogram,
     )

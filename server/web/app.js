@@ -5,6 +5,7 @@
 // Post text is always inserted as text, never as HTML.
 
 import {highlight} from "./highlight.js";
+import {renderHistogram} from "./histogram.js";
 import {renderTopics, trendsParams} from "./trends.js";
 import {createWatch, renderWatches} from "./watches.js";
 import {api, describeProblem, RANGES, isoToLocal, localToIso, relativeTime, absoluteTime,
@@ -277,7 +278,7 @@ async function runSearch({append = false} = {}) {
     if (!append) lastBody = body;
     nextCursor = data.next_cursor || null;
     renderResults(data, state, append);
-    if (!append) showFacets(data.facets);
+    if (!append) showFacets(data.match_facets, data.histogram);
   } catch (error) {
     if (error.name !== "AbortError" && isCurrent(ticket)) showNetworkError(error);
   } finally {
@@ -307,17 +308,26 @@ function renderResults(data, state, append) {
     setStatus(`No posts match “${state.q.trim()}”.`);
     return;
   }
+  // `total` counts every post that matches (its words, or close by meaning), not the page:
+  // the size of the story under these filters; "at least" when the API says it is a bound.
+  const total = `${data.total_exact ? "" : "at least "}${data.total.toLocaleString("en")}`;
   const scope = activeFilters(state);
-  setStatus(`${shown} result${shown === 1 ? "" : "s"} for “${state.q.trim()}”, ${state.mode}` +
-            `${scope.length ? ` (${scope.join("; ")})` : ""}, in ${Math.round(data.took_ms)} ms.`);
+  if (!data.total) {  // ranked results, none of which holds the words or is close enough
+    setStatus(`No post matches “${state.q.trim()}” by its words or closely by meaning` +
+              `${scope.length ? ` (${scope.join("; ")})` : ""}; showing the ${shown} nearest.`);
+    return;
+  }
+  setStatus(`${total} post${data.total === 1 ? "" : "s"} match “${state.q.trim()}”` +
+            `${scope.length ? ` (${scope.join("; ")})` : ""}; showing ${shown}, ${state.mode}, ` +
+            `in ${Math.round(data.took_ms)} ms.`);
 }
 
 // ---- facet counts beside the filters -----------------------------------------------------
 
-// Counts come from the API (`facets`: results per platform, language and UTC day, see
-// search/facets.py); each list's own filter is left out of its counts, so the numbers
-// say what ticking another box would give.
-function showFacets(facets) {
+// Counts come from the API (`match_facets`: every match per platform and language, see
+// search/counting.py); each list's own filter is left out of its counts, so the numbers
+// say what ticking another box would give. The strip below is the matches over time.
+function showFacets(facets, histogram) {
   for (const input of $("platforms").querySelectorAll("input[name=platform]")) {
     const label = input.closest("label");
     let badge = label.querySelector(".facet");
@@ -334,19 +344,7 @@ function showFacets(facets) {
     const n = facets && option.value ? facets.lang[option.value] || 0 : null;
     option.textContent = n === null ? option.dataset.name : `${option.dataset.name} (${n})`;
   }
-  const days = facets ? Object.entries(facets.day) : [];
-  const box = $("facet-days");
-  clear(box);
-  box.hidden = !days.length;
-  if (days.length) {
-    const top = Math.max(...days.map(([, n]) => n));
-    box.append(el("span", {class: "muted"}, "Results by day (UTC): "),
-      ...days.slice(-14).map(([day, n]) => {
-        const bar = el("span", {class: "bar"});
-        bar.style.height = `${Math.max(2, Math.round(18 * n / top))}px`;  // CSSOM: CSP allows it
-        return el("span", {class: "day", title: `${day}: ${n}`}, bar, el("span", {class: "sr"}, `${day}: ${n}`));
-      }));
-  }
+  renderHistogram($("facet-days"), histogram);
 }
 
 function emptyState(state) {
@@ -376,6 +374,13 @@ function card(result, state, reference, rank) {
        `${relativeTime(created, reference)} · ${absoluteTime(created)}`));
   const text = el("p", {class: "text", id: `${id}-text`});
   text.append(highlight(result.text, state.q, result.highlights));
+  // No query word in the post: the dense model found it by meaning (e.g. an English
+  // query, a Chinese post). Said, so the missing marks are not read as a miss.
+  if (Array.isArray(result.highlights) && !result.highlights.length) {
+    meta.append(el("span", {class: "meaning", title: "none of the query's words is in this "
+                            + "post; the multilingual model matched its meaning"},
+                   "found by meaning"));
+  }
   const counts = el("p", {class: "counts"},
     count("♥", result.likes, "likes"), count("⟳", result.reposts, "reposts"),
     count("✎", result.comments, "comments"),

@@ -73,15 +73,48 @@ function number(x, digits = 1) {
   return x === null || x === undefined ? "–" : Number(x).toFixed(digits).replace(/\.0+$/, "");
 }
 
-function burstText(topic, windowWord) {
+/** "3 hours", "21 days": a span of windows in words (the API counts bursts over a span). */
+function spanWords(seconds) {
+  const hours = seconds / 3600;
+  if (hours < 1) return `${number(seconds / 60)} minutes`;
+  if (hours <= 48) return `${number(hours)} hour${hours === 1 ? "" : "s"}`;
+  return `${number(hours / 24)} days`;
+}
+
+/** Expected posts per window: the API's `expected` is for its span of `span_windows` windows. */
+export function expectedPerWindow(explain) {
+  const x = explain || {};
+  if (x.expected === undefined || x.expected === null) return null;
+  return x.expected / (x.span_windows || 1);
+}
+
+/** The burst in words, each count beside the expectation for the same stretch of time:
+ * the burst score is computed on the span (`posts_in_span` against `expected`), so that
+ * pair is the one compared; `growth` is the API's relative change (+1.2 is 2.2×). */
+export function burstText(topic, windowWord) {
   const x = topic.explain || {};
   const inWindow = x.posts_in_window ?? topic.post_count;
-  const parts = [`${inWindow} post${inWindow === 1 ? "" : "s"} in the last ${windowWord}`];
-  if (x.expected !== undefined) parts.push(`about ${number(x.expected)} expected from its baseline`);
-  let text = parts.join(", where ") + ".";
+  const span = x.span_windows || 1;
+  let text = `${inWindow} post${inWindow === 1 ? "" : "s"} in the last ${windowWord}`;
+  if (x.expected !== undefined && x.expected !== null) {
+    if (span > 1 && x.posts_in_span !== undefined) {
+      const spanWord = spanWords(span * (topic.bucket_seconds || 3600));
+      text += `; ${x.posts_in_span} in the last ${spanWord}, where about ${number(x.expected)} ` +
+              `were expected from its baseline (${number(expectedPerWindow(x))} per ${windowWord})`;
+    } else {
+      text += `, where about ${number(x.expected)} expected from its baseline`;
+    }
+  }
+  text += ".";
   if (x.z !== undefined || topic.score !== undefined) {
     text += ` Burst score ${number(topic.score ?? x.z)}: that many standard deviations above its usual rate`;
-    text += x.growth !== undefined && x.growth !== null ? `; ${number(x.growth)}× the window before.` : ".";
+    if (x.growth !== undefined && x.growth !== null) {
+      const before = x.previous_window;
+      text += `; ${number(1 + Number(x.growth))}× the ${windowWord} before` +
+              (before !== undefined && before !== null ? ` (${before} post${before === 1 ? "" : "s"}).` : ".");
+    } else {
+      text += ".";
+    }
   }
   return text;
 }
@@ -101,10 +134,11 @@ function topicCard(topic, data, state, onOpen, rank) {
   const windowWord = WINDOW_WORDS[state.window] || "window";
   const reference = data.as_of ? new Date(data.as_of) : new Date();
   const points = seriesOf(topic);
-  const baseline = topic.explain?.expected ?? topic.explain?.baseline ?? null;
+  // The chart is per window, so its dashed line is the expectation per window.
+  const baseline = expectedPerWindow(topic.explain) ?? topic.explain?.baseline ?? null;
   const first = points[0]?.t;
   const label = `Posts per ${windowWord}, oldest to newest: ${points.map((p) => p.count).join(", ")}` +
-                (baseline !== null ? `; baseline about ${number(baseline)}` : "");
+                (baseline !== null ? `; baseline about ${number(baseline)} per ${windowWord}` : "");
   const open = el("button", {type: "button", class: "topic-open",
                              "aria-describedby": `topic-${rank}-burst`}, topic.label);
   open.addEventListener("click", () => onOpen(topicScope(topic, data)));

@@ -19,8 +19,8 @@ from search.contracts import SearchParams, SearchRequest
 from search.embed.base import Embedder
 from search.models import SearchFilters
 from search.pipeline import SearchPipeline
-from search.store.edge import EdgeCatalog
-from search.store.server import ServerCatalog
+from search.store.edge_catalog import EdgeCatalog
+from search.store.server_catalog import ServerCatalog
 
 SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample" / "posts.jsonl"
 QUERIES = ["flood evacuation", "explosion injured", "深圳禁摩限电", "Hillary Clinton", "iPhone SE 价格",
@@ -113,7 +113,10 @@ def test_same_cursor_pages_facets_and_highlights(both, tiny_embedder: Embedder, 
     now = datetime(2026, 1, 1, tzinfo=UTC)  # cursors carry page 1's moment; both get the same
     for query, filters in (("flood evacuation", SearchFilters(platform=["twitter"])), ("深圳禁摩限电", None)):
         walks = []
-        for pipeline in pipelines(both, tiny_embedder, feedback_posts=0):
+        # latest walks the matches: with the tiny model's cosines, a threshold lets enough
+        # posts match by meaning to fill several pages
+        knobs = {"dense_match": 0.8} if mode == "latest" else {}
+        for pipeline in pipelines(both, tiny_embedder, feedback_posts=0, **knobs):
             req = SearchRequest(query=query, mode=mode, limit=25, filters=filters, facets=True)  # type: ignore[arg-type]
             result = pipeline.search(req, now=now)
             pages, facets = [result.hits], result.facets
@@ -137,3 +140,38 @@ def test_same_results_with_feedback(both, tiny_embedder: Embedder) -> None:  # t
         hits_a, hits_b = a.search(req).hits, b.search(req).hits
         assert "feedback" in hits_a[0].explain.fusion, query
         assert [h.post.id for h in hits_a] == [h.post.id for h in hits_b], query
+
+
+COUNTED = ["flood evacuation", "explosion injured", "深圳禁摩限电", "Hillary Clinton",
+           '"West Texas"', "Boston -bombing", "电动车 -深圳"]
+
+
+@pytest.mark.parametrize("filters", FILTERS[:3], ids=lambda f: "none" if f is None else msgspec.json.encode(f).decode())
+def test_same_totals_facets_histograms_and_latest_pages(both, tiny_embedder: Embedder,  # type: ignore[no-untyped-def]
+                                                        filters: SearchFilters | None) -> None:
+    """Counting over every match (`search.counting`) and `latest` pages are the engine's
+    own on each back end (count, facet, order_by, a thresholded search): same numbers,
+    same pages. The dense half is on (a threshold for the tiny model's cosines)."""
+    from datetime import UTC, datetime
+
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    answers = []
+    for pipeline in pipelines(both, tiny_embedder, feedback_posts=0, dense_match=0.8):
+        per_query = []
+        for query in COUNTED:
+            req = SearchRequest(query=query, mode="latest", limit=20, filters=filters, facets=True,
+                                explain=True)
+            result = pipeline.search(req, now=now)
+            pages = [[(h.post.id, h.copies, h.explain.match) for h in result.hits]]
+            while result.next_cursor and len(pages) < 4:
+                result = pipeline.search(msgspec.structs.replace(req, cursor=result.next_cursor),
+                                         now=now)
+                pages.append([(h.post.id, h.copies, h.explain.match) for h in result.hits])
+            per_query.append((query, result.total, result.total_exact, result.match_facets,
+                              result.histogram, result.facets, pages))
+        answers.append(per_query)
+    for a, b in zip(*answers, strict=True):
+        assert a == b, a[0]
+    if filters is None:  # the comparison means something: several pages, both halves
+        assert any(row[1] > 20 for row in answers[0]), "expected a story larger than a page"
+        assert any(m == "dense" for row in answers[0] for page in row[6] for _, _, m in page)

@@ -111,8 +111,11 @@ def test_read_keys_close_reads_but_not_operations(make_client: Any) -> None:
     problem(client.post("/v1/search", json=SEARCH, headers=bearer("guessed-key-0123456789")), 401)
     for key in (READ_KEY, WRITE_KEY):
         assert client.post("/v1/search", json=SEARCH, headers=bearer(key)).status_code == 200
-    for path in ("/health", "/ready", "/metrics", "/", "/schema/openapi.json"):
+    for path in ("/health", "/metrics", "/", "/schema/openapi.json"):
         assert client.get(path).status_code == 200, path
+    # Readiness names the index and its models: a read like any other (issue 14).
+    problem(client.get("/ready"), 401)
+    assert client.get("/ready", headers=bearer(READ_KEY)).status_code == 200
 
 
 def test_without_read_keys_reads_are_open(make_client: Any) -> None:

@@ -51,6 +51,7 @@ def test_search_prints_a_table(data_dir: Path, posts_file: Path,
     assert main(["search", "tornado", "--mode", "latest", "--explain"]) == 0
     out = capsys.readouterr().out
     assert "latest: 'tornado'" in out and "Tornado warning" in out and '"fused_rank"' in out
+    assert "1 matching posts" in out and '"match":"terms"' in out
 
 
 def test_migrate_creates_then_reports_current(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -95,7 +96,7 @@ def test_bad_flags_are_one_line_errors_naming_the_flag(
 def test_a_lab_command_without_the_lab_says_where_it_lives(
         data_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     """An install without `lab/` (the Docker image): the entry point fails to load."""
-    import server.cli as cli
+    from server import cli
 
     class Broken:
         def load(self) -> None:
@@ -104,3 +105,11 @@ def test_a_lab_command_without_the_lab_says_where_it_lives(
     monkeypatch.setattr(cli, "entry_points", lambda group: [Broken()])
     assert main(["eval", "../shared/eval/sets/crisislex6"]) == 1
     assert "`eval` is a lab command: it runs from a checkout" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("as_of", ["2024-05-01T12:00:00", "0001-01-01T00:00:00+01:00"])
+def test_a_bad_as_of_exits_2_naming_the_option(data_dir: Path, as_of: str,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["search", "tornado", "--as-of", as_of]) == 2
+    err = capsys.readouterr().err  # argparse's "argument --as-of:" or our "`--as-of`:"
+    assert "--as-of" in err and "Traceback" not in err

@@ -102,6 +102,22 @@ def test_facets_and_cursor_over_http(client: TestClient[Any]) -> None:
     assert search(client, query="flood")["facets"] is None
 
 
+def test_totals_match_facets_and_histogram_over_http(client: TestClient[Any]) -> None:
+    body = search(client, query="flood", limit=1, facets=True)
+    # every post holding "flood": the three copies and "other" (the tiny model has no
+    # measured dense threshold, so terms alone decide)
+    assert (body["total"], body["total_exact"]) == (4, True)
+    assert body["match_facets"] == {"platform": {"twitter": 4}, "lang": {"en": 4}}
+    histogram = body["histogram"]
+    assert histogram["unit"] == "hour" and sum(histogram["counts"]) == 4
+    assert histogram["start"] == "2024-05-01T03:00:00Z"  # rt-2: 11:00+08:00, the first
+    assert len(histogram["counts"]) == 10  # 03:00 .. 12:00 UTC, empty hours included
+    latest = search(client, query="flood", mode="latest", limit=2, explain=True)
+    assert [r["id"] for r in latest["results"]] == ["other", "rt-1"]  # copies: the newest
+    assert latest["results"][0]["explain"]["match"] == "terms"
+    assert latest["total"] == 4 and search(client, query="flood")["histogram"] is None
+
+
 def test_a_cursor_from_another_search_is_a_problem_naming_cursor(client: TestClient[Any]) -> None:
     cursor = search(client, query="flood", limit=1)["next_cursor"]
     response = client.post("/v1/search", json={"query": "bridge", "cursor": cursor})

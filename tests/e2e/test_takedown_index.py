@@ -38,3 +38,22 @@ def test_index_rejects_taken_down_ids_until_lifted(tmp_path: Path, monkeypatch: 
     Takedowns(data).lift("t2")
     assert main(["index", str(export), "--quiet"]) == 0
     assert "index holds 2 posts" in capsys.readouterr().out
+
+
+def test_a_takedown_recorded_before_a_crash_is_repaired_by_every_command(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 14: the delete after the record never ran (a crash); only the API used to repair."""
+    data = tmp_path / "data"
+    monkeypatch.setenv("TRENDSEARCH_PROFILE", "tiny")
+    monkeypatch.setenv("TRENDSEARCH_DATA_DIR", str(data))
+    monkeypatch.setenv("TRENDSEARCH_LOG_LEVEL", "WARNING")
+    export = tmp_path / "export.jsonl"
+    export.write_text("\n".join(json.dumps(p) for p in POSTS) + "\n", encoding="utf-8")
+    assert main(["index", str(export), "--quiet"]) == 0
+    capsys.readouterr()
+
+    Takedowns(data).add("t2", "the point was never deleted")
+    assert main(["search", "shelters tonight", "--limit", "5"]) == 0
+    assert "Moore tornado" not in capsys.readouterr().out
+    assert main(["reindex"]) == 0
+    assert "reindexed 1 posts" in capsys.readouterr().out

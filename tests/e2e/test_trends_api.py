@@ -14,6 +14,7 @@ from litestar.testing import TestClient
 
 from search.embed.base import Embedder
 from search.rerank import Reranker
+from search.trends.window import parse_duration
 from server.app import create_app
 from server.profiles import Models
 from server.services import Services
@@ -112,10 +113,29 @@ def test_a_quiet_moment_has_no_topics(client: TestClient[Any]) -> None:
     assert body["topics"] == []
 
 
+@pytest.mark.parametrize(("window", "baseline"), [
+    ("1h", "2d"), ("6h", "12d"), ("24h", "30d"), ("7d", "4w")])
+def test_every_window_the_page_offers_has_a_baseline_by_default(
+        client: TestClient[Any], window: str, baseline: str) -> None:
+    """The page sends only `window`: the baseline follows it (48 windows, at most 30 days)."""
+    response = get(client, window=window)
+    assert response.status_code == 200, response.text
+    assert response.json()["baseline"] == baseline
+    # ... and a span of windows' worth of baseline is left beyond the burst's own span.
+    assert parse_duration(baseline, "baseline") >= 4 * parse_duration(window, "window")
+
+
+def test_an_explicit_baseline_shorter_than_the_window_is_still_refused(
+        client: TestClient[Any]) -> None:
+    problem = assert_problem(get(client, window="7d", baseline="48h"), 422)
+    assert problem["errors"][0]["field"] == "baseline"
+
+
 @pytest.mark.parametrize(("params", "field", "text"), [
     ({"window": "soon"}, "window", "expected a duration such as 30m, 1h, 2d; got 'soon'"),
     ({"window": "8d"}, "window", "at most 1w"),
     ({"baseline": "30m"}, "baseline", "must be at least the window"),
+    ({"baseline": "3h"}, "baseline", "must be at least 4 windows (4h for a 1h window)"),
     ({"baseline": "31d"}, "baseline", "at most 30d"),
     ({"limit": "0"}, "limit", ""),
     ({"limit": "51"}, "limit", ""),

@@ -12,8 +12,8 @@ from qdrant_client import QdrantClient
 from migrations import open_live
 from search.embed.base import Embedder
 from search.store.base import Store
-from search.store.edge import EdgeCatalog
-from search.store.server import ServerCatalog
+from search.store.edge_catalog import EdgeCatalog
+from search.store.server_catalog import ServerCatalog
 from tests.factories import corpus
 
 

@@ -16,7 +16,7 @@ from migrations import open_live
 from search.contracts import SearchParams
 from search.embed.base import Embedder
 from search.rerank import Reranker
-from search.store.edge import EdgeCatalog
+from search.store.edge_catalog import EdgeCatalog
 from tests.factories import make_post
 
 METRIC_KEYS = {"ndcg@10", "recall@100", "recall@1000", "mrr@10", "ms_per_query"}

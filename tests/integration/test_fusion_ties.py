@@ -25,8 +25,8 @@ from search.embed.lexical import LexicalSparseEncoder
 from search.models import Post
 from search.recall import RecallQuery, recall
 from search.store.base import Store
-from search.store.edge import EdgeCatalog
-from search.store.server import ServerCatalog
+from search.store.edge_catalog import EdgeCatalog
+from search.store.server_catalog import ServerCatalog
 from tests.factories import BASE_TIME, make_post
 
 PLACES = ["Calgary", "Boulder", "Queensland", "Manila", "Alberta", "Colorado"]

@@ -59,3 +59,27 @@ def test_a_clean_run_leaves_no_rejects_file(tmp_path: Path, filled_store: Store,
     index_files([source], filled_store, tiny_embedder, rejects_path=tmp_path / "r.jsonl",
                 show_progress=False)
     assert not (tmp_path / "r.jsonl").exists()
+
+
+def test_hostile_lines_are_rejects_with_line_and_field_and_the_run_goes_on(
+        tmp_path: Path, filled_store: Store, tiny_embedder: Embedder) -> None:
+    """Issue 14: each of these ended the run with a traceback or stored a second post."""
+    source = write_jsonl(tmp_path / "in.jsonl", [
+        json.dumps({**GOOD, "id": "h1"}),
+        '{"id": "h2", "text": ' + "[" * 5000 + "]" * 5000 + "}",
+        json.dumps({**GOOD, "id": "h3", "created_at": "0001-01-01T00:00:00+01:00"}),
+        json.dumps({**GOOD, "id": "h1", "text": "the same id again"}),
+        json.dumps({**GOOD, "id": "h1\n"}),
+        json.dumps({**GOOD, "id": "h4", "likes": "3"}),
+        json.dumps({**GOOD, "id": "h5"}),
+    ])
+    rejects = tmp_path / "rejects.jsonl"
+    summary = index_files([source], filled_store, tiny_embedder, batch_size=2,
+                          rejects_path=rejects, show_progress=False)
+    assert (summary.indexed, summary.rejected) == (2, 5)
+    assert [p.id for p in filled_store.get(["h1", "h5"])] == ["h1", "h5"]
+    assert filled_store.get(["h1"])[0].text == GOOD["text"]
+    rows = [json.loads(line) for line in rejects.read_text().splitlines()]
+    assert [(r["line"], r["field"]) for r in rows] == [
+        (2, "(line)"), (3, "created_at"), (4, "id"), (5, "id"), (6, "likes")]
+    assert "line 1 again" in rows[2]["problem"]

@@ -20,8 +20,8 @@ import qdrant_edge as qe
 from search.embed.lexical import LexicalSparseEncoder
 from search.text import tokenize
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-CORPUS = (REPO_ROOT / ".." / "shared" / "eval" / "sets" / "crisislex6" / "corpus.jsonl").resolve()
+# Every 200th tweet of the crisislex6 evaluation corpus that has tokens (tests/data/README.md).
+CORPUS = Path(__file__).resolve().parents[1] / "data" / "bm25" / "crisislex6_every200th.jsonl"
 N_POSTS = 300
 K1, B = 1.2, 0.75
 QUERIES = [
@@ -39,19 +39,11 @@ QUERIES = [
 
 @pytest.fixture(scope="module")
 def posts() -> list[tuple[str, list[str]]]:
-    """Every 200th tweet that has tokens, as (text, tokens); the point id is the position."""
-    if not CORPUS.is_file():
-        pytest.skip(f"shared eval data not found at {CORPUS} (expected ../shared beside the repo)")
-    out: list[tuple[str, list[str]]] = []
+    """The 300 tweets as (text, tokens); the point id is the position."""
     with CORPUS.open(encoding="utf-8") as lines:
-        for n, line in enumerate(lines):
-            text = json.loads(line)["text"] if n % 200 == 0 else ""
-            tokens = tokenize(text)
-            if tokens:  # Qdrant's N counts only points that have the sparse vector
-                out.append((text, tokens))
-            if len(out) == N_POSTS:
-                break
-    assert len(out) == N_POSTS
+        out = [(text, tokenize(text)) for text in (json.loads(line)["text"] for line in lines)]
+    # Qdrant's N counts only points that have the sparse vector: every tweet must have one.
+    assert len(out) == N_POSTS and all(tokens for _, tokens in out)
     return out
 
 

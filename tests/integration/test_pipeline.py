@@ -111,4 +111,6 @@ def test_an_exhausted_budget_keeps_recall_order_and_says_so(filled_store: Store,
 
 def test_timings_cover_every_stage(pipeline: SearchPipeline) -> None:
     result = pipeline.search(request(mode="trending"), now=NOW)
-    assert set(result.timings_ms) == {"embed", "recall", "rerank", "boost"}
+    assert set(result.timings_ms) == {"embed", "match", "recall", "rerank", "boost", "count"}
+    latest = pipeline.search(request(mode="latest", facets=True), now=NOW)
+    assert set(latest.timings_ms) == {"embed", "match", "latest", "count", "facets"}

@@ -130,7 +130,7 @@ def test_m0003_backfills_terms_on_an_index_built_by_earlier_steps(
     old = SearchPipeline(store, tiny_embedder, None, SearchParams(rerank_depth=0))
     assert ids(old, '"flood damage"') == set()  # no terms yet: nothing can match
 
-    assert migrate(store, tiny_embedder.info, "old") == ["0003_terms"]
+    assert migrate(store, tiny_embedder.info, "old") == ["0003_terms", "0004_time_buckets"]
     assert store.manifest().migrations == [m.id for m in MIGRATIONS]
     live = open_live(catalog, tiny_embedder.info, create=False)
     after = SearchPipeline(live, tiny_embedder, None, SearchParams(rerank_depth=0))

@@ -8,7 +8,8 @@ import time
 import pytest
 
 from search.errors import StoreUnavailable
-from search.store.server import Retry, ServerCatalog
+from search.store.retry import Retry
+from search.store.server_catalog import ServerCatalog
 
 
 def closed_port() -> int:

@@ -16,7 +16,7 @@ from search.errors import IndexNotReady, ModelMismatch, StoreLocked
 from search.models import Engagement, SearchFilters
 from search.recall import RecallQuery, recall
 from search.store.base import Store
-from search.store.edge import EdgeCatalog
+from search.store.edge_catalog import EdgeCatalog
 from tests.factories import BASE_TIME, corpus
 
 

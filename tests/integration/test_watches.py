@@ -17,7 +17,7 @@ import pytest
 from migrations import open_live
 from search.embed.base import Embedder
 from search.models import Post, SearchFilters
-from search.store.edge import EdgeCatalog
+from search.store.edge_catalog import EdgeCatalog
 from search.watches.db import WatchDB
 from search.watches.ledger import Ledger
 from search.watches.models import Triggers, WatchPatch, WatchSpec

@@ -61,3 +61,22 @@ def test_emoji_offsets_are_code_points() -> None:
 def test_phrases_are_marked_whole_on_the_original_text(text: str, query: str,
                                                       expected: list[str]) -> None:
     assert marked(text, query) == expected
+
+
+@pytest.mark.parametrize(("text", "query", "expected"), [
+    # The dense model finds a Chinese post for an English query: no word of the query is
+    # in it, so nothing is marked (the page says "found by meaning").
+    ("今年春节深圳市区禁止燃放烟花爆竹，违者罚款", "setting off firecrackers at Spring Festival", []),
+    # A mixed post is marked by the half the query's words are in, whichever it is: the
+    # marks come from the lexical tokeniser, never from which half the dense model read.
+    ("iPhone SE 发布了，价格 3288 元 — Apple's new small phone is cheap", "iPhone SE 价格",
+     ["iPhone", "SE", "价格"]),
+    ("iPhone SE 发布了，价格 3288 元 — Apple's new small phone is cheap", "cheap phone",
+     ["phone", "cheap"]),
+    ("iPhone SE 发布了，价格 3288 元 — Apple's new small phone is cheap", "苹果新手机多少钱", []),
+    # jieba cuts 放鞭炮 differently in a post than in the query; the Han run still
+    # holds the query's words, and they are marked.
+    ("过年了大家放鞭炮要注意安全", "春节放鞭炮", ["放鞭炮"]),
+])
+def test_posts_found_by_meaning(text: str, query: str, expected: list[str]) -> None:
+    assert marked(text, query) == expected

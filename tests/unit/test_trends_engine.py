@@ -172,3 +172,18 @@ def test_large_enough_in_the_span_or_at_its_rate_in_the_newest_window() -> None:
     assert engine.large_enough(counts(5, 10, 15), 30)  # the span's count, though falling
     assert not engine.large_enough(counts(9, 9, 9), 30)  # steady, just under the bar
     assert engine.large_enough(counts(6), 6) and not engine.large_enough(counts(5), 6)
+
+
+def test_each_post_is_one_representative_once() -> None:
+    """A story whose posts sit in the span's older windows (buckets 1 and 2): those posts
+    are both "recent" (in the span) and earlier than the window; each is listed once."""
+    thin = story(OTHER, 9, 1, start=0.1, step=0.33)  # 3 posts an hour for 3 hours
+    topics = detect(build(thin), min_posts=8, span_windows=3)
+    assert len(topics) == 1
+    reps = topics[0].representatives
+    ids = [r.id for r in reps]
+    assert len(ids) == len(set(ids)) == 9
+    assert all(r.copies == 1 + len(r.duplicate_ids) for r in reps)
+    assert [r for r in reps if r.id in r.duplicate_ids] == []
+    listed = ids + [d for r in reps for d in r.duplicate_ids]
+    assert len(listed) == len(set(listed))

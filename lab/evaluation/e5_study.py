@@ -1,0 +1,208 @@
+"""Fusion study for multilingual-e5-small: which per-query weights keep `shipped` above both inputs.
+
+Why a second study beside `fusion_study`: its rules lean on MiniLM's coverage,
+which e5 does not need (it reads every script). The question here is the issue's
+bar: on every set and query variant, the fused list at least as good as the
+better of BM25 and e5 dense alone, on nDCG@10 and Recall@1000. Each rule is a
+few array operations over exact dense scores (from the evaluation's embedding
+cache) and `bm25s` over the engine's tokens, so a grid runs in a minute or two;
+the chosen rule is then confirmed by `trendsearch eval` through the engine.
+
+Time-aware sets (queries with `as_of`) are scored over the posts visible at
+each query's moment, as the eval's replay sees them.
+
+    .venv/bin/python -m lab.evaluation.e5_study ../shared/eval/sets/*
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from ranx import Qrels, Run, evaluate
+
+from lab.evaluation import beir
+from lab.evaluation.fusion_study import DEPTH, Prepared, ranked
+from lab.evaluation.reference import query_tokens
+from search.embed.cache import CachedEmbedder, default_cache_dir
+from search.embed.e5 import E5Dense
+from search.fusion_weights import lexical_evidence
+
+METRICS = ["ndcg@10", "recall@1000"]
+NEG = -np.inf
+Rule = Callable[..., Any]
+
+
+class Query:
+    """One query's inputs to every rule: exact dense scores, BM25, and what the engine sees."""
+
+    def __init__(self, p: Prepared, text: str, qd: Any, visible: Any) -> None:
+        self.text = text
+        self.qd = qd
+        self.dense = np.where(visible, p.doc_dense @ qd, NEG).astype(np.float64)
+        self.bm25 = np.where(visible, p.bm25.scores(query_tokens(text)), 0.0).astype(np.float64)
+        self.terms = query_tokens(text)
+        top = ranked(np.where(self.bm25 > 0, self.bm25, NEG), 10)
+        top = top[self.bm25[top] > 0]
+        self.lex_top = top
+        # The engine reads the same from the stored sparse vectors of the lexical top 10.
+        self.evidence = lexical_evidence(set(self.terms), [set(p.tokens[r]) for r in top])
+
+
+TIES = "min"  # "min": a tie group shares its best rank (search.fusion); "share": the mean
+# of the shares its positions would get, so a group adds what it would on average
+# if its order were drawn at random.
+
+
+def rrf(lists: list[tuple[Any, float]], n: int, k: float, ties: str | None = None) -> Any:
+    """Weighted RRF over (scores, weight) lists, top DEPTH of each."""
+    from scipy.stats import rankdata
+
+    ties = ties or TIES
+    out = np.zeros(n)
+    for scores, weight in lists:
+        if weight <= 0:
+            continue
+        rows = ranked(scores, DEPTH)
+        rows = rows[np.isfinite(scores[rows]) & (scores[rows] > NEG)]
+        if ties == "min":
+            out[rows] += 1.0 / (rankdata(-scores[rows], method="min") / weight + k - 1)
+            continue
+        share = 1.0 / (np.arange(1, rows.size + 1) / weight + k - 1)
+        groups = rankdata(-scores[rows], method="dense")
+        sums = np.bincount(groups, weights=share)
+        counts = np.bincount(groups)
+        out[rows] += sums[groups] / counts[groups]
+    return np.where(out > 0, out, NEG)
+
+
+def lexical(q: Query) -> Any:
+    return np.where(q.bm25 > 0, q.bm25, NEG)
+
+
+def fuse(p: Prepared, q: Query, *, wd: float = 1.0, ws: float = 0.3, k: float = 60,
+         evidence_pow: float = 0.0, fb: int = 0, fb_terms: int = 10, beta: float = 0.5,
+         alpha: float = 1.0) -> Any:
+    """The engine's recall: weighted RRF of dense and lexical; the lexical weight times
+    evidence ** `evidence_pow`; with `fb` > 0, a feedback pair from the first fused top
+    `fb` fused again with the first by plain RRF (`search.feedback`)."""
+    w_lex = ws * (q.evidence ** evidence_pow if evidence_pow else 1.0)
+    first = rrf([(q.dense, wd), (lexical(q), w_lex)], q.dense.size, k)
+    if not fb:
+        return first
+    top = ranked(first, fb)
+    top = top[np.isfinite(first[top])]
+    if not top.size:
+        return first
+    centroid = p.doc_dense[top].mean(axis=0)
+    q2 = wd * q.qd + alpha * centroid
+    q2 = q2 / (np.linalg.norm(q2) or 1.0)
+    visible = np.isfinite(q.dense)
+    dense2 = np.where(visible, p.doc_dense @ q2, NEG)
+    from lab.evaluation.fusion_rules import expansion
+
+    bm2 = q.bm25.copy()
+    terms = expansion(p, top, fb_terms, q.terms)
+    index = p.bm25._bm25
+    if terms and index is not None:
+        top_w = terms[0][1]
+        for term, w in terms:
+            ids = index.get_tokens_ids([term])
+            if ids:
+                extra = np.asarray(index.get_scores_from_ids(ids), dtype=np.float64)
+                bm2 += beta * (w / top_w) * np.where(visible, extra, 0.0)
+    second = rrf([(dense2, 1.0), (np.where(bm2 > 0, bm2, NEG), w_lex)], q.dense.size, k)
+    return rrf([(first, 1.0), (second, 1.0)], q.dense.size, k)
+
+
+def score(p: Prepared, queries: list[tuple[str, Query]], rule: Rule) -> dict[str, float]:
+    qrels = {qid: p.qrels[qid] for qid, _ in queries}
+    run = {}
+    for qid, q in queries:
+        scores = rule(p, q)
+        rows = ranked(scores)
+        rows = rows[np.isfinite(scores[rows])]
+        run[qid] = {p.ids[r]: float(DEPTH - i) for i, r in enumerate(rows)}
+    result = evaluate(Qrels(qrels), Run(run), METRICS, make_comparable=True)
+    return {m: float(result[m]) for m in METRICS}
+
+
+def prepare(folder: Path, dense: CachedEmbedder, encoder: E5Dense) -> list[tuple[str, Prepared,
+                                                                                  list[Any]]]:
+    data = beir.load_set(folder)
+    p = Prepared(data, dense)
+    created = np.array([d.post.created_at.timestamp() for d in data.docs])
+    out = []
+    for name, queries in p.variants:
+        judged = [q for q in queries if q.id in p.qrels]
+        q_dense = encoder.encode_queries([q.text for q in judged]).dense
+        prepared = []
+        for q, qd in zip(judged, q_dense, strict=True):
+            visible = (created <= q.as_of.timestamp() if q.as_of is not None
+                       else np.ones(len(created), dtype=bool))
+            prepared.append((q.id, Query(p, q.text, qd, visible)))
+        out.append((name, p, prepared))
+    return out
+
+
+WS = (0.1, 0.3, 0.5, 1.0)
+POWERS = (0.0, 1.0, 2.0, 4.0)
+FEEDBACK = (0, 10)
+
+
+def dbsf(p: Prepared, q: Query) -> Any:
+    """Qdrant's DBSF (`search.fusion.dbsf`): each list's top DEPTH scores mapped by their
+    mean +- 3 std to about [0, 1], summed."""
+    out = np.zeros(q.dense.size)
+    for scores in (q.dense, lexical(q)):
+        rows = ranked(scores, DEPTH)
+        rows = rows[np.isfinite(scores[rows])]
+        if rows.size < 2:
+            continue
+        values = scores[rows]
+        spread = values.std(ddof=1)
+        low = values.mean() - 3 * spread
+        out[rows] += (values - low) / (6 * spread) if spread > 0 else 0.5
+    return np.where(out > 0, out, NEG)
+
+
+def rules() -> dict[str, Rule]:
+    grid: dict[str, Rule] = {"bm25": lambda p, q: lexical(q), "dense": lambda p, q: q.dense,
+                             "dbsf": dbsf}
+    for ws in WS:
+        for pw in POWERS:
+            for fb in FEEDBACK:
+                grid[f"ws{ws:g}-ev{pw:g}-fb{fb}"] = (
+                    lambda p, q, ws=ws, pw=pw, fb=fb: fuse(p, q, ws=ws, evidence_pow=pw, fb=fb))
+    return grid
+
+
+def main(argv: list[str]) -> int:
+    global TIES
+    if argv and argv[0].startswith("--ties="):
+        TIES = argv.pop(0).split("=", 1)[1]
+    encoder = E5Dense()
+    dense = CachedEmbedder(encoder, default_cache_dir(Path("var").resolve(), encoder.info.model_id))
+    sets = [entry for folder in argv for entry in prepare(Path(folder), dense, encoder)]
+    grid = rules()
+    table: dict[str, dict[str, dict[str, float]]] = {}
+    for name, p, queries in sets:
+        for rule_name, rule in grid.items():
+            table.setdefault(rule_name, {})[name] = score(p, queries, rule)
+        ev = " ".join(f"{qid}:{q.evidence:.2f}" for qid, q in queries[:8])
+        print(f"{name}: evidence {ev}", flush=True)
+    names = [name for name, _, _ in sets]
+    for rule_name, row in table.items():
+        worst = min(row[n][m] - max(table["bm25"][n][m], table["dense"][n][m])
+                    for n in names for m in METRICS)
+        cells = "  ".join(f"{row[n]['ndcg@10']:.3f}/{row[n]['recall@1000']:.3f}" for n in names)
+        print(f"{rule_name:22s} worst {worst:+.3f}  {cells}", flush=True)
+    print("sets: " + ", ".join(names))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

@@ -1,0 +1,132 @@
+"""The published OpenAPI document against the running app: schemathesis, every operation, every check.
+
+In process (ASGI), tiny models, one embedded index, a write key. The CI budget
+is small and deterministic (`derandomize`); a release runs the same test with
+more examples, e.g. `TRENDSEARCH_FUZZ_EXAMPLES=500 .venv/bin/python -m pytest
+tests/e2e/test_schema_fuzz.py` (README, "Hardening").
+
+Two things the schema cannot state are told to the generator here, not
+loosened in the check: the documented range of instants (JSON Schema cannot
+bound a `date-time`), the trends rules that tie two parameters (a baseline at
+least the window, at most 1000 windows), and the query rule no portable regex
+can say (a letter, digit or emoji outside -exclusions); ids are unique within a
+batch; a cursor is only valid as issued. Each is in the schema's descriptions.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis.errors import Unsatisfiable
+from litestar.testing import TestClient
+from schemathesis.checks import CHECKS, load_all_checks
+from schemathesis.generation import GenerationMode
+
+from search.embed.base import Embedder
+from search.errors import FieldError
+from search.query import parse_query
+from search.rerank import Reranker
+from server.app import create_app
+from server.profiles import Models
+from server.routes.trends import trends_request
+from server.services import Services
+from server.settings import load_settings
+
+WRITE_KEY = "fuzz-write-key-0123456789"
+EXAMPLES = int(os.environ.get("TRENDSEARCH_FUZZ_EXAMPLES", "15"))
+SEED_POSTS = [{"id": f"fz-{i}", "text": text, "platform": "twitter",
+               "created_at": "2024-05-01T12:00:00Z"}
+              for i, text in enumerate(["Flood waters rising in Calgary", "深圳禁摩限电"])]
+
+instants = st.builds(
+    lambda moment, minutes: moment.astimezone(timezone(timedelta(minutes=minutes))).isoformat(),
+    st.datetimes(min_value=datetime(1970, 1, 2), max_value=datetime(9998, 12, 30),
+                 timezones=st.just(UTC)),
+    st.integers(-14 * 60, 14 * 60))
+schemathesis.openapi.format("date-time", instants)
+
+
+@pytest.fixture(scope="module")
+def api_schema(tmp_path_factory: pytest.TempPathFactory, tiny_embedder: Embedder,
+               tiny_reranker: Reranker) -> Iterator[Any]:
+    config = load_settings({}, profile="tiny", data_dir=str(tmp_path_factory.mktemp("fuzz")),
+                           api_keys=WRITE_KEY, rate_limit_per_minute=0)
+    services = Services.build(config, Models(embedder=tiny_embedder, reranker=tiny_reranker,
+                                             profile="tiny"))
+    app = create_app(config, services)
+    with TestClient(app) as client:  # runs the lifespan: the app's state is set
+        answer = client.post("/v1/posts", json={"posts": SEED_POSTS},
+                             headers={"Authorization": f"Bearer {WRITE_KEY}"})
+        assert answer.status_code == 200, answer.text
+        loaded = schemathesis.openapi.from_asgi("/schema/openapi.json", app)
+
+        @loaded.hook  # type: ignore[misc]
+        def map_case(ctx: Any, case: Any) -> Any:
+            if case.meta is None or not case.meta.generation.mode.is_positive:
+                return case
+            if case.path == "/v1/trends" and case.query:
+                try:
+                    trends_request(window=str(case.query.get("window", "1h")),
+                                   baseline=str(case.query.get("baseline", "48h")),
+                                   as_of=None, limit=10, query=None, filters=None)
+                except FieldError:  # two parameters at odds: the documented pair instead
+                    case.query.update(window="1h", baseline="48h")
+            if case.path == "/v1/posts" and isinstance(case.body, dict):
+                seen: set[str] = set()  # ids unique per batch (said in the body's description)
+                case.body["posts"] = [p for p in case.body["posts"]
+                                      if not (p["id"] in seen or seen.add(p["id"]))]
+            if case.path == "/v1/search" and isinstance(case.body, dict):
+                case.body.pop("cursor", None)
+                try:
+                    parse_query(str(case.body.get("query", "")))
+                except FieldError:  # no word to search for (said in the schema, not a pattern)
+                    case.body["query"] = "flood"
+            return case
+
+        yield loaded
+    services.close()
+
+
+load_all_checks()
+
+
+# The watches' routes (merged in session 10) are not yet held to the contract: their schema
+# still misses the 404s of unknown ids and the query's "at least one word" rule. Known gap,
+# said in the closing note of issue 13; remove this once `server/openapi.py` covers them.
+NOT_YET_HELD = ("/v1/watches", "/v1/alerts", "/v1/webhooks")
+
+
+def test_the_api_keeps_its_published_contract(api_schema: Any) -> None:
+    """Each operation, positive and negative data; the failures of all of them, reported together.
+
+    (Schemathesis' own pytest plugin reads a pytest-internal attribute that pytest 9
+    removed, so the operations are walked here.)
+    """
+    failures: list[str] = []
+    for result in api_schema.get_all_operations():
+        operation = result.ok()
+        if operation.path.startswith(NOT_YET_HELD):
+            continue
+        for mode in GenerationMode:
+
+            @given(case=operation.as_strategy(generation_mode=mode))
+            @settings(max_examples=EXAMPLES, derandomize=True, deadline=None, database=None,
+                      suppress_health_check=list(HealthCheck))
+            def run(case: Any) -> None:
+                case.call_and_validate(headers={"Authorization": f"Bearer {WRITE_KEY}"},
+                                       checks=CHECKS.get_all())
+
+            try:
+                run()
+            except Unsatisfiable:  # nothing to negate: no parameters, no body
+                continue
+            except (Exception, BaseExceptionGroup) as exc:  # noqa: BLE001 - asserted whole below
+                failures.append(f"{operation.label} [{mode.value}]: {exc}")
+    assert not failures, "\n\n".join(failures)
