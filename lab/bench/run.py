@@ -143,7 +143,8 @@ def synthetic_posts(sample_texts: list[str], sample_dense: np.ndarray, n: int, s
     return posts, dense.astype(np.float32)
 
 
-def run_bench(settings: Settings, *, synthetic: int, sample: Path, encoder_posts: int = 512) -> int:
+def run_bench(settings: Settings, *, synthetic: int, sample: Path, encoder_posts: int = 512,
+              watch_posts: int = 0) -> int:
     if encoder_posts:
         from lab.bench.encoders import side_by_side, table
 
@@ -214,4 +215,9 @@ def run_bench(settings: Settings, *, synthetic: int, sample: Path, encoder_posts
         print(f"| {stage} | {a[0]:.2f} / {a[1]:.2f} | {b[0]:.2f} / {b[1]:.2f} | {ratio:.2f} |")
     print_counting(sample_counts, syn_counts, len(posts), synthetic)
     print(f"\npeak RSS {peak_rss_mb():.0f} MB")
+    if watch_posts:
+        from lab.bench.watches import run_watch_bench
+
+        print("\n# Percolation: ingest with 0, 100 and 10,000 watches (decision 0026)", flush=True)
+        run_watch_bench(settings, sample=sample, posts=watch_posts)
     return 0
