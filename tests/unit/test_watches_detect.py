@@ -50,6 +50,20 @@ def test_the_baseline_is_the_median_window_so_a_busy_watch_needs_more() -> None:
     assert burst.z == round((8 - 4) / math.sqrt(5), 3) and not burst.hot(TRIGGER, PARAMS)
 
 
+def test_a_busy_feed_needs_a_share_of_its_usual_window() -> None:
+    """Five matching posts in an hour of ~120 are a coincidence; in an hour of ~18, a story."""
+    counted = [ev(i, 0.5) for i in range(5)]
+    busy = {slot: 20 for slot in traffic(100)}  # 120 posts an hour
+    burst = detect.assess(counted, now_ts=NOW, trigger=TRIGGER, traffic=busy, params=PARAMS)
+    assert burst.needed == 6 and burst.z == 5.0 and not burst.hot(TRIGGER, PARAMS)
+    burst = detect.assess(counted + [ev(9, 0.5)], now_ts=NOW, trigger=TRIGGER, traffic=busy,
+                          params=PARAMS)
+    assert burst.hot(TRIGGER, PARAMS)
+    burst = detect.assess(counted, now_ts=NOW, trigger=TRIGGER, traffic=traffic(100),
+                          params=PARAMS)
+    assert burst.needed == TRIGGER.min_posts and burst.hot(TRIGGER, PARAMS)
+
+
 def test_copies_of_one_text_count_once_and_show_once() -> None:
     counted = [ev(i, 0.2, copy=7) for i in range(6)]
     burst = detect.assess(counted, now_ts=NOW, trigger=TRIGGER, traffic=None, params=PARAMS)
