@@ -120,12 +120,24 @@ def eval_alerts(args: argparse.Namespace) -> int:
         configure("WARNING")
     specs = read_watches(watches_path)
     checkpoints = schedule(stream)
-    models = load_models(settings)
-    embedder: Any = models.embedder
+    embedder: Any
+    if getattr(args, "minilm", False):
+        from search.embed.lexical import LexicalSparseEncoder
+        from search.embed.minilm import MiniLMEmbedder
+
+        embedder = MiniLMEmbedder(LexicalSparseEncoder())
+    else:
+        embedder = load_models(settings).embedder
     if not args.no_cache:
+        # The dense half alone where the embedder has one (e5): its vectors do not depend on
+        # the lexical encoder, so they are shared with the other evaluations' caches.
+        inner = getattr(embedder, "dense", None) if not args.cache_dir else None
         folder = Path(args.cache_dir) if args.cache_dir else default_cache_dir(
-            settings.data_path, embedder.info.model_id)
-        embedder = CachedEmbedder(embedder, folder)
+            settings.data_path, (inner or embedder).info.model_id)
+        if inner is not None:
+            embedder.dense = CachedEmbedder(inner, folder)
+        else:
+            embedder = CachedEmbedder(embedder, folder)
     stats = dict.fromkeys(("posts", "passes", "alerts", "embed_upsert_s", "percolate_s",
                            "pass_s"), 0.0)
     started = time.perf_counter()

@@ -15,7 +15,7 @@ def _bench(args: argparse.Namespace) -> int:
     from lab.bench.run import run_bench
 
     return run_bench(settings_from(args), synthetic=args.synthetic, sample=Path(args.sample),
-                     encoder_posts=args.encoder_posts)
+                     encoder_posts=args.encoder_posts, watch_posts=args.watch_posts)
 
 
 def _sizes(value: str) -> list[int]:
@@ -80,6 +80,9 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--sample", default=str(SAMPLE))
     p.add_argument("--encoder-posts", type=bounded_int(0, 100_000), default=512,
                    help="posts per dense encoder in the side-by-side table (0 skips it)")
+    p.add_argument("--watch-posts", type=bounded_int(0, 100_000), default=1024,
+                   help="sample posts ingested with 0, 100 and 10,000 watches (0 skips the table; "
+                        "bench-watches runs it alone)")
     p.set_defaults(run=_bench)
 
     p = sub.add_parser("bench-watches", parents=[common],
@@ -130,6 +133,9 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--events", metavar="EVENTS.json", help="the stream's events file, to score")
     p.add_argument("--scorer", metavar="scoring.py", help="score the run with this script")
     p.add_argument("--cache-dir", help="embedding cache folder (default: DATA_DIR/embed-cache/<model>/)")
+    p.add_argument("--minilm", action="store_true",
+                   help="all-MiniLM-L6-v2 instead of the profile's dense model (the model before "
+                        "decision 0024; for comparison runs, with its embedding cache)")
     p.add_argument("--no-cache", action="store_true", help="embed everything afresh, store nothing")
     p.set_defaults(run=_eval_alerts)
 

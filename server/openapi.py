@@ -74,8 +74,10 @@ def _statuses(path: str, method: str, op: Any, access: str, settings: Settings) 
         found |= {413, 415, 422}
     if op.parameters:
         found.add(422)
-    if "{post_id}" in path:
+    if "{post_id}" in path or "{watch_id}" in path or "{alert_id}" in path:
         found.add(404)
+    if path == "/v1/webhooks/dead-letters/replay":
+        found.add(404)  # `alert=` names no dead letter
     if path == "/v1/posts" and method == "post":
         found.add(409)  # a taken-down id
     return found
@@ -102,6 +104,10 @@ def _access(app: Litestar, path: str, method: str) -> str:
     return "read" if path.startswith("/v1/") else "open"
 
 
+_WATCH_QUERY = ('Words, "exact phrases" and -exclusions, as in search; at least one letter, digit '
+                'or emoji to search for outside the exclusions (else 422 naming `query`).')
+
+
 def _request_schemas() -> dict[str, Any]:
     """The request structs as msgspec states them: Litestar's rendering drops the
     constraints of list items (`image_urls` patterns) and `forbid_unknown_fields`
@@ -118,6 +124,20 @@ def _request_schemas() -> dict[str, Any]:
     schemas["SearchRequest"]["properties"]["query"]["description"] = (
         'Words, "exact phrases" and -exclusions; at least one letter, digit or emoji to '
         "search for outside the exclusions.")
+    for name in ("WatchSpec", "WatchPatch"):
+        props = schemas[name]["properties"]
+        for option in [props["query"], *props["query"].get("anyOf", [])]:
+            if option.get("type") == "string":
+                option["description"] = _WATCH_QUERY
+        props["filters"]["description"] = (
+            "As in search, without `since` / `until`: a watch looks at new posts as they come "
+            "(a time range is refused, naming `filters.since` or `filters.until`).")
+    schemas["WatchSpec"]["properties"]["id"]["description"] = (
+        "Optional; an id already taken is refused (422 naming `id`).")
+    schemas["Webhook"]["properties"]["url"]["description"] = (
+        "Must also pass the server's allow-list (TRENDSEARCH_WEBHOOK_SCHEMES, no private, loopback "
+        "or link-local address unless TRENDSEARCH_WEBHOOK_ALLOW_NETWORKS allows it); otherwise "
+        "422 naming `webhook.url`.")
     schemas["SearchRequest"]["properties"]["cursor"]["description"] = (
         "A previous page's `next_cursor`, as issued; any other string is refused.")
     return schemas
@@ -166,10 +186,15 @@ def complete(app: Litestar, settings: Settings) -> None:
             if path == "/v1/posts" and method == "post":
                 op.request_body = _ingest_body(settings)
             for param in op.parameters or []:
-                if getattr(param, "param_in", None) == "query" and param.name in query:
+                if path == "/v1/alerts" and param.name == "since":
+                    param.schema = query["as_of"]
+                elif getattr(param, "param_in", None) == "query" and param.name in query:
                     param.schema = query[param.name]
                 elif param.name == "post_id":
                     param.schema = schemas["Post"]["properties"]["id"]
+                elif param.name == "watch_id":
+                    param.schema = next(o for o in schemas["WatchSpec"]["properties"]["id"]["anyOf"]
+                                        if o.get("type") == "string")
             needs_key = (access == "write" and not keys.anonymous_writes) or (
                 access == "read" and bool(keys.read))
             op.security = SECURITY if needs_key else None

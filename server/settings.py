@@ -150,7 +150,7 @@ class Settings(RankingSettings, frozen=True, forbid_unknown_fields=True):
         "Niceness (0-19) of those worker threads, so that on a busy machine the cheap reads (by "
         "id, health, ready, metrics) get the CPU first; 0: as usual."))] = 10
 
-    # Watches (docs/decisions/0023-watches.md).
+    # Watches (docs/decisions/0026-watches.md).
     watch_pass_minutes: Annotated[int, Meta(ge=0, le=24 * 60, description=(
         'Minutes between the watches\' periodic passes (burst triggers, webhooks); 0 turns the '
         'scheduler off in this process.'))] = 10

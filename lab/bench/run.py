@@ -13,6 +13,8 @@
 3. Counting over every match (totals, facets, the histogram; `latest` pages) beside
    plain relevance search, whole requests, at every size (`lab.bench.counting`).
 4. Peak resident memory after each phase (ru_maxrss, monotonic).
+5. With `--watch-posts N`, ingest with 0, 100 and 10,000 watches side by side
+   (`lab.bench.watches`, decision 0026).
 """
 
 from __future__ import annotations
@@ -58,7 +60,7 @@ def latency_table(pipeline: SearchPipeline, rounds: int) -> dict[str, tuple[floa
 
 
 def run_bench(settings: Settings, *, synthetic: list[int], sample: Path,
-              encoder_posts: int = 512) -> int:
+              encoder_posts: int = 512, watch_posts: int = 0) -> int:
     if encoder_posts:
         from lab.bench.encoders import side_by_side, table
 
@@ -129,6 +131,11 @@ def run_bench(settings: Settings, *, synthetic: list[int], sample: Path,
               + f" | {ratio:.2f} |")
     print_counting(counting, len(QUERIES))
     print(f"\npeak RSS {peak_rss_mb():.0f} MB")
+    if watch_posts:
+        from lab.bench.watches import run_watch_bench
+
+        print("\n# Percolation: ingest with 0, 100 and 10,000 watches (decision 0026)", flush=True)
+        run_watch_bench(settings, sample=sample, posts=watch_posts)
     return 0
 
 

@@ -289,6 +289,10 @@ class Store(Protocol):
         """Posts created in [since, until) that match `filters` (and are among `post_ids`
         when given), newest first, at most `limit`, with their stored dense vectors."""
 
+    def window_vectors(self, since: datetime, until: datetime, limit: int) -> WindowVectors:
+        """Post ids and dense vectors of [since, until), newest first, at most `limit`: what
+        the watches' calibration reads every pass, without parsing payloads."""
+
 
 S = TypeVar("S", bound=Store, covariant=True)
 
@@ -327,6 +331,19 @@ class WindowPosts(msgspec.Struct, frozen=True):
 
     posts: list[Post]
     dense: Any  # float32 array (n, dim), L2-normalised as stored
+
+
+class WindowVectors(msgspec.Struct, frozen=True):
+    ids: list[str]
+    dense: Any  # float32 array (n, dim)
+
+
+def window_vectors(rows: Sequence[tuple[str, Sequence[float]]]) -> WindowVectors:
+    import numpy as np
+
+    return WindowVectors(ids=[i for i, _ in rows],
+                         dense=np.asarray([v for _, v in rows], dtype=np.float32) if rows
+                         else np.zeros((0, 0), dtype=np.float32))
 
 
 def in_request_order(found: Mapping[str, Post], post_ids: Sequence[str]) -> list[Post]:

@@ -28,6 +28,7 @@ from search.store.base import (
     FieldKind,
     Signal,
     WindowPosts,
+    WindowVectors,
     filter_conditions,
     from_payload,
     in_request_order,
@@ -37,6 +38,7 @@ from search.store.base import (
     window_bounds,
     window_posts,
     with_history,
+    window_vectors,
 )
 
 _KINDS: dict[FieldKind, Any] = {
@@ -273,6 +275,9 @@ class EdgeStore(EdgeMatchReads):
             self._shard.close()
             self._shard = None
 
+    def window_vectors(self, since: datetime, until: datetime, limit: int) -> WindowVectors:
+        return _window_vectors(self.shard, since, until, limit)
+
     def scroll_window(self, since: datetime, until: datetime, filters: SearchFilters | None,
                       limit: int, post_ids: Sequence[str] | None = None) -> WindowPosts:
         lo, hi = window_bounds(since, until)
@@ -286,3 +291,14 @@ class EdgeStore(EdgeMatchReads):
             with_payload=qe.PayloadSelector.Exclude(FILTER_ONLY_FIELDS),
             order_by=qe.OrderBy("created_ts", qe.Direction.Desc)))
         return window_posts([(r.payload, r.vector["dense"]) for r in records])
+
+
+def _window_vectors(shard: Any, since: datetime, until: datetime, limit: int) -> WindowVectors:
+    lo, hi = window_bounds(since, until)
+    records, _ = shard.scroll(qe.ScrollRequest(
+        limit=limit, filter=qe.Filter(must=[qe.FieldCondition(
+            key="created_ts", range=qe.RangeFloat(gte=lo, lt=hi))]),
+        with_vector=["dense"], with_payload=qe.PayloadSelector.Include(["id"]),
+        order_by=qe.OrderBy("created_ts", qe.Direction.Desc)))
+    return window_vectors([(r.payload["id"], r.vector["dense"]) for r in records])
+

@@ -34,6 +34,7 @@ from search.store.base import (
     FieldKind,
     Signal,
     WindowPosts,
+    WindowVectors,
     filter_conditions,
     from_payload,
     in_request_order,
@@ -43,6 +44,7 @@ from search.store.base import (
     window_bounds,
     window_posts,
     with_history,
+    window_vectors,
 )
 from search.store.server_layout import LaidOutCalls, collection_config
 
@@ -72,7 +74,25 @@ def _sparse(vector: SparseVector) -> qm.SparseVector:
     return qm.SparseVector(indices=list(vector.indices), values=list(vector.values))
 
 
-class ServerStore(ServerMatchReads):
+class _WindowVectorsMixin:
+    """`window_vectors` for `ServerStore` (kept apart: the class is long enough)."""
+
+    _client: QdrantClient
+    _collection: str
+    _call: Callable[..., Any]
+
+    def window_vectors(self, since: datetime, until: datetime, limit: int) -> WindowVectors:
+        lo, hi = window_bounds(since, until)
+        records, _ = self._call(
+            self._client.scroll, self._collection, limit=limit, with_vectors=["dense"],
+            scroll_filter=qm.Filter(must=[qm.FieldCondition(key="created_ts",
+                                                            range=qm.Range(gte=lo, lt=hi))]),
+            with_payload=qm.PayloadSelectorInclude(include=["id"]),
+            order_by=qm.OrderBy(key="created_ts", direction=qm.Direction.DESC))
+        return window_vectors([((r.payload or {})["id"], _dense(r.vector)) for r in records])
+
+
+class ServerStore(ServerMatchReads, _WindowVectorsMixin):
     """One collection on a Qdrant server (counting reads: `ServerMatchReads`)."""
 
     def __init__(self, client: QdrantClient, collection: str, call: LaidOutCalls) -> None:

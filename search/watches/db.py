@@ -7,7 +7,7 @@ they must outlive any one posts index (a `reindex` builds a new one). Qdrant
 holds only what it is good at, the watches' query vectors (`percolate`). The
 file lives under the data folder (`DATA_DIR/watches.sqlite`); WAL journal, so
 an API process and a `trendsearch watch` process may share it.
-(docs/decisions/0023-watches.md.)
+(docs/decisions/0026-watches.md.)
 
 Connections are per thread (SQLite objects must stay in their thread); each
 write is one short transaction, `BEGIN IMMEDIATE` where read-then-write must not
@@ -30,12 +30,18 @@ from search.watches.models import Match, Watch
 from search.watches.relevance import Calibration
 
 FILE_NAME = "watches.sqlite"
+SLOT_S = 600
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS watches (
     id TEXT PRIMARY KEY, body BLOB NOT NULL, created_ts REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS matches (
     watch_id TEXT NOT NULL, post_id TEXT NOT NULL, created_ts REAL NOT NULL,
-    dense REAL NOT NULL, lexical REAL NOT NULL, copy INTEGER NOT NULL, PRIMARY KEY (watch_id, post_id)) WITHOUT ROWID;
+    dense REAL NOT NULL, lexical REAL NOT NULL, copy INTEGER NOT NULL,
+    terms_mask INTEGER NOT NULL, behind REAL NOT NULL,
+    PRIMARY KEY (watch_id, post_id)) WITHOUT ROWID;
+-- Posts ingested per 10-minute slot: a baseline window with no traffic at all is unknown,
+-- not quiet (a feed that was down says nothing about a story).
+CREATE TABLE IF NOT EXISTS traffic (slot INTEGER PRIMARY KEY, posts INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS matches_by_time ON matches (watch_id, created_ts);
 CREATE TABLE IF NOT EXISTS alerts (
     id TEXT PRIMARY KEY, watch_id TEXT NOT NULL, episode INTEGER NOT NULL,
@@ -152,17 +158,47 @@ class WatchDB:
         if not matches:
             return
         with self.write() as db:
-            db.executemany("INSERT OR REPLACE INTO matches VALUES (?, ?, ?, ?, ?, ?)",
-                           [(m.watch_id, m.post_id, m.created_ts, m.dense, m.lexical, m.copy)
-                            for m in matches])
+            db.executemany("INSERT OR REPLACE INTO matches VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                           [(m.watch_id, m.post_id, m.created_ts, m.dense, m.lexical, m.copy,
+                             m.terms_mask, m.behind) for m in matches])
 
     def matches(self, watch_id: str, since: float, until: float) -> list[Match]:
         """The watch's matches created in [since, until), oldest first."""
         rows = self.connection().execute(
-            "SELECT watch_id, post_id, created_ts, dense, lexical, copy FROM matches "
+            "SELECT watch_id, post_id, created_ts, dense, lexical, copy, terms_mask, behind "
+            "FROM matches "
             "WHERE watch_id = ? AND created_ts >= ? AND created_ts < ? ORDER BY created_ts",
             (watch_id, since, until))
         return [Match(*row) for row in rows]
+
+    def lexical_matches(self, post_ids: Sequence[str]) -> list[tuple[str, str]]:
+        """(watch, post) pairs where the post holds some of the watch's words."""
+        out: list[tuple[str, str]] = []
+        for start in range(0, len(post_ids), 500):
+            chunk = list(post_ids[start:start + 500])
+            marks = ",".join("?" * len(chunk))
+            out.extend(self.connection().execute(
+                f"SELECT watch_id, post_id FROM matches WHERE lexical > 0 AND post_id IN ({marks})",
+                chunk))
+        return out
+
+    # -- traffic: posts per 10-minute slot ----------------------------------
+    def add_traffic(self, created: Sequence[float]) -> None:
+        slots: dict[int, int] = {}
+        for t in created:
+            slots[int(t // SLOT_S)] = slots.get(int(t // SLOT_S), 0) + 1
+        if not slots:
+            return
+        with self.write() as db:
+            db.executemany("INSERT INTO traffic VALUES (?, ?) ON CONFLICT(slot) DO UPDATE "
+                           "SET posts = posts + excluded.posts", list(slots.items()))
+
+    def traffic(self, since: float, until: float) -> dict[int, int]:
+        """Posts per slot (slot = created_ts // SLOT_S) in [since, until)."""
+        rows = self.connection().execute(
+            "SELECT slot, posts FROM traffic WHERE slot >= ? AND slot < ?",
+            (int(since // SLOT_S), int(-(-until // SLOT_S))))
+        return dict(rows)
 
     def forget_watch_matches(self, watch_id: str) -> None:
         """A watch whose query changed starts over: its old matches answered another question."""

@@ -2,16 +2,25 @@
 
 1. Each match gets its evidence (`relevance`): the dense z against the watch's
    calibration and the lexical share; loosely related posts do not count.
-2. Counting posts per window back from `now`, copies of one text once: the
+2. Counting posts per window back from `now`, copies of one text once, and
+   each post only for the watches it is nearest to (`Match.behind`): the
    newest window is *observed*; the median window of the baseline is
    *expected* (the median, not the mean, so a story that ran for a few of the
-   baseline's hours does not raise the bar for the next one). Windows before
-   the index's first post are unknown, not quiet, and left out.
-3. Hot = at least `min_posts`, a Poisson z of at least `min_z`, and the top
-   posts *grounded*: most of the posts that would be shown hold the query's
-   words. Why the last: stories of one kind move together in meaning (every
-   disaster is near "earthquake and tsunami in Japan"); a desk that asked for
-   Japan expects posts that name it, and precision is judged on the posts shown.
+   baseline's hours does not raise the bar for the next one). Windows in which
+   nothing at all arrived (before the first post, a feed that was down, a
+   collection that starts after weeks of silence) are unknown, not quiet: they
+   are left out, and with fewer than `min_known_windows` known a burst is not
+   judged (a feed's first hour says nothing about what is usual).
+3. Hot = at least `min_posts` (more on a busy feed: `traffic_share` of its usual
+   window), a Poisson z of at least `min_z`, and the top
+   posts *grounded*: at least half of the posts that would be shown hold more
+   than one average query term's weight (roughly two of its words). Why: stories
+   of one kind move together in meaning and share a word (every disaster is
+   near "earthquake and tsunami in Japan"; the Alberta floods are "flooding",
+   but not "in Queensland"; a hurricane closes schools, which is not "shooting
+   at a school"). A desk that asked for two things expects posts that name
+   both, and precision is judged on the posts shown. Counting stays looser (one
+   word and a close meaning), so the burst is measured on all of the story.
 
 Episodes (`episode_active`): once a watch fired, its burst goes on while the
 window stays above the baseline it fired against (frozen at that moment, since
@@ -22,7 +31,7 @@ burst is a new alert.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import msgspec
 import numpy as np
@@ -35,16 +44,26 @@ __all__ = ["Burst", "DetectParams", "Evidence", "assess", "episode_active", "evi
 
 
 class DetectParams(msgspec.Struct, frozen=True):
-    """Knobs not offered per watch; defaults chosen by `eval-alerts` (decision 0023)."""
+    """Knobs not offered per watch; defaults chosen by `eval-alerts` (decision 0026)."""
 
-    # A top post is grounded when it holds this many average query terms (`relevance`) ...
-    ground_terms: float = 0.7
+    # A top post is grounded when it holds more than one average query term's weight
+    # (`relevance`: roughly two of the query's words, IDF-weighted) ...
+    ground_terms: float = 1.2
     # ... and a burst fires when this share of its top posts are grounded.
     ground_share: float = 0.5
     # Posts shown with an alert (and judged for grounding).
     top_posts: int = 10
     # A running episode stays open while its window's z against the frozen baseline holds this.
     active_z: float = 2.0
+    # A post counts only for the watches it is nearest to (`Match.behind` at most this): with
+    # several watches, a post about one story does not swell a look-alike's count.
+    max_behind: float = 0.0
+    # Baseline windows with traffic needed before a burst can be judged at all.
+    min_known_windows: int = 3
+    # A burst needs this share of the feed's usual posts per window (its median window
+    # with traffic), and `BurstTrigger.min_posts` at least: a busy feed brings
+    # coincidences of a few posts every hour, a thin one does not.
+    traffic_share: float = 0.05
 
 
 class Evidence(msgspec.Struct, frozen=True):
@@ -65,23 +84,28 @@ class Burst(msgspec.Struct, frozen=True):
     top: list[Evidence]
     grounded: float
     known_windows: int
+    # Posts the window needed: `min_posts`, or more on a busy feed.
+    needed: int = 0
 
     def hot(self, trigger: BurstTrigger, params: DetectParams) -> bool:
-        return (self.observed >= trigger.min_posts and self.z >= trigger.min_z
-                and self.grounded >= params.ground_share)
+        return (self.observed >= max(trigger.min_posts, self.needed)
+                and self.z >= trigger.min_z and self.grounded >= params.ground_share)
 
 
 def evidence(matches: Sequence[Match], calibration: Calibration | None,
              rule: RelevanceRule, dense_trusted: bool = True,
-             query_terms: int = 1) -> list[Evidence]:
+             query_terms: int = 1, max_behind: float = 0.0) -> list[Evidence]:
     """The matches that count for the watch, with their evidence; `terms` in average
     query terms (`relevance`)."""
     out = []
     for m in matches:
+        if m.behind > max_behind:
+            continue
         z = relevance.z_score(m.dense, calibration) if dense_trusted else 0.0
         if relevance.counts(z, m.lexical * query_terms, rule):
             out.append(Evidence(post_id=m.post_id, created_ts=m.created_ts, dense=m.dense, z=z,
-                                lexical=m.lexical, copy=m.copy, score=relevance.score(z, m.lexical),
+                                lexical=m.lexical, copy=m.copy,
+                                score=relevance.score(z, m.lexical * query_terms),
                                 terms=m.lexical * query_terms))
     return out
 
@@ -92,8 +116,13 @@ def burst_z(observed: float, expected: float) -> float:
 
 
 def assess(counted: Sequence[Evidence], *, now_ts: float, trigger: BurstTrigger,
-           first_post_ts: float | None, params: DetectParams) -> Burst:
-    """The newest window against the baseline, for evidence already filtered by `evidence`."""
+           traffic: Mapping[int, int] | None, params: DetectParams,
+           slot_s: float = 600.0) -> Burst:
+    """The newest window against the baseline, for evidence already filtered by `evidence`.
+
+    `traffic`: posts ingested per slot (`slot_s` seconds, slot = ts // slot_s); baseline
+    windows without any are unknown (None: every window is known).
+    """
     window = trigger.window_minutes * 60.0
     n_base = max(1, int(trigger.baseline_hours * 3600 // window))
     per_bucket: dict[int, set[int]] = {}
@@ -108,16 +137,30 @@ def assess(counted: Sequence[Evidence], *, now_ts: float, trigger: BurstTrigger,
         per_bucket.setdefault(bucket, set()).add(e.copy)
         if bucket == 0:
             recent.append(e)
-    # Baseline window b ends at now - b * window: known once the index had a post by then.
-    known = n_base if first_post_ts is None else max(0, min(
-        n_base, math.ceil((now_ts - first_post_ts) / window) - 1))
-    base = [len(per_bucket.get(b, ())) for b in range(1, known + 1)]
+    volume = {} if traffic is None else _volume(traffic, now_ts, window, n_base, slot_s)
+    known_windows = list(range(1, n_base + 1)) if traffic is None else sorted(volume)
+    base = [len(per_bucket.get(b, ())) for b in known_windows]
     expected = float(np.median(base)) if base else 0.0
     observed = len(per_bucket.get(0, ()))
+    z = burst_z(observed, expected) if len(base) >= params.min_known_windows else float("-inf")
     top = best_distinct(recent, params.top_posts)
     grounded = (sum(e.terms >= params.ground_terms for e in top) / len(top)) if top else 0.0
-    return Burst(observed=observed, expected=expected, z=round(burst_z(observed, expected), 3),
-                 top=top, grounded=round(grounded, 3), known_windows=known)
+    usual = float(np.median(list(volume.values()))) if volume else 0.0
+    needed = max(trigger.min_posts, math.ceil(params.traffic_share * usual - 1e-9))
+    return Burst(observed=observed, expected=expected, z=round(z, 3) if z > -1e9 else -1e9,
+                 top=top, grounded=round(grounded, 3), known_windows=len(base), needed=needed)
+
+
+def _volume(traffic: Mapping[int, int], now_ts: float, window: float, n_base: int,
+            slot_s: float) -> dict[int, int]:
+    """Posts per baseline window (1 = the one before the newest), for windows with any."""
+    out: dict[int, int] = {}
+    for slot, posts in traffic.items():
+        age = now_ts - (slot + 0.5) * slot_s
+        bucket = int(age // window) if age >= 0 else -1
+        if posts > 0 and 1 <= bucket <= n_base:
+            out[bucket] = out.get(bucket, 0) + posts
+    return out
 
 
 def best_distinct(items: Sequence[Evidence], k: int) -> list[Evidence]:

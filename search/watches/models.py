@@ -37,7 +37,7 @@ Relevance = Literal["strict", "normal", "loose"]
 class BurstTrigger(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """New matching posts in the last `window_minutes` well above the watch's own baseline.
 
-    Defaults are what `eval-alerts` measured (docs/decisions/0023-watches.md).
+    Defaults are what `eval-alerts` measured (docs/decisions/0026-watches.md).
     """
 
     enabled: bool = True
@@ -137,7 +137,9 @@ class Match(msgspec.Struct, frozen=True, array_like=True):
     `dense` is the cosine of post and query; `lexical` the share of the query's
     weight (each term by its IDF among posts) that the post's words hold, 0..1;
     `copy` a hash of the post's copy signature (`search.dedup`): retweets and
-    copy-paste of one text share it, so they count once.
+    copy-paste of one text share it, so they count once; `terms_mask` which of the
+    query's terms (bit k: the k-th) the post holds; `behind` how far the watch's score
+    for this post is behind the best-scoring watch of the post (0: the nearest).
     """
 
     watch_id: str
@@ -146,6 +148,8 @@ class Match(msgspec.Struct, frozen=True, array_like=True):
     dense: float
     lexical: float
     copy: int
+    terms_mask: int = 0
+    behind: float = 0.0
 
 
 class AlertPost(msgspec.Struct, frozen=True):

@@ -84,7 +84,6 @@ class Percolator:
         self._watches: dict[str, _Compiled] = {}
         self._df: Counter[int] = Counter()
         self._posts = 0
-        self._first_ts: float | None = None
         self._version: str | None = None
         self.calibrations: dict[str, relevance.Calibration] = {}
 
@@ -108,8 +107,6 @@ class Percolator:
             self._posts = posts
             self._df = Counter({int(k): v for k, v in df.items()})
             self.calibrations = self.db.calibrations()
-            first = self.db.get_meta("first_post_ts")
-            self._first_ts = float(first) if first is not None else None
 
     def refresh(self) -> None:
         """Follow changes another process made to the watch set (cheap when there are none)."""
@@ -227,9 +224,9 @@ class Percolator:
         """Match one batch (as written to the posts index) and record the matches."""
         self.refresh()
         with self._lock:
-            self._note_first(posts)
             if not self._watches or not posts:
                 self._count_terms(encoded)
+                self.db.add_traffic([ts(p.created_at) for p in posts])
                 return []
             hits = self.index.nearest(encoded, DENSE_CANDIDATES, SPARSE_CANDIDATES)
             out: list[Match] = []
@@ -237,6 +234,7 @@ class Percolator:
                 candidates = {w for w, _ in hits.dense[i]} | {w for w, _ in hits.sparse[i]}
                 out.extend(self._score(post, encoded, i, candidates))
             self._count_terms(encoded)  # after: a batch's words are weighed by what came before
+            self.db.add_traffic([ts(p.created_at) for p in posts])
         self.db.add_matches(out)
         return out
 
@@ -267,9 +265,16 @@ class Percolator:
             if copy is None:
                 key = dedup.signature(post.text).key or post.id
                 copy = zlib.crc32(key.encode("utf-8"))
+            mask = sum(1 << k for k, t in enumerate(c.terms) if t in shared) if shared else 0
+            score = relevance.score(z, lexical * max(1, len(c.terms)))
             out.append(Match(watch_id=watch_id, post_id=post.id, created_ts=ts(post.created_at),
-                             dense=round(cosine, 5), lexical=round(lexical, 4), copy=copy))
-        return out
+                             dense=round(cosine, 5), lexical=round(lexical, 4), copy=copy,
+                             terms_mask=mask, behind=score))
+        # Rank-based evidence: how far each watch is behind the post's best watch (a Boston
+        # explosion post is nearer "explosions at the Boston marathon" than "fertilizer
+        # plant explosion in Texas"; with one watch, nothing is ever behind).
+        best = max((m.behind for m in out), default=0.0)
+        return [msgspec.structs.replace(m, behind=round(best - m.behind, 3)) for m in out]
 
     def _lexical(self, c: _Compiled, shared: list[int]) -> float:
         if not shared:
@@ -277,15 +282,6 @@ class Percolator:
         weight = {t: w * relevance.idf(self._df[t], self._posts) for t, w in c.terms.items()}
         total = sum(weight.values())
         return sum(weight[t] for t in shared) / total if total > 0 else 0.0
-
-    def _note_first(self, posts: Sequence[Post]) -> None:
-        """The oldest post seen: baseline windows before it are unknown, not quiet."""
-        if not posts:
-            return
-        oldest = min(ts(p.created_at) for p in posts)
-        if self._first_ts is None or oldest < self._first_ts:
-            self._first_ts = oldest
-            self.db.set_meta("first_post_ts", repr(oldest))
 
     def _count_terms(self, encoded: Encoded) -> None:
         """Document frequencies of the watches' terms, this batch included afterwards."""

@@ -17,7 +17,7 @@ from typing import Any
 from search.contracts import Encoded, IndexManifest, ModelInfo, ScoredId, TermFilter
 from search.log import log
 from search.models import Engagement, Post, SearchFilters, SparseVector
-from search.store.base import FieldKind, Signal, Store, WindowPosts
+from search.store.base import FieldKind, Signal, Store, WindowPosts, WindowVectors
 from search.watches.percolate import Percolator
 
 
@@ -94,6 +94,9 @@ class PercolatingStore:
 
     def close(self) -> None:
         self.inner.close()
+
+    def window_vectors(self, since: datetime, until: datetime, limit: int) -> WindowVectors:
+        return self.inner.window_vectors(since, until, limit)
 
     def scroll_window(self, since: datetime, until: datetime, filters: SearchFilters | None,
                       limit: int, post_ids: Sequence[str] | None = None) -> WindowPosts:

@@ -19,7 +19,7 @@ A post counts when its words and its meaning agree (some of the query's words
 and a dense z well above the watch's usual), or when its meaning alone is far
 out (a post about the story in other words: `#yycflood` for Calgary under
 water). The levels (`strict`, `normal`, `loose`) move these bars together.
-(Measured in docs/decisions/0023-watches.md.)
+(Measured in docs/decisions/0026-watches.md.)
 """
 
 from __future__ import annotations
@@ -35,6 +35,8 @@ from search.watches.models import Relevance
 __all__ = ["LEVELS", "Calibration", "RelevanceRule", "calibrate", "counts", "idf", "score",
            "z_score"]
 
+# Fewest posts a calibration is computed from (else the whole sample is used).
+MIN_SAMPLE = 20
 # Below this spread the sample says nothing (a handful of identical posts).
 MIN_SPREAD = 1e-3
 # Posts assumed in the index before the first one: with none yet, every term is rare
@@ -62,21 +64,29 @@ class RelevanceRule(msgspec.Struct, frozen=True):
 
 
 LEVELS: dict[Relevance, RelevanceRule] = {
-    "strict": RelevanceRule(min_terms=1.0, min_z_with_words=3.5, min_z_alone=8.0),
-    "normal": RelevanceRule(min_terms=0.7, min_z_with_words=2.5, min_z_alone=6.0),
-    "loose": RelevanceRule(min_terms=0.4, min_z_with_words=1.0, min_z_alone=4.0),
+    "strict": RelevanceRule(min_terms=0.7, min_z_with_words=4.0, min_z_alone=8.0),
+    "normal": RelevanceRule(min_terms=0.3, min_z_with_words=3.0, min_z_alone=6.0),
+    "loose": RelevanceRule(min_terms=0.2, min_z_with_words=2.0, min_z_alone=5.0),
 }
 
 
-def calibrate(cosines: npt.NDArray[np.float32], at_ts: float) -> list[Calibration]:
-    """Per column (watch) of an (n posts x n watches) cosine matrix."""
+def calibrate(cosines: npt.NDArray[np.float32], at_ts: float,
+              exclude: npt.NDArray[np.bool_] | None = None) -> list[Calibration]:
+    """Per column (watch) of an (n posts x n watches) cosine matrix, leaving out the cells
+    `exclude` marks (posts holding the watch's words) while at least `MIN_SAMPLE` remain."""
     n = cosines.shape[0]
     if n == 0:
         return []
-    median = np.median(cosines, axis=0)
-    spread = 1.4826 * np.median(np.abs(cosines - median), axis=0)
-    return [Calibration(median=float(m), spread=max(float(s), MIN_SPREAD), n=n, at_ts=at_ts)
-            for m, s in zip(median, spread, strict=True)]
+    out = []
+    for j in range(cosines.shape[1]):
+        column = cosines[:, j]
+        if exclude is not None and n - int(exclude[:, j].sum()) >= MIN_SAMPLE:
+            column = column[~exclude[:, j]]
+        median = float(np.median(column))
+        spread = 1.4826 * float(np.median(np.abs(column - median)))
+        out.append(Calibration(median=median, spread=max(spread, MIN_SPREAD), n=len(column),
+                               at_ts=at_ts))
+    return out
 
 
 def z_score(cosine: float, calibration: Calibration | None) -> float:
@@ -97,7 +107,8 @@ def counts(z: float, terms: float, rule: RelevanceRule) -> bool:
     return (terms >= rule.min_terms and z >= rule.min_z_with_words) or z >= rule.min_z_alone
 
 
-def score(z: float, lexical: float) -> float:
-    """The order of a watch's posts, best first: dense z, plus a bonus for the query's
-    words (a post that names the story is the better evidence to show)."""
-    return z + 3.0 * lexical
+def score(z: float, terms: float) -> float:
+    """The order of a watch's posts, best first (and which watch a post is nearest to):
+    dense z, plus a bonus per average query term held (a post that names the story is
+    the better evidence to show)."""
+    return z + 3.0 * terms

@@ -26,7 +26,7 @@ from search.log import log
 from search.query import parse_query
 from search.store.base import Store
 from search.watches import detect, relevance
-from search.watches.db import WatchDB, at, ts
+from search.watches.db import SLOT_S, WatchDB, at, ts
 from search.watches.engagement import engagement_alert
 from search.watches.ledger import Ledger
 from search.watches.models import Alert, AlertPost, Watch, WatchPatch, WatchSpec
@@ -122,11 +122,12 @@ class WatchService:
             return []
         now_ts = ts(now)
         self._calibrate(percolator, store, watches, now)
-        first = self.db.get_meta("first_post_ts")
-        first_ts = float(first) if first is not None else None
+        longest = max(w.triggers.burst.baseline_hours * 3600 + w.triggers.burst.window_minutes * 60
+                      for w in watches)
+        traffic = self.db.traffic(now_ts - longest, now_ts)
         opened = []
         for watch in watches:
-            alert = self._assess(percolator, store, watch, now, now_ts, first_ts)
+            alert = self._assess(percolator, store, watch, now, now_ts, traffic)
             if alert is None:
                 continue
             stored, new = self.ledger.record(
@@ -138,7 +139,7 @@ class WatchService:
         return opened
 
     def _assess(self, percolator: Percolator, store: Store, watch: Watch, now: datetime,
-                now_ts: float, first_ts: float | None) -> Alert | None:
+                now_ts: float, traffic: dict[int, int]) -> Alert | None:
         trigger = watch.triggers.burst
         window_s = trigger.window_minutes * 60.0
         since = now_ts - trigger.baseline_hours * 3600 - window_s
@@ -146,9 +147,9 @@ class WatchService:
         counted = detect.evidence(matches, percolator.calibrations.get(watch.id),
                                   relevance.LEVELS[watch.triggers.relevance],
                                   percolator.dense_trusted(watch.id),
-                                  percolator.query_terms(watch.id))
-        burst = detect.assess(counted, now_ts=now_ts, trigger=trigger, first_post_ts=first_ts,
-                              params=self.params)
+                                  percolator.query_terms(watch.id), self.params.max_behind)
+        burst = detect.assess(counted, now_ts=now_ts, trigger=trigger, traffic=traffic,
+                              params=self.params, slot_s=SLOT_S)
         latest = self.ledger.latest(watch.id)
         running = (latest is not None
                    and now - latest.last_hot_at <= timedelta(hours=trigger.quiet_hours))
@@ -176,24 +177,33 @@ class WatchService:
     @staticmethod
     def _calibrate(percolator: Percolator, store: Store, watches: list[Watch],
                    now: datetime) -> None:
-        """Each watch's cosine to a sample of recent posts: those of the baseline before the
-        window, or (too few there) the newest of any age."""
+        """Each watch's cosine to a sample of recent posts without its words: those of the
+        baseline before the window, or (too few there) the newest of any age."""
         known = set(percolator.watch_ids())
         ids = [w.id for w in watches if w.id in known]
         if not ids:
             return
         trigger = watches[0].triggers.burst
         window = timedelta(minutes=trigger.window_minutes)
-        read = store.scroll_window(now - timedelta(hours=trigger.baseline_hours), now - window,
-                                   None, CALIBRATION_POSTS)
+        read = store.window_vectors(now - timedelta(hours=trigger.baseline_hours), now - window,
+                                    CALIBRATION_POSTS)
         for until in (now - window, now):  # too few: the newest of any age, the window last
-            if len(read.posts) >= CALIBRATION_MIN_POSTS:
+            if len(read.ids) >= CALIBRATION_MIN_POSTS:
                 break
-            read = store.scroll_window(_EPOCH, until, None, CALIBRATION_POSTS)
-        if not read.posts:
+            read = store.window_vectors(_EPOCH, until, CALIBRATION_POSTS)
+        if not read.ids:
             return
         cosines = np.asarray(read.dense, dtype=np.float32) @ percolator.dense_matrix(ids).T
-        fresh = dict(zip(ids, relevance.calibrate(cosines, ts(now)), strict=True))
+        # Each watch against the sampled posts that hold none of its words: in a feed that is
+        # mostly about the watch's own story (a keyword-collected stream), the others would
+        # make its story look ordinary.
+        row = {post_id: i for i, post_id in enumerate(read.ids)}
+        column = {w: j for j, w in enumerate(ids)}
+        worded = np.zeros(cosines.shape, dtype=bool)
+        for watch_id, post_id in percolator.db.lexical_matches(list(row)):
+            if watch_id in column and post_id in row:
+                worded[row[post_id], column[watch_id]] = True
+        fresh = dict(zip(ids, relevance.calibrate(cosines, ts(now), exclude=worded), strict=True))
         percolator.calibrations.update(fresh)
         percolator.db.put_calibrations(fresh)
 

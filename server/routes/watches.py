@@ -16,6 +16,7 @@ import msgspec
 from litestar import delete, get, patch, post
 from litestar.params import Parameter
 
+from search.bounds import check_instant
 from search.errors import FieldError, NotFound
 from search.watches.models import Alert, Delivery, WatchPatch, WatchSpec
 from server.auth import WRITE
@@ -79,13 +80,26 @@ def delete_watch(watch_id: str, watch_runtime: WatchRuntime) -> None:
 def list_alerts(
     watch_runtime: WatchRuntime,
     watch: Annotated[str | None, Parameter(query="watch", max_length=64)] = None,
-    since: datetime | None = None,
+    since: Annotated[str | None, Parameter(query="since", max_length=64)] = None,
     limit: Annotated[int, Parameter(ge=1, le=500)] = 100,
 ) -> AlertList:
     """Newest first; `watch` keeps one watch's, `since` those fired at or after it."""
-    if since is not None and since.tzinfo is None:
-        raise FieldError("since", "needs an offset (RFC 3339, e.g. 2024-05-01T12:00:00Z)")
-    return AlertList(alerts=watch_runtime.ledger.alerts(watch, since, limit))
+    return AlertList(alerts=watch_runtime.ledger.alerts(watch, _instant(since, "since"), limit))
+
+
+def _instant(text: str | None, field: str) -> datetime | None:
+    """RFC 3339 with an offset, in range; read here, not by the framework, which would take a
+    bare number for seconds since 1970."""
+    if text is None:
+        return None
+    try:
+        value = msgspec.json.decode(msgspec.json.encode(text), type=datetime)
+    except msgspec.ValidationError:
+        raise FieldError(field, "expected RFC 3339 with an offset, e.g. 2024-05-01T12:00:00Z") from None
+    if value.tzinfo is None:
+        raise FieldError(field, "needs an offset (RFC 3339, e.g. 2024-05-01T12:00:00Z)")
+    check_instant(value, field)
+    return value
 
 
 @get("/v1/alerts/{alert_id:str}", sync_to_thread=True, tags=["watches"])

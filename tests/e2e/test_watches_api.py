@@ -229,6 +229,10 @@ def test_webhooks_are_signed_retried_dead_lettered_replayed_and_never_doubled(
         assert [a["id"] for a in listed] == [alert.id]
         assert c.get("/v1/alerts", params={"since": "2024-05-04T00:00:00Z"}).json() == {
             "alerts": []}
+        for bad in ("-5884664", "1714600000", "2024-05-04T00:00:00", "0001-01-01T00:00:00Z"):
+            answer = c.get("/v1/alerts", params={"since": bad})  # a number is not a time here
+            assert answer.status_code == 422, bad
+            assert answer.json()["errors"][0]["field"] == "since"
     finally:
         app.close()
 

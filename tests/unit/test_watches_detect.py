@@ -13,6 +13,13 @@ from search.watches.relevance import Calibration
 
 NOW = 1_000_000.0
 HOUR = 3600.0
+SLOT = 600.0
+
+
+def traffic(hours_back: float, every_hour: bool = True) -> dict[int, int]:
+    """Posts arrived in every 10-minute slot of the last `hours_back` hours."""
+    first = int((NOW - hours_back * HOUR) // SLOT)
+    return {slot: 3 for slot in range(first, int(NOW // SLOT) + 1)}
 TRIGGER = BurstTrigger(min_z=4.0, min_posts=4)
 PARAMS = detect.DetectParams()
 CAL = Calibration(median=0.1, spread=0.05, n=1000, at_ts=NOW)
@@ -23,12 +30,12 @@ def ev(i: int, age_h: float, *, copy: int | None = None, lexical: float = 0.5,
        z: float = 5.0) -> detect.Evidence:
     return detect.Evidence(post_id=f"p{i}", created_ts=NOW - age_h * HOUR, dense=0.5, z=z,
                            lexical=lexical, copy=i if copy is None else copy,
-                           score=relevance.score(z, lexical), terms=2 * lexical)
+                           score=relevance.score(z, lexical), terms=3 * lexical)
 
 
 def test_a_quiet_watch_that_gets_five_posts_in_the_hour_is_hot() -> None:
     counted = [ev(i, 0.5) for i in range(5)] + [ev(100 + h, h + 0.5) for h in range(1, 48, 8)]
-    burst = detect.assess(counted, now_ts=NOW, trigger=TRIGGER, first_post_ts=NOW - 100 * HOUR,
+    burst = detect.assess(counted, now_ts=NOW, trigger=TRIGGER, traffic=traffic(100),
                           params=PARAMS)
     assert (burst.observed, burst.expected, burst.known_windows) == (5, 0.0, 48)
     assert burst.z == 5.0 and burst.hot(TRIGGER, PARAMS)
@@ -38,53 +45,72 @@ def test_a_quiet_watch_that_gets_five_posts_in_the_hour_is_hot() -> None:
 def test_the_baseline_is_the_median_window_so_a_busy_watch_needs_more() -> None:
     steady = [ev(1000 + h * 10 + k, h + 0.5) for h in range(1, 49) for k in range(4)]
     counted = steady + [ev(i, 0.5) for i in range(8)]
-    burst = detect.assess(counted, now_ts=NOW, trigger=TRIGGER, first_post_ts=0.0, params=PARAMS)
+    burst = detect.assess(counted, now_ts=NOW, trigger=TRIGGER, traffic=None, params=PARAMS)
     assert burst.expected == 4.0 and burst.observed == 8
     assert burst.z == round((8 - 4) / math.sqrt(5), 3) and not burst.hot(TRIGGER, PARAMS)
 
 
+def test_a_busy_feed_needs_a_share_of_its_usual_window() -> None:
+    """Five matching posts in an hour of ~120 are a coincidence; in an hour of ~18, a story."""
+    counted = [ev(i, 0.5) for i in range(5)]
+    busy = {slot: 20 for slot in traffic(100)}  # 120 posts an hour
+    burst = detect.assess(counted, now_ts=NOW, trigger=TRIGGER, traffic=busy, params=PARAMS)
+    assert burst.needed == 6 and burst.z == 5.0 and not burst.hot(TRIGGER, PARAMS)
+    burst = detect.assess(counted + [ev(9, 0.5)], now_ts=NOW, trigger=TRIGGER, traffic=busy,
+                          params=PARAMS)
+    assert burst.hot(TRIGGER, PARAMS)
+    burst = detect.assess(counted, now_ts=NOW, trigger=TRIGGER, traffic=traffic(100),
+                          params=PARAMS)
+    assert burst.needed == TRIGGER.min_posts and burst.hot(TRIGGER, PARAMS)
+
+
 def test_copies_of_one_text_count_once_and_show_once() -> None:
     counted = [ev(i, 0.2, copy=7) for i in range(6)]
-    burst = detect.assess(counted, now_ts=NOW, trigger=TRIGGER, first_post_ts=0.0, params=PARAMS)
+    burst = detect.assess(counted, now_ts=NOW, trigger=TRIGGER, traffic=None, params=PARAMS)
     assert burst.observed == 1 and len(burst.top) == 1 and not burst.hot(TRIGGER, PARAMS)
 
 
-def test_windows_before_the_first_post_are_unknown_not_quiet() -> None:
-    burst = detect.assess([ev(i, 0.5) for i in range(3)], now_ts=NOW, trigger=TRIGGER,
-                          first_post_ts=NOW - 2.5 * HOUR, params=PARAMS)
-    assert burst.known_windows == 2
-    burst = detect.assess([], now_ts=NOW, trigger=TRIGGER, first_post_ts=NOW - 0.5 * HOUR,
-                          params=PARAMS)
-    assert burst.known_windows == 0 and burst.expected == 0.0
+def test_windows_without_traffic_are_unknown_not_quiet() -> None:
+    """A feed that starts (or comes back after weeks) says nothing yet about what is usual."""
+    hot = [ev(i, 0.5) for i in range(6)]
+    burst = detect.assess(hot, now_ts=NOW, trigger=TRIGGER, traffic=traffic(2.5), params=PARAMS)
+    assert burst.known_windows == 2 and not burst.hot(TRIGGER, PARAMS)  # 3 known are needed
+    burst = detect.assess(hot, now_ts=NOW, trigger=TRIGGER, traffic=traffic(4.5), params=PARAMS)
+    assert burst.known_windows == 4 and burst.hot(TRIGGER, PARAMS)
+    gap = {**traffic(4.5), **{int((NOW - 40 * HOUR) // SLOT): 9}}  # one busy hour long ago
+    burst = detect.assess(hot, now_ts=NOW, trigger=TRIGGER, traffic=gap, params=PARAMS)
+    assert burst.known_windows == 5
 
 
 def test_a_burst_whose_top_posts_lack_the_query_words_does_not_fire() -> None:
     """Stories of one kind move together in meaning; the desk asked for these words."""
     counted = [ev(i, 0.5, lexical=0.0, z=9.0) for i in range(10)]
-    burst = detect.assess(counted, now_ts=NOW, trigger=TRIGGER, first_post_ts=0.0, params=PARAMS)
+    burst = detect.assess(counted, now_ts=NOW, trigger=TRIGGER, traffic=None, params=PARAMS)
     assert burst.observed == 10 and burst.grounded == 0.0 and not burst.hot(TRIGGER, PARAMS)
 
 
 def test_an_episode_goes_on_while_the_window_stays_above_the_frozen_baseline() -> None:
     burst = detect.assess([ev(i, 0.5) for i in range(3)], now_ts=NOW, trigger=TRIGGER,
-                          first_post_ts=0.0, params=PARAMS)
+                          traffic=None, params=PARAMS)
     assert detect.episode_active(burst, 0.0, PARAMS)
     assert not detect.episode_active(burst, 2.0, PARAMS)
 
 
 def test_evidence_keeps_words_with_meaning_or_meaning_alone() -> None:
-    def match(z: float, lexical: float) -> Match:
-        return Match("w", f"z{z}-{lexical}", NOW, 0.1 + z * 0.05, lexical, 0)
+    def match(z: float, lexical: float, behind: float = 0.0) -> Match:
+        return Match("w", f"z{z}-{lexical}", NOW, 0.1 + z * 0.05, lexical, 0, 0, behind)
 
-    kept = detect.evidence([match(3, 0.5),   # words and meaning
-                            match(2, 0.5),   # too loose a meaning for the words
+    kept = detect.evidence([match(3.5, 0.5),  # words and meaning
+                            match(2.5, 0.5),  # too loose a meaning for the words
                             match(7, 0.0),   # meaning alone, far out
                             match(5, 0.0)],  # meaning alone, not far enough
                            CAL, NORMAL, query_terms=2)
-    assert [e.post_id for e in kept] == ["z3-0.5", "z7-0.0"]
-    # Counted in average query terms: half of a five-term query's weight is 2.5 terms.
-    assert detect.evidence([match(3, 0.1)], CAL, NORMAL, query_terms=5) == []
-    assert len(detect.evidence([match(3, 0.2)], CAL, NORMAL, query_terms=5)) == 1
+    assert [e.post_id for e in kept] == ["z3.5-0.5", "z7-0.0"]
+    # Counted in average query terms: a twentieth of a five-term query's weight is 0.25.
+    assert detect.evidence([match(3.5, 0.05)], CAL, NORMAL, query_terms=5) == []
+    assert len(detect.evidence([match(3.5, 0.1)], CAL, NORMAL, query_terms=5)) == 1
+    # A post nearer another watch counts there, not here.
+    assert detect.evidence([match(7, 0.5, behind=1.5)], CAL, NORMAL, query_terms=2) == []
     # A dense model that does not know the query's script gives no evidence at all.
     assert detect.evidence([match(0.45, 0.0)], CAL, NORMAL, dense_trusted=False) == []
 
