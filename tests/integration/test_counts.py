@@ -73,6 +73,14 @@ def by_terms(store: Store, query: str) -> set[str]:
     return {p.id for p in store.scroll() if need <= set(post_terms(p.text))}
 
 
+def cosines(store: Store, embedder: Embedder, query: str) -> dict[str, float]:
+    """Every post's stored dense vector against the query's, by post id."""
+    vector = embedder.encode_queries([query]).dense[0]
+    posts = list(store.scroll())
+    stored = store.vectors([point_id(p.id) for p in posts])
+    return {p.id: float(np.dot(np.asarray(stored[point_id(p.id)][0]), vector)) for p in posts}
+
+
 def test_a_story_of_500_posts_counts_500(store: Store, tiny_embedder: Embedder) -> None:
     pipeline = SearchPipeline(store, tiny_embedder, None, SearchParams(rerank_depth=0))
     result = run(pipeline, facets=True)
@@ -151,10 +159,7 @@ def test_the_dense_half_adds_posts_close_by_meaning(store: Store, tiny_embedder:
     """With a threshold, posts without the words but close to the query count too: the
     total is the union, computed here from the stored vectors."""
     query = "Calgary flood river"
-    vector = tiny_embedder.encode_queries([query]).dense[0]
-    posts = list(store.scroll())
-    stored = store.vectors([point_id(p.id) for p in posts])
-    cosine = {p.id: float(np.dot(np.asarray(stored[point_id(p.id)][0]), vector)) for p in posts}
+    cosine = cosines(store, tiny_embedder, query)
     terms = by_terms(store, query)
     outside = sorted((c for pid, c in cosine.items() if pid not in terms), reverse=True)
     threshold = outside[min(9, len(outside) - 1)] - 1e-6  # about ten posts by meaning alone
@@ -203,10 +208,7 @@ def test_term_holders_filling_the_cap_do_not_cut_the_dense_half(
     from search import counting
 
     query = "Calgary flood river"
-    vector = tiny_embedder.encode_queries([query]).dense[0]
-    posts = list(store.scroll())
-    stored = store.vectors([point_id(p.id) for p in posts])
-    cosine = {p.id: float(np.dot(np.asarray(stored[point_id(p.id)][0]), vector)) for p in posts}
+    cosine = cosines(store, tiny_embedder, query)
     terms = by_terms(store, query)
     outside = sorted((c for pid, c in cosine.items() if pid not in terms), reverse=True)
     inside = sorted((c for pid, c in cosine.items() if pid in terms), reverse=True)
