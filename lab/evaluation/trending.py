@@ -127,7 +127,10 @@ class Replay:
         start = self.visible
         for lo in range(start, upto, self.batch_size):
             batch = self.docs[lo:min(lo + self.batch_size, upto)]
-            write_batch(self.store, self.embedder, [d.post for d in batch])
+            # Counts as read at each post's creation (`ingest_fields` stamps a post at
+            # least at its created_at): not the wall clock, which is years after the stream.
+            write_batch(self.store, self.embedder, [d.post for d in batch],
+                        observed_at=min(d.post.created_at.timestamp() for d in batch))
             self.visible = lo + len(batch)
             if self.on_ingest is not None:
                 self.on_ingest(len(batch))
