@@ -41,14 +41,16 @@ class IndexSummary(msgspec.Struct):
 
 
 def write_batch(store: Store, embedder: Embedder, posts: Sequence[Post],
-                stage_seconds: dict[str, float] | None = None) -> None:
-    """Embed and upsert one batch; the unit both the CLI and the API use."""
+                stage_seconds: dict[str, float] | None = None,
+                observed_at: float | None = None) -> None:
+    """Embed and upsert one batch; the unit both the CLI and the API use. `observed_at`:
+    when the counts were read (default now; a replay passes its own clock)."""
     if not posts:
         return
     started = time.perf_counter()
     encoded = embedder.encode_documents([p.text for p in posts])
     embedded = time.perf_counter()
-    store.upsert(posts, encoded)
+    store.upsert(posts, encoded, observed_at=observed_at)
     if stage_seconds is not None:
         stage_seconds["embed"] = stage_seconds.get("embed", 0.0) + embedded - started
         stage_seconds["upsert"] = stage_seconds.get("upsert", 0.0) + time.perf_counter() - embedded

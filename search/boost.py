@@ -5,6 +5,14 @@ geometrically, and a half-life is a knob an editor can reason about ("a story
 from 12 hours ago counts half"). Engagement enters through log1p so a post
 with 100k likes is boosted, not made untouchable: each tenfold gain adds a
 constant step.
+
+With a calibration (`velocity_factor`), trending reads engagement *for the post's
+age* instead: its count over the count a typical post of its platform has at
+that age, learned from the index's own matured posts (`search.forecasting`). A
+raw total favours the post that has simply been around longer (a two-day-old
+post with its day of comments outranks the one-hour-old post drawing them
+faster); the ratio does not, and it means the same on a platform counting
+reposts as on one counting comments.
 """
 
 from __future__ import annotations
@@ -31,3 +39,11 @@ def engagement_factor(likes: int, reposts: int, comments: int, weight: float) ->
 
 def trending_score(relevance: float, decay: float, engagement: float) -> float:
     return relevance * decay * engagement
+
+
+def velocity_factor(count: float, typical: float, weight: float) -> float:
+    """(count + 1) / (typical + 1) to the power `weight`: 1.0 for a post exactly as
+    engaged as its platform's typical post of its age. A power, not a log: the
+    forecast scales a post's final count by this ratio (`search.forecast`), so with
+    weight 1 the score is proportional to its expected count against the typical."""
+    return float(((max(count, 0.0) + 1.0) / (max(typical, 0.0) + 1.0)) ** weight)

@@ -137,7 +137,9 @@ class RankingSettings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
         "Trending mode recalls posts of the last this many hours (all posts when none are "
         "that recent); 0: no bound."))] = 72.0
     engagement_weight: Annotated[float, Meta(ge=0, description=(
-        "Trending mode: weight of log-scaled likes/reposts/comments."))] = 0.1
+        "Trending mode: exponent on a post's engagement for its age (its count over its "
+        "platform's typical count at that age, learned from the index's matured posts); "
+        "without that calibration, the weight of log-scaled likes/reposts/comments."))] = 0.1
 
 
 class SearchParams(RankingSettings, frozen=True, forbid_unknown_fields=True):

@@ -92,6 +92,27 @@ class Forecaster:
         self._seen_ts = -math.inf
         self._refreshed = -math.inf
         self._lock = threading.Lock()
+        self._typical: dict[tuple[str, int], float | None] = {}
+
+    def typical(self, platform: str, age_s: float) -> float | None:
+        """The median count of `platform`'s references at this age (at the horizon for a
+        post at least that old): what trending ranks a post's count against. None with
+        fewer than `MIN_REFERENCES` counts there, or for a post under `MIN_AGE_S` old."""
+        if age_s < MIN_AGE_S:
+            return None
+        self.refresh()
+        g = len(AGE_GRID) if age_s >= HORIZON_S else grid_index(age_s)
+        key = (platform, g)
+        with self._lock:
+            if key not in self._typical:
+                table = self._platforms.get(platform)
+                n = len(table.rows) if table else 0
+                column = (np.zeros(0) if table is None else table.final[:n] if g == len(AGE_GRID)
+                          else table.early[:n, g])
+                column = column[~np.isnan(column)]
+                self._typical[key] = (math.expm1(float(np.median(column)))
+                                      if len(column) >= MIN_REFERENCES else None)
+            return self._typical[key]
 
     def refresh(self, force: bool = False) -> None:
         now = self._clock()
@@ -111,6 +132,7 @@ class Forecaster:
                     table = self._platforms[payload["platform"]] = _Platform(self._max)
                 table.put(str(payload["id"]), created, row[0], row[1])
                 newest = max(newest, float(history[-1][0]))
+                self._typical.clear()
             self._seen_ts = newest
 
     def forecast(self, post_ids: Sequence[str]) -> dict[str, Forecast]:

@@ -9,7 +9,10 @@ no index and no model.
   the fused score relative to the best fused score, capped just below the
   lowest reranked score, so an unreranked tail never jumps a reranked head.
 - **relevance** mode: by relevance. **latest**: newest first among candidates at
-  or above a relevance floor. **trending**: relevance x decay x engagement.
+  or above a relevance floor. **trending**: relevance x decay x engagement, where
+  engagement is the post's count for its age against its platform's typical
+  count at that age (`typical`, the index's calibration), or, with none, a log of
+  its raw counts.
 - **Decay is relative to the newest candidate** (its decay is 1.0). An absolute
   decay underflows to 0.0 once a post is ~1,075 half-lives old (an archive four
   years old at a 36 h half-life), and every score then ties at 0.0. The relative
@@ -22,15 +25,18 @@ no index and no model.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 import msgspec
 
-from search.boost import engagement_factor, time_decay, trending_score
+from search.boost import engagement_factor, time_decay, trending_score, velocity_factor
 from search.models import Candidate, Mode
 
-__all__ = ["OrderParams", "ScoreParts", "order"]
+__all__ = ["OrderParams", "ScoreParts", "Typical", "order"]
+
+# (platform, age in seconds) -> a typical post's count at that age, None when unknown.
+Typical = Callable[[str, float], float | None]
 
 _LN2 = math.log(2.0)
 # Unreranked candidates sit just below the lowest reranked one.
@@ -75,8 +81,16 @@ def _ln(value: float) -> float:
     return math.log(value) if value > 0 else -math.inf
 
 
+def _engagement(cand: Candidate, age_s: float, weight: float, typical: Typical | None) -> float:
+    post = cand.post
+    usual = typical(post.platform, age_s) if typical is not None else None
+    if usual is None:
+        return engagement_factor(post.likes, post.reposts, post.comments, weight)
+    return velocity_factor(post.likes + post.reposts + post.comments, usual, weight)
+
+
 def order(mode: Mode, candidates: Sequence[Candidate], rerank: Sequence[float | None],
-          as_of: datetime, p: OrderParams) -> list[ScoreParts]:
+          as_of: datetime, p: OrderParams, typical: Typical | None = None) -> list[ScoreParts]:
     """Score parts for every kept candidate, in the mode's order."""
     relevance, ranks = _relevance(candidates, rerank)
     ages_h = [max((as_of - c.post.created_at).total_seconds(), 0.0) / 3600 for c in candidates]
@@ -89,8 +103,7 @@ def order(mode: Mode, candidates: Sequence[Candidate], rerank: Sequence[float | 
             halvings = (ages_h[i] - newest_h) / p.half_life_hours
             # 0.0 only past ~1,075 halvings from the newest candidate; the key never underflows.
             decay = time_decay((ages_h[i] - newest_h) * 3600, p.half_life_hours * 3600)
-            engagement = engagement_factor(cand.post.likes, cand.post.reposts,
-                                           cand.post.comments, p.engagement_weight)
+            engagement = _engagement(cand, ages_h[i] * 3600, p.engagement_weight, typical)
             log_final += -halvings * _LN2 + math.log(engagement)
         final = (relevance[i] if decay is None or engagement is None
                  else trending_score(relevance[i], decay, engagement))

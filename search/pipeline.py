@@ -44,7 +44,7 @@ from search.models import (
     ParsedQuery,
     SearchResult,
 )
-from search.ordering import OrderParams, ScoreParts, order
+from search.ordering import OrderParams, ScoreParts, Typical, order
 from search.query import parse_query, phrase_matcher, term_keys
 from search.recall import RecallQuery, Searched, assemble, recall
 from search.rerank import Reranker, rerank_within_budget
@@ -122,6 +122,9 @@ class SearchPipeline:
         # The cosine past which a post matches by meaning (`search.matching`).
         self.dense_match = (self.params.dense_match if self.params.dense_match is not None
                             else dense_threshold(embedder.info.model_id))
+        # Trending's "typical count at this age": the forecaster's calibration, set by
+        # whoever holds one (`server.services`, the eval's replay); None: raw counts.
+        self.typical: Typical | None = None
         self.models = {
             "embedder": embedder.info.model_id,
             "reranker": reranker.model_id if reranker else "none",
@@ -331,7 +334,7 @@ class SearchPipeline:
     def _order(self, mode: Mode, candidates: list[Candidate], rerank_scores: list[float | None],
                rerank_note: str, as_of: datetime, fusion: str) -> list[Hit]:
         """`search.ordering` decides; this wraps its parts into explained hits."""
-        parts = order(mode, candidates, rerank_scores, as_of, self._order_params)
+        parts = order(mode, candidates, rerank_scores, as_of, self._order_params, self.typical)
         return [
             Hit(post=candidates[s.index].post, score=float(f"{s.final:.6g}"), explain=_explain(
                 candidates[s.index], s, mode, fusion, rerank_scores[s.index], rerank_note,

@@ -51,8 +51,10 @@ class Services(msgspec.Struct):
             raise
         store = watches.store
         pipeline = SearchPipeline(store, models.embedder, models.reranker, SearchParams.from_settings(settings))
-        return cls(settings=settings, models=models, catalog=catalog, store=store, pipeline=pipeline,
-                   watches=watches)
+        services = cls(settings=settings, models=models, catalog=catalog, store=store,
+                       pipeline=pipeline, watches=watches)
+        services.forecasts()  # trending ranks by the forecaster's typical-for-age counts
+        return services
 
     def close(self) -> None:
         self.store.flush()
@@ -65,6 +67,7 @@ class Services(msgspec.Struct):
         with _trends_lock:
             if self.forecaster is None or self.forecaster.store is not self.store:
                 self.forecaster = Forecaster(self.store, clock=time.time)
+                self.pipeline.typical = self.forecaster.typical
             return self.forecaster
 
     def trends_service(self) -> TrendsService:

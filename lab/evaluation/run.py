@@ -33,6 +33,7 @@ from lab.evaluation.trending import Replay, ReplayStep, moments
 from migrations import open_live
 from search.contracts import SearchParams
 from search.embed.base import Embedder
+from search.forecasting import Forecaster
 from search.pipeline import SearchPipeline
 from search.rerank import Reranker
 from search.store.base import point_id
@@ -145,11 +146,16 @@ def evaluate_set(data: beir.BeirSet, *, embedder: Embedder, reranker: Reranker |
                 pipeline=SearchPipeline(store, embedder, reranker, params),
                 corpus_of_post={d.post.id: d.corpus_id for d in docs},
                 corpus_of_point={point_id(d.post.id): d.corpus_id for d in docs})
+            # Trending's typical-for-age counts, calibrated on what the replay has matured
+            # by each query time (the replay's clock, as `eval-forecast` does).
+            clock = {"now": 0.0}
+            engine.pipeline.typical = Forecaster(store, clock=lambda: clock["now"]).typical
             _warm_up(engine)
             tokens: list[list[str]] = []
             created = np.array([d.post.created_at.timestamp() for d in docs], dtype=np.float64)
             for as_of in order:
                 step = replay.advance(as_of)
+                clock["now"] = as_of.timestamp() if as_of is not None else time.time()
                 if as_of is not None:
                     progress.update(index_task, info=f"as_of {as_of:%Y-%m-%d %H:%M}")
                 if engine.reference is None or engine.reference.size != step.visible:

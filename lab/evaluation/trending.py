@@ -9,8 +9,9 @@ observable at `as_of`. The harness gets there by replaying, not by filtering:
   returned, and the index statistics (Qdrant's IDF, the BM25 reference) come
   from visible posts only, as the protocol asks;
 - at each query time, in increasing order, the engagement table's counts for
-  that time are applied as `Store.update_engagement` calls: the same updates
-  production receives as counts grow. A visible post with no row at that time
+  that time are applied through `search.engagement.apply_updates` (the bulk
+  PATCH's code) as snapshots taken at that time (`at` = the query time, not the
+  wall clock, or every post's history would say it was counted today). A visible post with no row at that time
   has 0 comments (the protocol: "missing = 0"), so a post that had a count at
   an earlier time and none now is set back to 0, not left at its old count.
   (In the public set counts only grow, so this never fires there; a held-out
@@ -30,6 +31,7 @@ import msgspec
 from indexer.run import write_batch
 from lab.evaluation.beir import Doc
 from search.embed.base import Embedder
+from search.engagement import apply_updates
 from search.models import Engagement
 from search.store.base import Store
 
@@ -96,18 +98,26 @@ class Replay:
         updated = reset = ignored = 0
         if self.engagement is not None and as_of is not None:
             target = self.engagement.get(as_of, {})
-            for doc, n in engagement_changes(self.comments, target).items():
+            changes = engagement_changes(self.comments, target)
+            # Every count observed at `as_of` is a snapshot taken then (not only the
+            # changed ones): production receives counts as they are polled, and the
+            # forecast's calibration needs a post's counts at a day even when flat.
+            observed = {**target, **changes}
+            items = []
+            for doc, n in sorted(observed.items()):
                 position = self._position.get(doc)
                 if position is None or position >= self.visible:
                     ignored += 1
                     continue
-                self.store.update_engagement(self._engine_id[doc], Engagement(comments=n))
-                updated += 1
+                items.append((self._engine_id[doc], Engagement(comments=n, at=as_of)))
+                updated += doc in changes
                 reset += n == 0 and doc not in target
                 if n:
                     self.comments[doc] = n
                 else:
                     self.comments.pop(doc, None)
+            if items:
+                apply_updates(self.store, items, as_of.timestamp())
         step = ReplayStep(as_of=as_of, visible=self.visible, ingested=ingested,
                           updated=updated, reset=reset, ignored=ignored)
         self.steps.append(step)
@@ -117,7 +127,10 @@ class Replay:
         start = self.visible
         for lo in range(start, upto, self.batch_size):
             batch = self.docs[lo:min(lo + self.batch_size, upto)]
-            write_batch(self.store, self.embedder, [d.post for d in batch])
+            # Counts as read at each post's creation (`ingest_fields` stamps a post at
+            # least at its created_at): not the wall clock, which is years after the stream.
+            write_batch(self.store, self.embedder, [d.post for d in batch],
+                        observed_at=min(d.post.created_at.timestamp() for d in batch))
             self.visible = lo + len(batch)
             if self.on_ingest is not None:
                 self.on_ingest(len(batch))

@@ -30,7 +30,7 @@ from importlib.metadata import entry_points
 
 from search.errors import FieldError, TrendsearchError
 from search.log import configure
-from server.cli import index, query, serve, settings, watches
+from server.cli import index, query, rising, serve, settings, watches
 from server.cli.common import common_parser, settings_from
 
 __all__ = ["PLUGIN_GROUP", "build_parser", "main"]
@@ -54,7 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     common = common_parser()
     sub = parser.add_subparsers(dest="command", required=True)
-    for group in (index, serve, query, settings, watches):
+    for group in (index, serve, query, rising, settings, watches):
         group.add_parsers(sub, common)
     _add_plugins(sub, common)
     for name in _LAB_COMMANDS:

@@ -16,7 +16,7 @@ const PAGE = 20;
 const DEBOUNCE_MS = 250;
 const MAX_COPIES_SHOWN = 20;
 const MODES = ["relevance", "trending", "latest"];
-const VIEWS = ["search", "trends", "watches"];
+const VIEWS = ["search", "trends", "rising", "watches"];
 const FIELD_INPUTS = {  // API error field -> the input to mark
   "query": "q", "mode": "q", "as_of": "as_of", "filters.since": "since", "filters.until": "until",
   "filters.min_likes": "min_likes", "filters.min_reposts": "min_reposts", "filters.lang": "lang",
@@ -563,6 +563,46 @@ async function runTrends() {
   }
 }
 
+// ---- rising ------------------------------------------------------------------------------
+
+// POST /v1/rising with the search box's words (if any) and the filters: the posts of the last
+// day most likely to take off, each shown as a search card with its forecast line.
+async function runRising() {
+  const state = current;
+  const ticket = begin();
+  const list = $("rising");
+  setBusy("rising", true);
+  setStatus("Forecasting the last day's posts…");
+  const body = {limit: PAGE};
+  if (state.q.trim()) body.query = state.q.trim();
+  const filters = filtersOf(state);
+  if (Object.keys(filters).length) body.filters = filters;
+  try {
+    const response = await api("/v1/rising", {method: "POST", body, signal: ticket.signal});
+    if (!isCurrent(ticket)) return;
+    clear(list);
+    if (!response.ok) {
+      await showProblem(response, "rising");
+      return;
+    }
+    const data = await response.json();
+    if (!isCurrent(ticket)) return;
+    clearProblem();
+    const reference = new Date(data.as_of);
+    data.results.forEach((item, i) => list.append(card(
+      {...item.post, forecast: item.forecast, score: item.forecast.p_top ?? 0},
+      {...state, q: body.query || ""}, reference, i + 1)));
+    setStatus(data.results.length
+      ? `${data.results.length} rising post${data.results.length === 1 ? "" : "s"} of ` +
+        `${data.candidates} from the last day.`
+      : "No post of the last day matches.");
+  } catch (error) {
+    if (error.name !== "AbortError" && isCurrent(ticket)) showNetworkError(error);
+  } finally {
+    if (isCurrent(ticket)) setBusy("rising", false);
+  }
+}
+
 function openTopic(scope) {
   const state = {...current, view: "search", q: scope.query, topic: scope.label, range: "custom",
                  since: scope.since || "", until: scope.until || ""};
@@ -611,6 +651,7 @@ function switchView(view) {
 
 function refresh() {
   if (current.view === "trends") runTrends();
+  else if (current.view === "rising") runRising();
   else if (current.view === "watches") runWatches();
   else runSearch();
 }
@@ -645,6 +686,8 @@ function onFormChange({push, immediate}) {
   showScope(state);
   if (current.view === "trends") {
     runTrends();
+  } else if (current.view === "rising") {
+    runRising();
   } else if (immediate) {
     runSearch();
   } else {

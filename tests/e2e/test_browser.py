@@ -394,6 +394,24 @@ def test_trends_view(page: Any, site: dict[str, Any]) -> None:
     shot(page, "10-trend-to-search")
 
 
+def test_rising_tab_lists_the_last_days_posts_with_their_forecasts(
+        page: Any, site: dict[str, Any]) -> None:
+    page.goto(site["base"] + "/")
+    page.get_by_role("tab", name="Rising").click()
+    page.wait_for_function("() => location.search.includes('view=rising')")
+    page.wait_for_function("() => document.getElementById('rising').getAttribute('aria-busy') === 'false'")
+    shot(page, "11-rising")
+    problem = page.locator("#problem")
+    assert problem.is_hidden(), problem.inner_text()
+    cards = page.locator("#rising article.card")
+    assert cards.count() > 0, page.locator("#main").inner_text()
+    texts = page.locator("#rising").inner_text()
+    assert "basement flooding" not in texts and "West Texas" not in texts  # days old: not rising
+    # Each card says its forecast, or why there is none yet.
+    assert "forecast" in cards.first.locator(".forecast").inner_text().lower()
+    assert "rising post" in page.locator("#status").inner_text()
+
+
 def canned_trends(as_of: datetime) -> dict[str, Any]:
     """A `GET /v1/trends` answer in the route's shape, so the view is tested on known numbers."""
     start = as_of - timedelta(hours=8)

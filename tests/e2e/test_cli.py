@@ -85,6 +85,7 @@ def test_settings_lists_every_variable(capsys: pytest.CaptureFixture[str]) -> No
     (["search", "tornado", "--limit", "500"], "--limit"),
     (["search", "tornado", "--limit", "ten"], "--limit"),
     (["trends", "--limit", "0"], "--limit"),
+    (["rising", "--limit", "0"], "--limit"),
 ])
 def test_bad_flags_are_one_line_errors_naming_the_flag(
         data_dir: Path, argv: list[str], named: str, capsys: pytest.CaptureFixture[str]) -> None:
@@ -113,3 +114,22 @@ def test_a_bad_as_of_exits_2_naming_the_option(data_dir: Path, as_of: str,
     assert main(["search", "tornado", "--as-of", as_of]) == 2
     err = capsys.readouterr().err  # argparse's "argument --as-of:" or our "`--as-of`:"
     assert "--as-of" in err and "Traceback" not in err
+
+
+def test_rising_prints_the_last_days_posts_with_their_forecasts(
+        data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from datetime import UTC, datetime, timedelta
+    recent = (datetime.now(UTC) - timedelta(hours=2)).isoformat()
+    path = tmp_path / "recent.jsonl"
+    path.write_text(json.dumps({"id": "r1", "text": "River flooding downtown", "platform": "twitter",
+                                "created_at": recent, "likes": 8}) + "\n", encoding="utf-8")
+    main(["index", str(path), "--quiet"])
+    capsys.readouterr()
+    assert main(["rising", "--limit", "5"]) == 0
+    out = capsys.readouterr().out
+    assert "rising as of" in out and "(1 posts of the last day read)" in out
+    assert main(["rising", "--json", "--query", "flooding"]) == 0
+    answer = json.loads(capsys.readouterr().out)
+    assert [r["post"]["id"] for r in answer["results"]] == ["r1"]
+    forecast = answer["results"][0]["forecast"]
+    assert forecast["status"] == "no_history" and "not enough history on twitter" in forecast["why"]

@@ -193,21 +193,20 @@ def test_replay_applies_counts_in_as_of_order_and_resets_absent_posts(
                  for i, hour in enumerate((0, 1, 3))]
         docs = [Doc(corpus_id=f"c{i}", post=p) for i, p in enumerate(posts)]
         t1, t2, t3 = (datetime(2024, 5, 1, h, 30, tzinfo=UTC) for h in (0, 1, 2))
-        calls: list[tuple[str, int | None]] = []
-        original = store.update_engagement
-
-        def spy(post_id: str, update: Any) -> bool:
-            calls.append((post_id, update.comments))
-            return original(post_id, update)
-
-        store.update_engagement = spy  # type: ignore[method-assign]
         table = {t1: {"c0": 3}, t2: {"c0": 4, "c1": 1}, t3: {"c1": 2, "c2": 9}}
         replay = Replay(store, tiny_embedder, docs, table, batch_size=2)
         comments = []
         for moment in (t1, t2, t3):
             replay.advance(moment)
             comments.append({p.id: p.comments for p in store.get(["p0", "p1", "p2"])})
-        assert calls == [("p0", 3), ("p0", 4), ("p1", 1), ("p1", 2), ("p0", 0)]
+        # Ingested as of its creation, then every count observed at a moment is a snapshot
+        # taken at that moment (not the wall clock's), the reset included.
+        history = {pid: [(s[0], s[3]) for s in payload["history"]]
+                   for pid, payload in store.payloads(["p0", "p1"], ["history"]).items()}
+        ts = [t.timestamp() for t in (t1, t2, t3)]
+        created = [p.created_at.timestamp() for p in posts]
+        assert history["p0"] == [(created[0], 0), (ts[0], 3), (ts[1], 4), (ts[2], 0)]
+        assert history["p1"] == [(created[1], 0), (ts[1], 1), (ts[2], 2)]
         assert comments == [{"p0": 3}, {"p0": 4, "p1": 1}, {"p0": 0, "p1": 2}]
         assert [s.ignored for s in replay.steps] == [0, 0, 1]  # p2 is created after t3
         assert [s.visible for s in replay.steps] == [1, 2, 2]

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from search.boost import engagement_factor, time_decay, trending_score
+from search.boost import engagement_factor, time_decay, trending_score, velocity_factor
 
 ages = st.floats(min_value=0, max_value=1e9, allow_nan=False)
 half_lives = st.floats(min_value=1, max_value=1e7, allow_nan=False)
@@ -46,3 +46,15 @@ def test_engagement_grows_by_weight_per_e_fold() -> None:
 
 def test_trending_score_is_the_product() -> None:
     assert trending_score(0.8, 0.5, 1.5) == pytest.approx(0.6)
+
+
+@given(counts, st.floats(min_value=0, max_value=1e6), st.floats(min_value=0, max_value=3))
+def test_velocity_is_one_at_typical_and_monotone_in_count(c: int, typical: float, w: float) -> None:
+    assert velocity_factor(typical, typical, w) == pytest.approx(1.0)
+    assert velocity_factor(c + 1, typical, w) >= velocity_factor(c, typical, w)
+
+
+def test_velocity_at_weight_one_is_the_ratio_to_typical() -> None:
+    # A 1 h-old post with 29 against a typical 9: three times typical, whatever its total.
+    assert velocity_factor(29, 9, 1.0) == pytest.approx(3.0)
+    assert velocity_factor(29, 9, 0.5) == pytest.approx(math.sqrt(3.0))
