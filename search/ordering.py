@@ -41,6 +41,11 @@ Typical = Callable[[str, float], float | None]
 _LN2 = math.log(2.0)
 # Unreranked candidates sit just below the lowest reranked one.
 _BELOW_FLOOR = 0.999
+# The least relevance a candidate has. Why not 0: a zero has no logarithm, so every
+# candidate at 0 (a reranker scoring 0.0 pulls the unreranked tail to 0 with it) would
+# tie at -inf and trending's decay and engagement would stop ordering them; a
+# reranker then raising one post's score from 0.0 could move it down.
+_LEAST = 1e-12
 
 
 class OrderParams(msgspec.Struct, frozen=True):
@@ -73,7 +78,7 @@ def _relevance(candidates: Sequence[Candidate],
         relevance = score if score is not None else cand.fused_score / top_fused
         if floor is not None and score is None:
             relevance = min(relevance, floor) * _BELOW_FLOOR
-        out.append(max(relevance, 0.0))
+        out.append(max(relevance, _LEAST))
     return out, ranks
 
 

@@ -56,12 +56,13 @@ def test_never_nan_and_final_is_recomputable_from_the_explain_fields(data, mode)
     for part in order(mode, cands, rerank, AS_OF, PARAMS):
         assert not math.isnan(part.final) and not math.isnan(part.log_final)
         # relevance: the rerank score, or the fused score relative to the best, capped below
-        # the lowest reranked score
+        # the lowest reranked score; never below 1e-12 (zero has no logarithm to order by)
         expected = rerank[part.index]
         if expected is None:
             expected = cands[part.index].fused_score / top_fused
             if reranked:
                 expected = min(expected, min(reranked)) * 0.999
+        expected = max(expected, 1e-12)
         assert part.relevance == pytest.approx(expected, rel=1e-12, abs=1e-300)
         factors = part.relevance * (part.decay if part.decay is not None else 1.0) \
             * (part.engagement if part.engagement is not None else 1.0)
