@@ -104,8 +104,9 @@ def recall(store: Store, query: RecallQuery, searched: Searched | None = None) -
     `prefetch_limit` (feedback's first pass), used instead of searching them again.
     """
     pairs = signal_pairs(query)
-    # Feedback that keeps the query's dense vector (e5) shares the query's dense list.
-    same_dense = len(pairs) > 1 and pairs[1][0] == pairs[0][0]
+    # Feedback that keeps the query's dense vector (e5) shares the query's dense list,
+    # when the query searched it (a dense weight of 0 left that list empty).
+    same_dense = len(pairs) > 1 and pairs[1][0] == pairs[0][0] and pairs[0][2][0] > 0
     wanted: list[tuple[int, Signal, float]] = []  # (pair, signal, weight), weight > 0
     for pair, (dense, sparse, (w_dense, w_sparse)) in enumerate(pairs):
         if pair == 0 and searched is not None:
