@@ -45,9 +45,13 @@ HOURLY_DAYS = 3
 FACET_VALUES = 200
 MAX_DAYS = 20_000
 # A half of at most this many posts is counted by reading three small fields of each
-# (~11 us a post on Edge at 100k points); a bigger one by Qdrant's `facet`, whose cost
-# grows with the field's values (a day facet under a query's filter: 50-900 ms at 100k).
-SCAN_LIMIT = 8000
+# (~11 us a post on Edge at 100k points); a bigger one by Qdrant's `facet`. Its cost
+# grows with the index, not with the matches: a day facet under a query's filter took
+# 50-900 ms at 100k points and 47-52 s at 1M (28k matches, `trendsearch bench`,
+# decision 0025), where reading 28k posts' fields would cost ~0.4 s at the 100k
+# rate (not yet measured at 1M). So read up to 100k matches; past that the facet's
+# cost is still paid (said in 0025).
+SCAN_LIMIT = 100_000
 _FIELDS = ("platform", "lang", "created_hour")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
