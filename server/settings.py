@@ -166,14 +166,10 @@ class Settings(RankingSettings, frozen=True, forbid_unknown_fields=True):
 
     @property
     def layout(self) -> ClusterLayout:
-        """The Qdrant server layout these settings ask for."""
-        return ClusterLayout(
-            shards=self.qdrant_shards, replicas=self.qdrant_replicas,
-            write_consistency=self.qdrant_write_consistency,
-            read_consistency=self.qdrant_read_consistency,
-            write_ordering=self.qdrant_write_ordering, on_disk=self.qdrant_on_disk,
-            hnsw_m=self.qdrant_hnsw_m, hnsw_ef_construct=self.qdrant_hnsw_ef_construct,
-            quantization=self.qdrant_quantization)
+        """The Qdrant server layout these settings ask for: each `ClusterLayout` field is the
+        setting of the same name with the `qdrant_` prefix."""
+        return ClusterLayout(**{f.name: getattr(self, f"qdrant_{f.name}")
+                                for f in msgspec.structs.fields(ClusterLayout)})
 
     @property
     def data_path(self) -> Path:

@@ -18,6 +18,7 @@ difference) into a fresh Qdrant Edge index:
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import subprocess
@@ -77,12 +78,10 @@ def measure(posts_n: int, updates_per_post: int) -> dict[str, Any]:
         snapshots = [s for v in held.values() for s in v.get("history", [])]
         if snapshots:  # the payload itself, as JSON: what a snapshot adds before any overhead
             out["json_bytes_per_snapshot"] = round(len(msgspec.json.encode(snapshots)) / len(snapshots), 1)
-        bulk: Any = None
-        try:
+        # The tree before history (`--before`) has no bulk form: measured only where it exists.
+        if importlib.util.find_spec("search.engagement") is not None:
             from search.engagement import apply_updates as bulk
-        except ImportError:  # the tree before history has no bulk form
-            pass
-        if bulk is not None:
+
             now = time.time()
             clock = time.perf_counter()
             for start in range(0, posts_n, BATCH):
