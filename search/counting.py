@@ -6,7 +6,7 @@ meaning past the model's threshold. Counting runs in the engine on both back
 ends, through one filter (`search.store.base.match_conditions`):
 
 1. the dense half: one bounded search with a score threshold, leaving out posts
-   the terms half already holds (`_dense_half`), at most `MAX_DENSE_MATCHES`;
+   the terms half already holds (`Store.similar`), at most `MAX_DENSE_MATCHES`;
 2. `Store.count_matches`: "holds every required term, or is one of those
    points", exact, on the payload index;
 3. with facets: `Store.facet` on `platform` and `lang` (each without its own
@@ -31,7 +31,7 @@ import msgspec
 import numpy as np
 import numpy.typing as npt
 
-from search.contracts import MatchFilter, ScoredId, TermFilter
+from search.contracts import MatchFilter, TermFilter
 from search.matching import MAX_DENSE_MATCHES, match_kind
 from search.models import Facets, Histogram, Hit, MatchFacets, SearchFilters
 from search.store.base import Store, point_id
@@ -84,30 +84,10 @@ def resolve(store: Store, require: tuple[str, ...], dense: list[float] | None,
     match = MatchFilter(filters=filters, terms=terms, require=require)
     if dense is None or threshold is None:
         return MatchSet(match)
-    close = _dense_half(store, dense, match, threshold)
+    close = store.similar(dense, match, threshold, MAX_DENSE_MATCHES + 1)
     ids = tuple(sorted(hit.point_id for hit in close[:MAX_DENSE_MATCHES]))
     return MatchSet(msgspec.structs.replace(match, point_ids=ids),
                     exact=len(close) <= MAX_DENSE_MATCHES, threshold=threshold)
-
-
-def _dense_half(store: Store, dense: list[float], match: MatchFilter,
-                threshold: float) -> list[ScoredId]:
-    """The closest posts past the threshold that do not hold every required term.
-
-    Why two steps: leaving term holders out inside the engine (`must_not` on
-    `terms`) makes Edge check every point's terms, the one counting cost that grew
-    with the index (1.6x recall at 100k). So search without it, drop holders by id
-    (`Store.holding`, one lookup of at most `MAX_DENSE_MATCHES + 1` points), and ask
-    the engine to leave them out only when holders filled the cap, where dropping
-    afterwards could cut the half short of posts that are there."""
-    close = store.similar(dense, match, threshold, MAX_DENSE_MATCHES + 1, exclude_holders=False)
-    if not match.require or not close:
-        return close
-    holders = store.holding([hit.point_id for hit in close], match.require)
-    rest = [hit for hit in close if hit.point_id not in holders]
-    if holders and len(close) > MAX_DENSE_MATCHES:
-        return store.similar(dense, match, threshold, MAX_DENSE_MATCHES + 1)
-    return rest
 
 
 class Tally(msgspec.Struct):

@@ -106,12 +106,11 @@ class EdgeMatchReads:
         return {str(r.id) for r in records}
 
     def similar(self, dense: list[float], match: MatchFilter, min_score: float,
-                limit: int, *, exclude_holders: bool = True) -> list[ScoredId]:
+                limit: int) -> list[ScoredId]:
         make = EdgeConditions()
         must, must_not = term_conditions(match.terms, make)
         must = filter_conditions(match.filters, make) + must
-        if exclude_holders:
-            must_not += holds_all_terms(match.require, make)
+        must_not += holds_all_terms(match.require, make)
         flt = (qe.Filter(must=must or None, must_not=must_not or None)
                if must or must_not else None)
         hits = self.shard.query(qe.QueryRequest(

@@ -249,11 +249,10 @@ class Store(Protocol):
         the stored keys, not the text tokenised again)."""
 
     def similar(self, dense: list[float], match: MatchFilter, min_score: float,
-                limit: int, *, exclude_holders: bool = True) -> list[ScoredId]:
+                limit: int) -> list[ScoredId]:
         """Points under `match`'s filters and terms whose dense score is at least
-        `min_score`, best first, at most `limit`; with `exclude_holders`, leaving out
-        posts that hold every key of `match.require` (they match by their terms
-        already) in the engine, which checks every point's terms to do it."""
+        `min_score`, best first, at most `limit`, leaving out posts that hold every key
+        of `match.require` (those match by their terms already)."""
 
     def update_engagement(self, post_id: str, update: Engagement, at: float | None = None) -> bool:
         """New counts as a snapshot at `at` (default now); False when no such post.

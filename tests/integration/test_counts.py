@@ -199,37 +199,3 @@ def test_qdrant_facets_count_what_reading_the_fields_counts(
     assert read.total > 10 and read.histogram is not None and read.histogram.unit == "hour"
     assert (faceted.match_facets, faceted.histogram) == (read.match_facets, read.histogram)
 
-
-def test_term_holders_filling_the_cap_do_not_cut_the_dense_half(
-        store: Store, tiny_embedder: Embedder, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The dense half is searched without leaving term holders out in the engine (the
-    cost that grew with the index), and they are dropped afterwards; when they fill the
-    cap the engine is asked again, leaving them out, so the total stays exact."""
-    from search import counting
-
-    query = "Calgary flood river"
-    cosine = cosines(store, tiny_embedder, query)
-    terms = by_terms(store, query)
-    outside = sorted((c for pid, c in cosine.items() if pid not in terms), reverse=True)
-    inside = sorted((c for pid, c in cosine.items() if pid in terms), reverse=True)
-    # about five posts by meaning alone, and at least three holders past the threshold:
-    # a first search of cap + 1 = non-holders + 3 posts then holds holders
-    threshold = next(c - 1e-6 for i, c in enumerate(outside)
-                     if i >= 4 and sum(h >= c for h in inside) >= 3)
-    dense = {pid for pid, c in cosine.items() if c >= threshold and pid not in terms}
-    cap = len(dense) + 2
-    monkeypatch.setattr(counting, "MAX_DENSE_MATCHES", cap)
-    asked: list[bool] = []
-    similar = store.similar
-
-    def spy(*args: Any, **kwargs: Any) -> Any:
-        asked.append(kwargs.get("exclude_holders", True))
-        return similar(*args, **kwargs)
-
-    monkeypatch.setattr(store, "similar", spy)
-    pipeline = SearchPipeline(store, tiny_embedder, None,
-                              SearchParams(rerank_depth=0, dense_match=threshold))
-    result = pipeline.search(SearchRequest(query=query, mode="latest", limit=10),
-                             now=BASE_TIME + timedelta(hours=1))
-    assert asked == [False, True]
-    assert (result.total, result.total_exact) == (len(terms | dense), True)
