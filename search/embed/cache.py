@@ -77,8 +77,10 @@ class CachedEmbedder:
         self.hits = 0
         self.misses = 0
         self._lock = threading.Lock()
+        # A minute's patience for the lock: several processes (eval, two cache warmers)
+        # share one cache, and sqlite's default 5 s gave up during a neighbour's write.
         self._db = sqlite3.connect(self.folder / "embeddings.sqlite", check_same_thread=False,
-                                   isolation_level=None)
+                                   isolation_level=None, timeout=60.0)
         self._db.execute("PRAGMA journal_mode=WAL")
         # NORMAL in WAL mode: a power cut may lose the last commits, never corrupt the file;
         # a killed process loses nothing it committed.
