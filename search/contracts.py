@@ -165,6 +165,10 @@ class SearchParams(RankingSettings, frozen=True, forbid_unknown_fields=True):
     # fully, one holding a word half the index uses far less. 0 weighs every hit alike.
     lexical_scale: Annotated[float, Meta(ge=0)] = 22.0
     lexical_power: Annotated[float, Meta(ge=0)] = 2.0
+    # A post longer than the lexical encoder's nominal length has its BM25 lifted to that
+    # length before the per-hit weight (`search.fusion_weights.length_lift`): length says
+    # nothing about how much of the query a post holds.
+    lexical_lift: bool = True
     rerank_batch: Annotated[int, Meta(ge=1)] = 16
     latest_min_relevance: Annotated[float, Meta(ge=0, le=1)] = 0.05
     # The cosine at or above which a post matches by meaning; None: the running

@@ -25,9 +25,9 @@ from collections.abc import Callable, Sequence
 
 from search.contracts import ScoredId
 
-# A list's weight: one number, or one per hit from the hit's own score (the lexical
-# list weighs each post by how much of the query it holds, `search.fusion_weights`).
-Weight = float | Callable[[float], float]
+# A list's weight: one number, or one per hit (the lexical list weighs each post by how
+# much of the query it holds, `search.fusion_weights`).
+Weight = float | Callable[[ScoredId], float]
 # A ranked list of one signal, best first, and its weight in the fusion.
 Weighted = tuple[Sequence[ScoredId], Weight]
 
@@ -55,13 +55,14 @@ def ordered(scores: dict[str, float]) -> list[ScoredId]:
 def rrf(lists: Sequence[Weighted], k: int) -> list[ScoredId]:
     """Weighted reciprocal rank fusion, Qdrant's formula: each list adds
     1 / (rank / weight + k - 1), rank from 1; a list (or hit) of weight 0 adds nothing.
-    A per-hit weight is a function of the hit's score, so tied hits weigh alike."""
+    A per-hit weight is a function of the hit (its score, and its length for the lexical
+    list), so tied hits share a rank but may weigh differently."""
     scores: dict[str, float] = {}
     for hits, weight in lists:
         if not counts(weight):
             continue
         for hit, rank in zip(hits, competition_ranks(hits), strict=True):
-            w = weight(hit.score) if callable(weight) else weight
+            w = weight(hit) if callable(weight) else weight
             if w > 0:
                 scores[hit.point_id] = scores.get(hit.point_id, 0.0) + 1.0 / (rank / w + k - 1)
     return ordered(scores)

@@ -8,25 +8,58 @@ of "e-bikes"). A hit's BM25 score is the IDF mass of the query words it holds
 (damped by their count and the post's length): a post holding rare words of the
 query scores high, one holding a word every other post uses scores low. So each hit
 weighs `lexical_weight x min(1, score / scale) ** power` in the fusion: full weight
-from `scale` up, fading fast below it. Ties weigh alike (same score, same weight).
+from `scale` up, fading fast below it.
+
+Long posts are first brought to the lexical encoder's nominal length (`length_lift`):
+BM25's length normalisation divides a 100-token forum post's score by about 2.6
+against a 20-token tweet holding the same words, which says nothing about how much
+of the query the post holds. Without the lift the scale (chosen on tweets and Weibo
+posts) weighed every Reddit hit near zero, and fusion fell below BM25 alone there
+(docs/decisions/0024). Posts at or under the nominal length keep their score, so
+the rule is unchanged where it was chosen.
 
 Chosen on nlpcc_weibo (both query files) and tweeteval_stance with
-`lab/evaluation/e5_study.py`; docs/decisions/0024-multilingual-default.md has the grid.
+`lab/evaluation/e5_study.py`; the lift on all four public sets with
+`lab/evaluation/e5_tail_study.py`; docs/decisions/0024-multilingual-default.md has the grids.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
-__all__ = ["hit_weight"]
+from search.contracts import ScoredId
+from search.models import SparseVector
+
+__all__ = ["hit_weight", "length_lift"]
 
 
-def hit_weight(base: float, scale: float, power: float) -> float | Callable[[float], float]:
-    """The lexical list's weight: `base` for every hit when `scale` is 0, else per hit."""
+def hit_weight(base: float, scale: float, power: float,
+               lift: Mapping[str, float] | None = None) -> float | Callable[[ScoredId], float]:
+    """The lexical list's weight: `base` for every hit when `scale` is 0, else per hit,
+    each hit's score first multiplied by its `lift` (1 where none is known)."""
     if scale <= 0 or base <= 0:
         return base
+    lifts = lift or {}
 
-    def weight(score: float) -> float:
-        return base * float(min(1.0, max(score, 0.0) / scale) ** power)
+    def weight(hit: ScoredId) -> float:
+        score = max(hit.score, 0.0) * lifts.get(hit.point_id, 1.0)
+        return base * float(min(1.0, score / scale) ** power)
 
     return weight
+
+
+def length_lift(vectors: Mapping[str, SparseVector]) -> dict[str, float]:
+    """Per post, what brings its BM25 to the encoder's nominal length, never below 1.
+
+    A stored lexical vector holds `tf (k1 + 1) / (tf + k1 (1 - b + b len / avg_len))`
+    per word (`search.embed.lexical`); its smallest value is a word written once, which
+    weighs exactly 1 at the nominal length (`avg_len`) and less in a longer post. So
+    `1 / smallest` is the lift, read from what the index holds, with no length stored
+    and whatever `k1`, `b` and `avg_len` the index was built with. (A post whose every
+    word is repeated gets a slightly smaller lift: harmless.)
+    """
+    out = {}
+    for point_id, vector in vectors.items():
+        values = [v for v in vector.values if v > 0]
+        out[point_id] = max(1.0, 1.0 / min(values)) if values else 1.0
+    return out

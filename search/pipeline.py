@@ -77,7 +77,8 @@ def describe_fusion(query: RecallQuery, fed_back: bool, p: SearchParams) -> str:
     if query.fusion == "dbsf":
         return "dbsf"
     dense, sparse = query.weights
-    per_hit = (f" x min(1, bm25 / {query.lexical_scale:g})^{query.lexical_power:g} per post"
+    lifted = " x long-post lift" if query.lexical_lift else ""
+    per_hit = (f" x min(1, bm25{lifted} / {query.lexical_scale:g})^{query.lexical_power:g} per post"
                if query.lexical_scale > 0 and sparse > 0 else "")
     text = f"rrf(k={query.rrf_k}, dense {dense:.2f}, sparse {sparse:.2f}{per_hit})"
     if fed_back:
@@ -267,6 +268,7 @@ class SearchPipeline:
             terms=terms,
             weights=(p.dense_weight * coverage, knobs.sparse_weight),
             lexical_scale=knobs.lexical_scale, lexical_power=knobs.lexical_power,
+            lexical_lift=knobs.lexical_lift,
         )
         second, searched = self._feedback(first, encoded, coverage, holds_phrases)
         while True:

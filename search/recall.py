@@ -16,7 +16,7 @@ import msgspec
 
 from search import fusion
 from search.contracts import ScoredId, TermFilter
-from search.fusion_weights import hit_weight
+from search.fusion_weights import hit_weight, length_lift
 from search.models import Candidate, Post, SearchFilters, SparseVector
 from search.store.base import Signal, Store
 
@@ -47,6 +47,9 @@ class RecallQuery(msgspec.Struct, frozen=True):
     # (`search.fusion_weights`); a scale of 0 weighs every hit alike.
     lexical_scale: float = 0.0
     lexical_power: float = 2.0
+    # With a scale: each lexical hit's score is first lifted to the encoder's nominal
+    # length (`search.fusion_weights.length_lift`, read from its stored vector).
+    lexical_lift: bool = False
 
 
 class RecallResponse(msgspec.Struct, frozen=True):
@@ -126,9 +129,10 @@ def recall(store: Store, query: RecallQuery, searched: Searched | None = None) -
         lists[(1, "dense")] = lists.get((0, "dense"), [])
     complete = all(len(hits) < query.prefetch_limit for hits in lists.values())
 
+    lift = _lifts(store, query, lists)
     fused = []
     for pair, (_, _, (w_dense, w_sparse)) in enumerate(pairs):
-        lexical = hit_weight(w_sparse, query.lexical_scale, query.lexical_power)
+        lexical = hit_weight(w_sparse, query.lexical_scale, query.lexical_power, lift)
         weighted = _fusable([(lists.get((pair, "dense"), []), w_dense),
                              (lists.get((pair, "sparse"), []), lexical)], query.prefetch_limit)
         fused.append(fusion.rrf(weighted, query.rrf_k) if query.fusion == "rrf"
@@ -140,6 +144,19 @@ def recall(store: Store, query: RecallQuery, searched: Searched | None = None) -
     return RecallResponse(
         fused=[(hit, posts[hit.point_id]) for hit in top if hit.point_id in posts],
         dense=lists.get((0, "dense"), []), sparse=lists.get((0, "sparse"), []), complete=complete)
+
+
+def _lifts(store: Store, query: RecallQuery,
+           lists: dict[tuple[int, str], list[ScoredId]]) -> dict[str, float] | None:
+    """Each lexical hit's length lift, from its stored vector (one read for every pair's
+    lexical hits: the lift is the post's, whatever the query)."""
+    if not query.lexical_lift or query.lexical_scale <= 0:
+        return None
+    ids = list(dict.fromkeys(hit.point_id for (_, using), hits in lists.items()
+                             if using == "sparse" for hit in hits))
+    if not ids:
+        return None
+    return length_lift({pid: sparse for pid, (_, sparse) in store.vectors(ids).items()})
 
 
 def assemble(response: RecallResponse) -> list[Candidate]:

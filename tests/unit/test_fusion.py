@@ -77,8 +77,9 @@ def test_a_lexical_hit_weighs_by_the_query_it_holds() -> None:
 
     weight = hit_weight(1.0, 22.0, 2.0)
     assert callable(weight)
-    assert weight(44.0) == 1.0 and weight(22.0) == 1.0
-    assert weight(11.0) == pytest.approx(0.25) and weight(0.0) == 0.0
+    assert weight(hits(("a", 44.0))[0]) == 1.0 and weight(hits(("a", 22.0))[0]) == 1.0
+    assert weight(hits(("a", 11.0))[0]) == pytest.approx(0.25)
+    assert weight(hits(("a", 0.0))[0]) == 0.0
     assert hit_weight(1.0, 0.0, 2.0) == 1.0 and hit_weight(0.0, 22.0, 2.0) == 0.0
     dense = hits(("a", 0.90), ("b", 0.89), ("c", 0.88), ("d", 0.80))
     # "c" holds a common word (BM25 5), "d" the query's rare words (BM25 30); the common
@@ -93,6 +94,40 @@ def test_a_lexical_hit_weighs_by_the_query_it_holds() -> None:
     # Ties in score weigh alike, so they still share their rank's share.
     tied = rrf([(hits(("x", 5.0), ("y", 5.0)), weight)], k=20)
     assert tied[0].score == tied[1].score
+
+
+def test_a_long_post_is_weighed_at_the_nominal_length() -> None:
+    """The length lift (`search.fusion_weights.length_lift`): a long post holding the
+    query's words once weighs what a post of the encoder's nominal length holding them
+    would; a short one keeps its own (higher) score; the lift comes from the stored
+    vector alone, whatever the post's length."""
+    from search.embed.lexical import LexicalSparseEncoder
+    from search.fusion_weights import hit_weight, length_lift
+
+    encoder = LexicalSparseEncoder()  # avg_len 20
+    filler = [f"filler{i}" for i in range(200)]
+    nominal = " ".join(["flood"] + filler[:19])
+    long = " ".join(["flood"] + filler[:99])
+    short = "flood warning"
+    vectors = dict(zip(("nominal", "long", "short"),
+                       encoder.encode_documents([nominal, long, short]), strict=True))
+    lift = length_lift(vectors)
+    assert lift["nominal"] == pytest.approx(1.0)
+    assert lift["short"] == 1.0  # never below 1
+    # The long post's once-written word weighs 1 / lift of the nominal post's.
+    once = {name: min(v.values) for name, v in vectors.items()}
+    assert once["long"] * lift["long"] == pytest.approx(once["nominal"])
+    assert lift["long"] == pytest.approx((1 + 1.2 * (0.25 + 0.75 * 100 / 20)) / 2.2)
+    # An idf of 11 for "flood": the nominal post scores 11, the long one ~4.2.
+    idf = 11.0
+    scored = hits(("nominal", idf * once["nominal"]), ("long", idf * once["long"]))
+    plain = hit_weight(1.0, 22.0, 2.0)
+    lifted = hit_weight(1.0, 22.0, 2.0, lift)
+    assert callable(plain) and callable(lifted)
+    assert plain(scored[1]) < plain(scored[0]) / 5          # length alone, without the lift
+    assert lifted(scored[1]) == pytest.approx(lifted(scored[0]))  # the same words held
+    assert length_lift({"empty": vectors["short"].__class__(indices=[], values=[])}) == {
+        "empty": 1.0}
 
 
 def test_fusion_knobs_by_the_kind_of_sparse_list() -> None:
