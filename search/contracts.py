@@ -120,7 +120,8 @@ class RankingSettings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
         "`offline`)."))] = 20
     lexical_weight: Annotated[float, Meta(ge=0, description=(
         "RRF weight of a lexical BM25 hit holding the query's rare words (profile `offline`); "
-        "a hit scoring below lexical_scale weighs (score / scale)^2 of it."))] = 1.0
+        "a hit scoring below lexical_scale (a long post's score first lifted to the encoder's "
+        "nominal length) weighs (score / scale)^2 of it."))] = 1.0
     # Pseudo-relevance feedback (search.feedback): 0 posts turns it off.
     feedback_posts: Annotated[int, Meta(ge=0, le=100, description=(
         "Pseudo-relevance feedback: a second recall from the first one's top this many posts "

@@ -150,13 +150,16 @@ def fuse(p: Prepared, postings: Postings, eq: EngineQuery, weigh: Weigh, *, k: f
     return rrf([(first, 1.0), (second, 1.0)], n, k)
 
 
+SCALES = (18.0, 22.0, 26.0, 30.0)
+
+
 def rules() -> dict[str, Callable[[Prepared, Postings, EngineQuery], Any]]:
     grid: dict[str, Callable[[Prepared, Postings, EngineQuery], Any]] = {
         "bm25-engine": lambda p, po, eq: np.where(eq.bm25 > 0, eq.bm25, NEG),
         "rrf60-flat-nofb": lambda p, po, eq: fuse(p, po, eq, flat(), k=60, fb=0),
         "shipped": lambda p, po, eq: fuse(p, po, eq, per_hit(22, 2)),
     }
-    for scale in (18.0, 22.0, 26.0, 30.0):
+    for scale in SCALES:
         for power in (2.0,):
             grid[f"fairup{scale:g}^{power:g}"] = (
                 lambda p, po, eq, s=scale, pw=power: fuse(p, po, eq, per_fair_up(s, pw)))
@@ -189,7 +192,7 @@ def main(argv: list[str]) -> int:
         worst = min(row[n][m] - max(table["bm25"][n][m], table["dense"][n][m])
                     for n in names for m in METRICS)
         cells = "  ".join(f"{row[n]['ndcg@10']:.4f}/{row[n]['recall@1000']:.4f}" for n in names)
-        print(f"{rule_name:18s} worst {worst:+.4f}  {cells}", flush=True)
+        print(f"{rule_name:18s} worst {worst:+.6f}  {cells}", flush=True)
     print("sets: " + ", ".join(names))
     return 0
 
