@@ -133,7 +133,9 @@ class _Replaying(WatchService):
         pass
 
 
-def simulate(folder: Path, output: Path, params: DetectParams, posts: _Posts | None = None) -> None:
+def simulate(folder: Path, output: Path, params: DetectParams, posts: _Posts | None = None,
+             burst: dict[str, Any] | None = None) -> None:
+    """`burst`: BurstTrigger fields to set on every watch (defaults of the product otherwise)."""
     meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
     snapshots = json.loads((folder / "snapshots.json").read_text(encoding="utf-8"))
     posts = posts or _Posts(Path(meta["stream"]))
@@ -145,6 +147,10 @@ def simulate(folder: Path, output: Path, params: DetectParams, posts: _Posts | N
         con.commit()
         con.close()
         db = WatchDB(path)
+        for watch in db.watches():
+            trigger = msgspec.structs.replace(watch.triggers.burst, **(burst or {}))
+            triggers = msgspec.structs.replace(watch.triggers, burst=trigger)
+            db.put_watch(msgspec.structs.replace(watch, triggers=triggers))
         recorded = _Recorded(db)
         service = _Replaying(db, recorded, posts, params)  # type: ignore[arg-type]
         with output.open("w", encoding="utf-8") as out:
@@ -182,11 +188,13 @@ def main(argv: list[str] | None = None) -> int:
     s = sub.add_parser("simulate")
     s.add_argument("folder")
     s.add_argument("--output", required=True)
-    s.add_argument("--param", action="append", default=[])
+    s.add_argument("--param", action="append", default=[], help="DetectParams field=value")
+    s.add_argument("--burst", action="append", default=[], help="BurstTrigger field=value")
     args = parser.parse_args(argv)
     if args.cmd == "capture":
         return capture(Path(args.stream), Path(args.watches), Path(args.folder), args.extra)
-    simulate(Path(args.folder), Path(args.output), _params(args.param))
+    burst = {k: float(v) if "." in v else int(v) for k, v in (b.split("=", 1) for b in args.burst)}
+    simulate(Path(args.folder), Path(args.output), _params(args.param), burst=burst)
     return 0
 
 

@@ -162,3 +162,18 @@ def test_shown_posts_are_ranked_and_grounded_by_the_terms_that_are_moving() -> N
     burst = detect.assess(checkins, now_ts=NOW, trigger=TRIGGER, traffic=None, params=PARAMS,
                           weights=weights)
     assert burst.top and burst.grounded == 0.0
+
+
+def test_a_quiet_feed_flooded_now_needs_a_share_of_the_hour_arriving() -> None:
+    """A quiet forum (18 posts an hour) that another story floods (240 this hour): four
+    jokes naming "earthquake" and "tsunami" are a coincidence of the flood, not a story."""
+    counted = [ev(i, 0.5) for i in range(5)]
+    flooded = traffic(100)
+    for slot in range(int((NOW - HOUR) // SLOT) + 1, int(NOW // SLOT) + 1):
+        flooded[slot] = 40
+    burst = detect.assess(counted, now_ts=NOW, trigger=TRIGGER, traffic=flooded, params=PARAMS)
+    assert burst.needed == 12 and not burst.hot(TRIGGER, PARAMS)
+    usual_only = detect.DetectParams(traffic_now=False)
+    burst = detect.assess(counted, now_ts=NOW, trigger=TRIGGER, traffic=flooded,
+                          params=usual_only)
+    assert burst.needed == TRIGGER.min_posts and burst.hot(TRIGGER, usual_only)
