@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import sqlite3
 import sys
 import tempfile
@@ -33,6 +32,7 @@ import msgspec
 from lab import alerts_eval
 from lab.trends_replay import read_stream
 from search.watches.db import WatchDB, at, ts
+from search.watches import relevance
 from search.watches.detect import DetectParams
 from search.watches.relevance import Calibration
 from search.watches.service import WatchService
@@ -44,22 +44,28 @@ class _CapturingService(WatchService):
     """The product's service, noting after each pass what it read from the percolator."""
 
     snapshots: dict[str, Any]
+    folder: Path
 
     def run_pass(self, now: datetime, render: Any = None) -> list[Any]:
         opened = super().run_pass(now, render)
         p = self.percolator
         assert p is not None
-        self.snapshots[str(ts(now))] = {
+        self.snapshots[str(ts(now))] = snap = {
             "calibrations": {w: msgspec.to_builtins(c) for w, c in p.calibrations.items()},
             "weights": {w: p.term_weights(w) for w in p.watch_ids()},
             "terms": {w: p.query_terms(w) for w in p.watch_ids()},
             "trusted": {w: p.dense_trusted(w) for w in p.watch_ids()},
         }
+        # As it goes, so that a replay still running can be simulated up to where it is.
+        with (self.folder / "snapshots.jsonl").open("a", encoding="utf-8") as fh:
+            fh.write(json.dumps({"at": str(ts(now)), **snap}) + "\n")
+        (self.folder / "live.path").write_text(str(self.db.path), encoding="utf-8")
         return opened
 
 
 def capture(stream: Path, watches: Path, folder: Path, extra: list[str]) -> int:
     folder.mkdir(parents=True, exist_ok=True)
+    (folder / "snapshots.jsonl").unlink(missing_ok=True)
     snapshots: dict[str, Any] = {}
     kept: dict[str, Path] = {}
 
@@ -68,6 +74,7 @@ def capture(stream: Path, watches: Path, folder: Path, extra: list[str]) -> int:
     def service(*args: Any, **kwargs: Any) -> WatchService:
         s = _CapturingService(*args, **kwargs)
         s.snapshots = snapshots
+        s.folder = folder
         return s
 
     def close(db: WatchDB) -> None:  # copy the database before the temporary folder goes
@@ -79,6 +86,8 @@ def capture(stream: Path, watches: Path, folder: Path, extra: list[str]) -> int:
         src.close()
         dst.close()
 
+    (folder / "meta.json").write_text(json.dumps({"stream": str(stream), "watches": str(watches)}),
+                                      encoding="utf-8")
     alerts_eval.WatchService = service  # type: ignore[assignment,misc]
     WatchDB.close = close  # type: ignore[method-assign]
     try:
@@ -91,8 +100,6 @@ def capture(stream: Path, watches: Path, folder: Path, extra: list[str]) -> int:
         alerts_eval.WatchService = real_service  # type: ignore[misc]
         WatchDB.close = real_db_close  # type: ignore[method-assign]
     (folder / "snapshots.json").write_text(json.dumps(snapshots), encoding="utf-8")
-    (folder / "meta.json").write_text(json.dumps({"stream": str(stream), "watches": str(watches)}),
-                                      encoding="utf-8")
     return 0
 
 
@@ -137,11 +144,23 @@ def simulate(folder: Path, output: Path, params: DetectParams, posts: _Posts | N
              burst: dict[str, Any] | None = None) -> None:
     """`burst`: BurstTrigger fields to set on every watch (defaults of the product otherwise)."""
     meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
-    snapshots = json.loads((folder / "snapshots.json").read_text(encoding="utf-8"))
+    if (folder / "snapshots.json").is_file():
+        snapshots = json.loads((folder / "snapshots.json").read_text(encoding="utf-8"))
+        db_file = folder / "watches.sqlite"
+    else:  # a capture still running: as far as it has gone
+        snapshots = {}
+        for line in (folder / "snapshots.jsonl").read_text(encoding="utf-8").splitlines()[:-1]:
+            snap = json.loads(line)
+            snapshots[snap.pop("at")] = snap
+        db_file = Path((folder / "live.path").read_text(encoding="utf-8"))
     posts = posts or _Posts(Path(meta["stream"]))
     with tempfile.TemporaryDirectory(prefix="alerts-sim-") as tmp:
         path = Path(tmp) / "watches.sqlite"
-        shutil.copy(folder / "watches.sqlite", path)
+        src = sqlite3.connect(f"file:{db_file}?mode=ro", uri=True, timeout=30)
+        dst = sqlite3.connect(path)
+        src.backup(dst)
+        src.close()
+        dst.close()
         con = sqlite3.connect(path)
         con.executescript("DELETE FROM alerts; DELETE FROM deliveries;")
         con.commit()
@@ -190,10 +209,14 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--output", required=True)
     s.add_argument("--param", action="append", default=[], help="DetectParams field=value")
     s.add_argument("--burst", action="append", default=[], help="BurstTrigger field=value")
+    s.add_argument("--level", action="append", default=[],
+                   help="RelevanceRule field=value for the 'normal' level")
     args = parser.parse_args(argv)
     if args.cmd == "capture":
         return capture(Path(args.stream), Path(args.watches), Path(args.folder), args.extra)
     burst = {k: float(v) if "." in v else int(v) for k, v in (b.split("=", 1) for b in args.burst)}
+    level = {k: float(v) for k, v in (b.split("=", 1) for b in args.level)}
+    relevance.LEVELS["normal"] = msgspec.structs.replace(relevance.LEVELS["normal"], **level)
     simulate(Path(args.folder), Path(args.output), _params(args.param), burst=burst)
     return 0
 

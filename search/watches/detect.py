@@ -66,7 +66,7 @@ class DetectParams(msgspec.Struct, frozen=True):
     traffic_share: float = 0.05
     # ... of the busier of the usual window and the newest one: coincidences come with the
     # posts arriving now (a quiet forum flooded by another story's posts).
-    traffic_now: bool = True
+    traffic_now: bool = False
     # A query term is *moving* when the window's posts holding it stand this Poisson z above
     # its own baseline median (the bar a running episode must hold: clearly above usual).
     # Shown posts are ranked, and grounded, by the moving terms they hold (`moving_terms`).

@@ -171,9 +171,17 @@ def test_a_quiet_feed_flooded_now_needs_a_share_of_the_hour_arriving() -> None:
     flooded = traffic(100)
     for slot in range(int((NOW - HOUR) // SLOT) + 1, int(NOW // SLOT) + 1):
         flooded[slot] = 40
+    now_too = detect.DetectParams(traffic_now=True)  # off by default: decision 0026
+    burst = detect.assess(counted, now_ts=NOW, trigger=TRIGGER, traffic=flooded, params=now_too)
+    assert burst.needed == 12 and not burst.hot(TRIGGER, now_too)
     burst = detect.assess(counted, now_ts=NOW, trigger=TRIGGER, traffic=flooded, params=PARAMS)
-    assert burst.needed == 12 and not burst.hot(TRIGGER, PARAMS)
-    usual_only = detect.DetectParams(traffic_now=False)
-    burst = detect.assess(counted, now_ts=NOW, trigger=TRIGGER, traffic=flooded,
-                          params=usual_only)
-    assert burst.needed == TRIGGER.min_posts and burst.hot(TRIGGER, usual_only)
+    assert burst.needed == TRIGGER.min_posts and burst.hot(TRIGGER, PARAMS)
+
+
+def test_a_post_that_names_the_story_needs_less_of_the_meaning() -> None:
+    """Two of the query's words ("Alberta ... flooding") with a z of 2.2 count; one common word
+    ("hurricane") with the same z does not."""
+    assert relevance.counts(2.2, 1.35, NORMAL)
+    assert not relevance.counts(2.2, 0.56, NORMAL)
+    assert not relevance.counts(1.5, 1.35, NORMAL)
+    assert relevance.counts(3.0, 0.56, NORMAL)
