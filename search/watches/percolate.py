@@ -156,6 +156,15 @@ class Percolator:
             compiled = self._watches.get(watch_id)
             return max(1, len(compiled.terms)) if compiled else 1
 
+    def term_weights(self, watch_id: str) -> list[float]:
+        """Each query term's weight now (its query weight x IDF among the posts seen), in
+        `Match.terms_mask` bit order: what the pass weighs the terms of a window by."""
+        with self._lock:
+            c = self._watches.get(watch_id)
+            if c is None:
+                return []
+            return [w * relevance.idf(self._df[t], self._posts) for t, w in c.terms.items()]
+
     def dense_trusted(self, watch_id: str) -> bool:
         with self._lock:
             compiled = self._watches.get(watch_id)

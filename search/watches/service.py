@@ -149,7 +149,8 @@ class WatchService:
                                   percolator.dense_trusted(watch.id),
                                   percolator.query_terms(watch.id), self.params.max_behind)
         burst = detect.assess(counted, now_ts=now_ts, trigger=trigger, traffic=traffic,
-                              params=self.params, slot_s=SLOT_S)
+                              params=self.params, slot_s=SLOT_S,
+                              weights=percolator.term_weights(watch.id))
         latest = self.ledger.latest(watch.id)
         running = (latest is not None
                    and now - latest.last_hot_at <= timedelta(hours=trigger.quiet_hours))

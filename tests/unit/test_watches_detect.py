@@ -130,3 +130,58 @@ def test_a_rarer_term_weighs_more(df_a: int, df_b: int, extra: int) -> None:
     posts = max(df_a, df_b) + extra  # a term is in at most every post
     if df_a < df_b:
         assert relevance.idf(df_a, posts) > relevance.idf(df_b, posts) > 0
+
+
+def test_shown_posts_are_ranked_and_grounded_by_the_terms_that_are_moving() -> None:
+    """"hurricane hitting New York and New Jersey": check-ins in New York hold rare words of
+    the query every hour; the story is the posts with the words that are moving now."""
+    weights = [1.0, 1.0, 4.0, 3.0]  # hurricane (common by then), new, york, jersey
+
+    def post(i: int, age_h: float, mask: int) -> detect.Evidence:
+        terms = sum(w for k, w in enumerate(weights) if mask >> k & 1) / sum(weights) * 4
+        return detect.Evidence(post_id=f"p{i}", created_ts=NOW - age_h * HOUR, dense=0.5,
+                               z=4.0, lexical=terms / 4, copy=i,
+                               score=relevance.score(4.0, terms), terms=terms, mask=mask)
+
+    # Two check-ins ("new york") every hour of the baseline and of the window ...
+    checkins = [post(1000 + 10 * h + k, h + 0.5, 0b0110) for h in range(48) for k in range(2)]
+    storm = [post(i, 0.5, 0b1001) for i in range(8)]  # ... and eight "hurricane ... jersey"
+    counted = checkins + storm
+    assert detect.moving_terms(counted, now_ts=NOW, window=HOUR, known=range(1, 49),
+                               n_terms=4, term_z=2.0) == {0, 3}
+    burst = detect.assess(counted, now_ts=NOW, trigger=TRIGGER, traffic=None, params=PARAMS,
+                          weights=weights)
+    assert [e.post_id for e in burst.top[:8]] == [f"p{i}" for i in range(8)]
+    assert burst.grounded == 0.8 and burst.hot(TRIGGER, PARAMS)
+    # Ranked on all of the query's terms, the check-ins come first.
+    flat = detect.DetectParams(rank_moving=False)
+    burst = detect.assess(counted, now_ts=NOW, trigger=TRIGGER, traffic=None, params=flat,
+                          weights=weights)
+    assert {e.post_id for e in burst.top[:2]} == {"p1000", "p1001"}
+    # Only the usual check-ins: none of them is grounded, however many words they hold.
+    burst = detect.assess(checkins, now_ts=NOW, trigger=TRIGGER, traffic=None, params=PARAMS,
+                          weights=weights)
+    assert burst.top and burst.grounded == 0.0
+
+
+def test_a_quiet_feed_flooded_now_needs_a_share_of_the_hour_arriving() -> None:
+    """A quiet forum (18 posts an hour) that another story floods (240 this hour): four
+    jokes naming "earthquake" and "tsunami" are a coincidence of the flood, not a story."""
+    counted = [ev(i, 0.5) for i in range(5)]
+    flooded = traffic(100)
+    for slot in range(int((NOW - HOUR) // SLOT) + 1, int(NOW // SLOT) + 1):
+        flooded[slot] = 40
+    now_too = detect.DetectParams(traffic_now=True)  # off by default: decision 0026
+    burst = detect.assess(counted, now_ts=NOW, trigger=TRIGGER, traffic=flooded, params=now_too)
+    assert burst.needed == 12 and not burst.hot(TRIGGER, now_too)
+    burst = detect.assess(counted, now_ts=NOW, trigger=TRIGGER, traffic=flooded, params=PARAMS)
+    assert burst.needed == TRIGGER.min_posts and burst.hot(TRIGGER, PARAMS)
+
+
+def test_a_post_that_names_the_story_needs_less_of_the_meaning() -> None:
+    """Two of the query's words ("Alberta ... flooding") with a z of 2.2 count; one common word
+    ("hurricane") with the same z does not."""
+    assert relevance.counts(2.2, 1.35, NORMAL)
+    assert not relevance.counts(2.2, 0.56, NORMAL)
+    assert not relevance.counts(1.5, 1.35, NORMAL)
+    assert relevance.counts(3.0, 0.56, NORMAL)
