@@ -131,11 +131,14 @@ class RankingSettings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
         "Time budget for the cross-encoder; past it, recall order is kept and said."))] = 3000.0
     half_life_hours: Annotated[float, Meta(gt=0, description=(
         "Trending mode: a post's weight halves every this many hours."))] = 36.0
-    # A post many half-lives old cannot trend: the pool is better spent on recent ones.
-    # Capped: `as_of - horizon` must stay a date (`search.bounds`).
+    # Trending recalls the posts whose day is not over: a day is the forecast horizon
+    # (`search.forecast.HORIZON_S`, issue 16: a post's interactions "a day out") and the
+    # rising view's window, so a post past it has drawn what it will draw and is a
+    # reference for the calibration, not a candidate (docs/decisions/0028). Capped:
+    # `as_of - horizon` must stay a date (`search.bounds`).
     trending_horizon_hours: Annotated[float, Meta(ge=0, le=87_600, description=(
         "Trending mode recalls posts of the last this many hours (all posts when none are "
-        "that recent); 0: no bound."))] = 72.0
+        "that recent); 0: no bound."))] = 24.0
     engagement_weight: Annotated[float, Meta(ge=0, description=(
         "Trending mode: exponent on a post's engagement for its age (its count over its "
         "platform's typical count at that age, learned from the index's matured posts); "

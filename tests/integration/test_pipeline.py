@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import msgspec
 import pytest
 
 from search.contracts import SearchParams, SearchRequest
+from migrations import open_live
 from search.embed.base import Embedder
+from search.forecast import HORIZON_S
 from search.pipeline import SearchPipeline
 from search.rerank import Reranker
 from search.store.base import Store
-from tests.factories import BASE_TIME, corpus
+from tests.factories import BASE_TIME, corpus, make_post
 
 NOW = BASE_TIME
 
@@ -114,3 +117,22 @@ def test_timings_cover_every_stage(pipeline: SearchPipeline) -> None:
     assert set(result.timings_ms) == {"embed", "match", "recall", "rerank", "boost", "count"}
     latest = pipeline.search(request(mode="latest", facets=True), now=NOW)
     assert set(latest.timings_ms) == {"embed", "match", "latest", "count", "facets"}
+
+
+def test_trending_recalls_posts_within_the_forecast_horizon(catalog: Any,
+                                                             tiny_embedder: Embedder) -> None:
+    """A post past the forecast horizon has drawn its day's engagement: it is not a
+    trending candidate while fresher posts on the topic exist (decision 0028)."""
+    assert SearchParams().trending_horizon_hours * 3600 == HORIZON_S
+    store: Store = open_live(catalog, tiny_embedder.info, create=True)
+    posts = [make_post(id="day-old", text="Calgary flood: the river is over the bank",
+                       created_at=NOW - timedelta(hours=30), comments=5000),
+             make_post(id="fresh", text="Calgary flood warning downtown",
+                       created_at=NOW - timedelta(hours=2), comments=1)]
+    store.upsert(posts, tiny_embedder.encode_documents([p.text for p in posts]))
+    store.flush()
+    pipeline = SearchPipeline(store, tiny_embedder, None, SearchParams())
+    assert [h.post.id for h in pipeline.search(request(mode="trending"), now=NOW).hits] == ["fresh"]
+    # Nothing within the day: what there is, rather than nothing.
+    later = pipeline.search(request(mode="trending"), now=NOW + timedelta(hours=30)).hits
+    assert {h.post.id for h in later} == {"day-old", "fresh"}
