@@ -170,6 +170,9 @@ class SearchParams(RankingSettings, frozen=True, forbid_unknown_fields=True):
     lexical_power: Annotated[float, Meta(ge=0)] = 2.0
     rerank_batch: Annotated[int, Meta(ge=1)] = 16
     latest_min_relevance: Annotated[float, Meta(ge=0, le=1)] = 0.05
+    # Trending puts the candidates that match the query (`search.matching`) before the
+    # rest, each tier by its trending score (`search.ordering`); False: one tier.
+    trending_gate: bool = True
     # The cosine at or above which a post matches by meaning; None: the running
     # model's measured value (`search.matching.DENSE_THRESHOLDS`), if it has one.
     dense_match: Annotated[float, Meta(ge=-1, le=1)] | None = None

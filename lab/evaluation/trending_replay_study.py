@@ -32,9 +32,14 @@ from search.forecasting import Forecaster
 from search.pipeline import SearchPipeline
 from search.store.edge_catalog import EdgeCatalog
 
-VARIANTS: dict[str, dict[str, float]] = {
-    "shipped before (72 h)": {"trending_horizon_hours": 72.0},
-    "horizon = forecast horizon (24 h)": {"trending_horizon_hours": 24.0},
+VARIANTS: dict[str, dict[str, object]] = {
+    "before: 72 h, one tier": {"trending_horizon_hours": 72.0, "trending_gate": False},
+    "24 h (the forecast horizon), one tier": {"trending_horizon_hours": 24.0,
+                                              "trending_gate": False},
+    "72 h, matches first": {"trending_horizon_hours": 72.0, "trending_gate": True},
+    "24 h, matches first (shipped)": {"trending_horizon_hours": 24.0, "trending_gate": True},
+    "24 h, matches first, engagement weight 1": {"trending_horizon_hours": 24.0,
+                                                 "trending_gate": True, "engagement_weight": 1.0},
 }
 
 

@@ -136,3 +136,22 @@ def test_trending_recalls_posts_within_the_forecast_horizon(catalog: Any,
     # Nothing within the day: what there is, rather than nothing.
     later = pipeline.search(request(mode="trending"), now=NOW + timedelta(hours=30)).hits
     assert {h.post.id for h in later} == {"day-old", "fresh"}
+
+
+def test_trending_ranks_a_quiet_match_above_a_busy_post_off_the_topic(
+        catalog: Any, tiny_embedder: Embedder) -> None:
+    """Relevance is trending's gate (decision 0028): the post holding every query word
+    leads however much busier the one holding half of them is; without the gate it
+    would not (engagement weighted up here so that it dominates relevance)."""
+    store: Store = open_live(catalog, tiny_embedder.info, create=True)
+    posts = [make_post(id="busy", text="Calgary weather is lovely today",
+                       created_at=NOW - timedelta(hours=1), likes=10**9, comments=10**6),
+             make_post(id="quiet", text="Calgary flood closes the bridges",
+                       created_at=NOW - timedelta(hours=3))]
+    store.upsert(posts, tiny_embedder.encode_documents([p.text for p in posts]))
+    store.flush()
+    loud = SearchParams(engagement_weight=5.0)
+    ranked = {gate: [h.post.id for h in SearchPipeline(
+        store, tiny_embedder, None, msgspec.structs.replace(loud, trending_gate=gate)).search(
+        request(mode="trending"), now=NOW).hits] for gate in (True, False)}
+    assert ranked == {True: ["quiet", "busy"], False: ["busy", "quiet"]}
