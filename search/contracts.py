@@ -132,11 +132,14 @@ class RankingSettings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
         "Time budget for the cross-encoder; past it, recall order is kept and said."))] = 3000.0
     half_life_hours: Annotated[float, Meta(gt=0, description=(
         "Trending mode: a post's weight halves every this many hours."))] = 36.0
-    # A post many half-lives old cannot trend: the pool is better spent on recent ones.
-    # Capped: `as_of - horizon` must stay a date (`search.bounds`).
+    # Trending recalls the posts whose day is not over: a day is the forecast horizon
+    # (`search.forecast.HORIZON_S`, issue 16: a post's interactions "a day out") and the
+    # rising view's window, so a post past it has drawn what it will draw and is a
+    # reference for the calibration, not a candidate (docs/decisions/0028). Capped:
+    # `as_of - horizon` must stay a date (`search.bounds`).
     trending_horizon_hours: Annotated[float, Meta(ge=0, le=87_600, description=(
         "Trending mode recalls posts of the last this many hours (all posts when none are "
-        "that recent); 0: no bound."))] = 72.0
+        "that recent); 0: no bound."))] = 24.0
     engagement_weight: Annotated[float, Meta(ge=0, description=(
         "Trending mode: exponent on a post's engagement for its age (its count over its "
         "platform's typical count at that age, learned from the index's matured posts); "
@@ -172,6 +175,9 @@ class SearchParams(RankingSettings, frozen=True, forbid_unknown_fields=True):
     lexical_lift: bool = True
     rerank_batch: Annotated[int, Meta(ge=1)] = 16
     latest_min_relevance: Annotated[float, Meta(ge=0, le=1)] = 0.05
+    # Trending puts the candidates that match the query (`search.matching`) before the
+    # rest, each tier by its trending score (`search.ordering`); False: one tier.
+    trending_gate: bool = True
     # The cosine at or above which a post matches by meaning; None: the running
     # model's measured value (`search.matching.DENSE_THRESHOLDS`), if it has one.
     dense_match: Annotated[float, Meta(ge=-1, le=1)] | None = None

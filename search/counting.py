@@ -37,7 +37,7 @@ from search.models import Facets, Histogram, Hit, MatchFacets, SearchFilters
 from search.store.base import Store, point_id
 
 __all__ = ["HOURLY_DAYS", "MatchSet", "Tally", "as_facets", "explain_matches", "histogram",
-           "match_facets", "resolve", "tally"]
+           "match_facets", "on_topic", "resolve", "tally"]
 
 # Stories shorter than this many days get hourly buckets, longer ones daily.
 HOURLY_DAYS = 3
@@ -159,6 +159,26 @@ def as_facets(counts: MatchFacets, base: Tally) -> Facets:
     platform and language counts and their UTC days."""
     return Facets(platform=counts.platform, lang=counts.lang, day={
         (_EPOCH + timedelta(days=d)).date().isoformat(): n for d, n in sorted(base.days.items())})
+
+
+def on_topic(store: Store, post_ids: list[str], dense: npt.NDArray[np.float32],
+             matches: MatchSet) -> list[bool]:
+    """Whether each post matches the query (the rule `explain` reports): trending's gate.
+    Read per post (stored terms and vector), not from the counted dense half, which
+    stops at the `MAX_DENSE_MATCHES` closest posts of the whole index."""
+    ids = [point_id(p) for p in post_ids]
+    vectors = store.vectors(ids) if ids else {}
+    holding = store.holding(ids, matches.filter.require) if ids else set()
+    require = matches.filter.require
+    out = []
+    for pid in ids:
+        stored = vectors.get(pid)
+        # Rounded as `explain_matches` rounds it: the gate and explain agree.
+        similarity = (round(float(np.dot(np.asarray(stored[0], dtype=np.float32), dense)), 6)
+                      if stored is not None else None)
+        out.append(match_kind(require if pid in holding else (), require, similarity,
+                              matches.threshold) is not None)
+    return out
 
 
 def explain_matches(store: Store, hits: list[Hit], dense: npt.NDArray[np.float32],

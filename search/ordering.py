@@ -18,6 +18,11 @@ no index and no model.
   years old at a 36 h half-life), and every score then ties at 0.0. The relative
   one orders exactly as the absolute one (a common factor), and the order itself
   is computed on logarithms, so no age can make scores tie or vanish.
+- **Trending gates on topic**: with `on_topic` (which candidates match the query,
+  `search.matching`'s rule), matching candidates come first, each tier ordered by
+  the trending score. Relevance says *whether* a post is about the query; among
+  posts that are, trending is about what they are doing now, and a multiplier
+  alone lets a busy off-topic post outrank a quiet on-topic one (decision 0028).
 - **Ties** break by fused score, then post id: never by the order a back end
   returned, so Edge and a Qdrant server give the same page.
 """
@@ -95,8 +100,10 @@ def _engagement(cand: Candidate, age_s: float, weight: float, typical: Typical |
 
 
 def order(mode: Mode, candidates: Sequence[Candidate], rerank: Sequence[float | None],
-          as_of: datetime, p: OrderParams, typical: Typical | None = None) -> list[ScoreParts]:
-    """Score parts for every kept candidate, in the mode's order."""
+          as_of: datetime, p: OrderParams, typical: Typical | None = None,
+          on_topic: Sequence[bool] | None = None) -> list[ScoreParts]:
+    """Score parts for every kept candidate, in the mode's order (`on_topic`: trending's
+    gate, one flag per candidate; None: no gate)."""
     relevance, ranks = _relevance(candidates, rerank)
     ages_h = [max((as_of - c.post.created_at).total_seconds(), 0.0) / 3600 for c in candidates]
     newest_h = min(ages_h, default=0.0)
@@ -119,5 +126,8 @@ def order(mode: Mode, candidates: Sequence[Candidate], rerank: Sequence[float | 
         kept = [s for s in parts if s.relevance >= p.latest_min_relevance]
         return sorted(kept, key=lambda s: (-candidates[s.index].post.created_at.timestamp(),
                                            -s.log_final, candidates[s.index].post.id))
-    return sorted(parts, key=lambda s: (-s.log_final, -candidates[s.index].fused_score,
+    topical = (list(on_topic) if on_topic is not None and mode == "trending"
+               else [True] * len(candidates))
+    return sorted(parts, key=lambda s: (not topical[s.index], -s.log_final,
+                                        -candidates[s.index].fused_score,
                                         candidates[s.index].post.id))

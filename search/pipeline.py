@@ -5,7 +5,8 @@ its own module (`recall.assemble`, `rerank.rerank_within_budget`, `boost`).
 Modes differ only in the last step:
 
 - `relevance`: cross-encoder order (recall order where the reranker did not reach);
-- `trending`: relevance x time decay x engagement, relative to `as_of`;
+- `trending`: relevance x time decay x engagement, relative to `as_of`, the posts
+  that match the query first (`search.ordering`);
 - `latest`: the relevant candidates, newest first.
 
 An explicit `as_of` also hides posts created after it, so a replayed past
@@ -152,7 +153,8 @@ class SearchPipeline:
             lap("latest")
         else:
             start, page, following, read, facets = self._ranked(request, query, encoded,
-                                                                as_of, position, print_, lap)
+                                                                as_of, position, print_, lap,
+                                                                matches)
         if request.explain and request.mode != "latest":  # latest pages know already
             page = counting.explain_matches(self.store, page, encoded.dense[0], matches)
         terms_total = self.store.count_matches(matches.terms_half)
@@ -178,7 +180,7 @@ class SearchPipeline:
 
     def _ranked(self, request: SearchRequest, query: ParsedQuery, encoded: Encoded,
                 as_of: datetime, position: cursors.Cursor | None, print_: bytes,
-                lap: Callable[[str], None],
+                lap: Callable[[str], None], matches: counting.MatchSet,
                 ) -> tuple[int, list[Hit], str | None, int, Facets | None]:
         """Relevance and trending: recall, rerank, order, collapse, page (and the recall
         pool's facets, when asked)."""
@@ -193,7 +195,10 @@ class SearchPipeline:
         lap("recall")
         rerank, note = self._rerank(query.text, candidates, groups)
         lap("rerank")
-        hits = self._order(request.mode, candidates, rerank, note, as_of, fusion)
+        gate = (counting.on_topic(self.store, [c.post.id for c in candidates], encoded.dense[0],
+                                  matches)
+                if request.mode == "trending" and self.params.trending_gate else None)
+        hits = self._order(request.mode, candidates, rerank, note, as_of, fusion, gate)
         if request.collapse:
             hits = collapse(hits, {c.post.id: g for c, g in zip(candidates, groups, strict=True)})
         lap("boost" if request.mode == "trending" else "order")
@@ -334,9 +339,11 @@ class SearchPipeline:
         return [by_group.get(g) for g in groups], outcome.note
 
     def _order(self, mode: Mode, candidates: list[Candidate], rerank_scores: list[float | None],
-               rerank_note: str, as_of: datetime, fusion: str) -> list[Hit]:
+               rerank_note: str, as_of: datetime, fusion: str,
+               on_topic: list[bool] | None = None) -> list[Hit]:
         """`search.ordering` decides; this wraps its parts into explained hits."""
-        parts = order(mode, candidates, rerank_scores, as_of, self._order_params, self.typical)
+        parts = order(mode, candidates, rerank_scores, as_of, self._order_params, self.typical,
+                      on_topic)
         return [
             Hit(post=candidates[s.index].post, score=float(f"{s.final:.6g}"), explain=_explain(
                 candidates[s.index], s, mode, fusion, rerank_scores[s.index], rerank_note,

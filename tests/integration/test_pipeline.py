@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import msgspec
 import pytest
 
 from search.contracts import SearchParams, SearchRequest
+from migrations import open_live
 from search.embed.base import Embedder
+from search.forecast import HORIZON_S
 from search.pipeline import SearchPipeline
 from search.rerank import Reranker
 from search.store.base import Store
-from tests.factories import BASE_TIME, corpus
+from tests.factories import BASE_TIME, corpus, make_post
 
 NOW = BASE_TIME
 
@@ -114,3 +117,41 @@ def test_timings_cover_every_stage(pipeline: SearchPipeline) -> None:
     assert set(result.timings_ms) == {"embed", "match", "recall", "rerank", "boost", "count"}
     latest = pipeline.search(request(mode="latest", facets=True), now=NOW)
     assert set(latest.timings_ms) == {"embed", "match", "latest", "count", "facets"}
+
+
+def test_trending_recalls_posts_within_the_forecast_horizon(catalog: Any,
+                                                             tiny_embedder: Embedder) -> None:
+    """A post past the forecast horizon has drawn its day's engagement: it is not a
+    trending candidate while fresher posts on the topic exist (decision 0028)."""
+    assert SearchParams().trending_horizon_hours * 3600 == HORIZON_S
+    store: Store = open_live(catalog, tiny_embedder.info, create=True)
+    posts = [make_post(id="day-old", text="Calgary flood: the river is over the bank",
+                       created_at=NOW - timedelta(hours=30), comments=5000),
+             make_post(id="fresh", text="Calgary flood warning downtown",
+                       created_at=NOW - timedelta(hours=2), comments=1)]
+    store.upsert(posts, tiny_embedder.encode_documents([p.text for p in posts]))
+    store.flush()
+    pipeline = SearchPipeline(store, tiny_embedder, None, SearchParams())
+    assert [h.post.id for h in pipeline.search(request(mode="trending"), now=NOW).hits] == ["fresh"]
+    # Nothing within the day: what there is, rather than nothing.
+    later = pipeline.search(request(mode="trending"), now=NOW + timedelta(hours=30)).hits
+    assert {h.post.id for h in later} == {"day-old", "fresh"}
+
+
+def test_trending_ranks_a_quiet_match_above_a_busy_post_off_the_topic(
+        catalog: Any, tiny_embedder: Embedder) -> None:
+    """Relevance is trending's gate (decision 0028): the post holding every query word
+    leads however much busier the one holding half of them is; without the gate it
+    would not (engagement weighted up here so that it dominates relevance)."""
+    store: Store = open_live(catalog, tiny_embedder.info, create=True)
+    posts = [make_post(id="busy", text="Calgary weather is lovely today",
+                       created_at=NOW - timedelta(hours=1), likes=10**9, comments=10**6),
+             make_post(id="quiet", text="Calgary flood closes the bridges",
+                       created_at=NOW - timedelta(hours=3))]
+    store.upsert(posts, tiny_embedder.encode_documents([p.text for p in posts]))
+    store.flush()
+    loud = SearchParams(engagement_weight=5.0)
+    ranked = {gate: [h.post.id for h in SearchPipeline(
+        store, tiny_embedder, None, msgspec.structs.replace(loud, trending_gate=gate)).search(
+        request(mode="trending"), now=NOW).hits] for gate in (True, False)}
+    assert ranked == {True: ["quiet", "busy"], False: ["busy", "quiet"]}

@@ -124,3 +124,20 @@ def test_latest_keeps_the_relevant_newest_first() -> None:
     cands, rerank = candidates_of(data)
     parts = order("latest", cands, rerank, AS_OF, PARAMS)
     assert ids(parts, cands) == ["post-002", "post-000"]  # 0.01 is under the floor
+
+
+@settings(max_examples=150, deadline=None)
+@given(data=rows, flags=st.lists(st.booleans(), min_size=25, max_size=25))
+def test_trending_puts_every_match_before_every_other_post_and_keeps_each_tier_by_score(
+        data, flags) -> None:  # type: ignore[no-untyped-def]
+    """Relevance gates trending (a busy off-topic post never outranks a quiet match);
+    within a tier the order is the ungated one; other modes ignore the flags."""
+    cands, rerank = candidates_of(data)
+    topical = flags[: len(cands)]
+    gated = ids(order("trending", cands, rerank, AS_OF, PARAMS, on_topic=topical), cands)
+    plain = ids(order("trending", cands, rerank, AS_OF, PARAMS), cands)
+    matched = {c.post.id for c, t in zip(cands, topical, strict=True) if t}
+    assert gated == [i for i in plain if i in matched] + [i for i in plain if i not in matched]
+    for mode in ("relevance", "latest"):
+        assert ids(order(mode, cands, rerank, AS_OF, PARAMS, on_topic=topical), cands) == ids(
+            order(mode, cands, rerank, AS_OF, PARAMS), cands)
