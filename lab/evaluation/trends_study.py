@@ -21,11 +21,13 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from lab.trends_eval import score_run
 from lab.trends_replay import checkpoints, read_stream, run_line
+from search.embed.base import Embedder
 from search.embed.cache import CachedEmbedder, default_cache_dir
-from search.trends import engine, label
+from search.trends import engine, identity, label, rhythm
 from search.trends.models import TrendParams
 from server.profiles import load_models
 from server.settings import load_settings
@@ -40,7 +42,10 @@ def load(stream: str) -> tuple[engine.Corpus, dict[str, Any]]:
     posts = list(read_stream(EVAL / "streams" / f"{stream}.jsonl"))
     settings = load_settings()
     embedder = load_models(settings).embedder
-    cached = CachedEmbedder(embedder, default_cache_dir(settings.data_path, embedder.info.model_id))
+    # The dense half alone, cached as `eval-trends` caches it (the lexical half is not used).
+    split = getattr(embedder, "dense", None)
+    inner = split if isinstance(split, Embedder) else embedder
+    cached = CachedEmbedder(inner, default_cache_dir(settings.data_path, inner.info.model_id))
     dense = cached.encode_documents([p.text for p in posts]).dense.astype(np.float32)
     dense /= np.maximum(np.linalg.norm(dense, axis=1, keepdims=True), 1e-12)
     ts = np.asarray([p.created_at.timestamp() for p in posts], dtype=np.float64)
@@ -50,20 +55,42 @@ def load(stream: str) -> tuple[engine.Corpus, dict[str, Any]]:
     return corpus, events
 
 
+def newest_first(corpus: engine.Corpus, since: float, until: float, limit: int) -> npt.NDArray[np.int64]:
+    """Rows of [since, until), newest first, at most `limit`: what `scroll_window` reads."""
+    lo = int(np.searchsorted(corpus.ts, since, side="left"))
+    hi = int(np.searchsorted(corpus.ts, until, side="left"))
+    return np.arange(hi - 1, lo - 1, -1)[:limit]
+
+
+def history(corpus: engine.Corpus, now: float, params: TrendParams) -> engine.History | None:
+    """The same span on previous days and weeks, as `TrendsService._history` reads it."""
+    span = WINDOW_S * params.span_windows
+    slots = rhythm.slots(span, params.rhythm_days, params.rhythm_weeks)
+    if not slots or not params.rhythm_posts:
+        return None
+    parts = [(off, newest_first(corpus, now - off - span, now - off, params.rhythm_posts))
+             for off in rhythm.offsets(slots)]
+    rows = np.concatenate([r for _o, r in parts]).astype(np.int64)
+    return engine.History(dense=corpus.dense[rows], terms=[corpus.terms[i] for i in rows],
+                          offset_s=np.concatenate([np.full(len(r), o, dtype=np.int64)
+                                                   for o, r in parts]))
+
+
 def run(corpus: engine.Corpus, events: dict[str, Any], params: TrendParams) -> list[dict[str, Any]]:
     lines = []
+    memory = identity.Memory()
     for as_of in checkpoints(events):
         now = as_of.timestamp()
-        lo = int(np.searchsorted(corpus.ts, now - WINDOW_S - BASELINE_S, side="left"))
-        hi = int(np.searchsorted(corpus.ts, now, side="left"))
-        rows = np.arange(hi - 1, lo - 1, -1)[:params.max_posts + 1]
+        rows = newest_first(corpus, now - WINDOW_S - BASELINE_S, now, params.max_posts + 1)
         truncated = len(rows) > params.max_posts
         rows = rows[:params.max_posts]
         part = engine.Corpus(posts=[corpus.posts[i] for i in rows], ts=corpus.ts[rows],
                              dense=corpus.dense[rows], terms=[corpus.terms[i] for i in rows],
-                             truncated=truncated)
-        topics = engine.detect(part, as_of=as_of, window_s=WINDOW_S, baseline_s=BASELINE_S,
-                               params=params, limit=10)
+                             truncated=truncated, history=history(corpus, now, params))
+        topics, traces = engine.detect_traced(
+            part, as_of=as_of, window_s=WINDOW_S, baseline_s=BASELINE_S, params=params,
+            limit=10, previous=memory.previous(now, BASELINE_S))
+        memory.remember(now, traces, BASELINE_S)
         lines.append(run_line(as_of, topics))
     return lines
 

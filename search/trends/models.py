@@ -16,7 +16,7 @@ MAX_TOPICS = 50
 class TrendParams(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """Detection knobs; the defaults are what `GET /v1/trends` and `eval-trends` ship with.
 
-    One set for all three public streams. `min_posts` was swept on all three; `min_share`
+    One set for all four public streams (docs/decisions/0030-trends-on-unseen-streams.md). `min_posts` was swept on all three; `min_share`
     0.2 was picked on `crisislex6_real` alone and overlap and sparse run after it, but the
     newest-window rule it feeds came from overlap's onsets
     (docs/decisions/0018-trends-size-rule.md).
@@ -60,6 +60,20 @@ class TrendParams(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     smoothing: Annotated[float, Meta(gt=0)] = 1.0
     label_terms: Annotated[int, Meta(ge=1, le=10)] = 4
     representatives: Annotated[int, Meta(ge=1, le=50)] = 10
+    # A topic is also held to its neighbourhood's count in the same span on each of this
+    # many previous days and weeks (median; `rhythm`): a community's daily and weekly
+    # habits are not news. 7 days: every weekday once; 3 weeks: a median needs two.
+    rhythm_days: Annotated[int, Meta(ge=0, le=14)] = 7
+    rhythm_weeks: Annotated[int, Meta(ge=0, le=4)] = 3
+    # History posts read per earlier slot at most (newest first).
+    rhythm_posts: Annotated[int, Meta(ge=0, le=20_000)] = 3000
+    # Growth test beside the span's size: a topic below the span bar passes when the
+    # newest 2, 4, ... 2^growth_doublings spans hold the bar and their newer half at
+    # least twice their older half (a story doubling; 0: no growth test).
+    growth_doublings: Annotated[int, Meta(ge=0, le=4)] = 3
+    # Distinct wordings (and authors, where posts name them) a topic needs in its span
+    # (`evidence`): a few copies of one text are one voice.
+    min_voices: Annotated[int, Meta(ge=1, le=20)] = 3
 
 
 class TrendsRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -91,6 +105,18 @@ class TopicScore(msgspec.Struct, frozen=True):
     # The label's most bursting term, and its z over all posts read (chatter has none).
     lead_term: str = ""
     lead_term_z: float = 0.0
+    # What the topic was compared with: `expected` above is the highest of the baseline's
+    # median window (`expected_window`, per span) and the neighbourhood's median count in
+    # the same span on previous days and weeks (`rhythm`); None where not measured.
+    expected_window: float = 0.0
+    expected_daily: float | None = None
+    expected_weekly: float | None = None
+    compared_with: str = ""
+    # Independent voices in the span: distinct wordings, distinct authors (None: unknown).
+    wordings: int = 0
+    authors: int | None = None
+    # Which size rule let it through: "span", "newest window" or "growth over N h".
+    size_rule: str = ""
 
 
 class Representative(msgspec.Struct, frozen=True):
@@ -115,6 +141,9 @@ class Topic(msgspec.Struct, frozen=True):
     series: list[int]
     series_start: datetime
     bucket_seconds: int
+    # When this story (this `id`) was first shown: a story keeps its id from one pass to
+    # the next while it holds most of its posts (`identity`), whatever its label becomes.
+    first_seen: datetime | None = None
 
 
 class TrendsResult(msgspec.Struct, frozen=True):
