@@ -9,6 +9,12 @@ with the unchanged scorer. It approximates the replay (equal timestamps may come
 back in another order); shipped numbers come from `eval/trends/regenerate.sh`.
 
     python -m lab.evaluation.trends_study crisislex6_sparse '{}' '{"min_posts": 10}'
+
+A variant's `"identity": false` runs without the last passes' traces; `"before17"` is the
+engine as it was before issue 17 (no rhythm, voices, growth or identity). With
+`--proxy lsa` the dense vectors are a 128-dimension LSA of the posts' label terms instead
+of the model's: seconds instead of an hour of embedding when the cache is cold. A proxy
+for comparing rules, never the product's numbers (those need the model's vectors).
 """
 
 from __future__ import annotations
@@ -37,9 +43,28 @@ WINDOW_S = 3600.0
 BASELINE_S = 48 * 3600.0
 
 
-def load(stream: str) -> tuple[engine.Corpus, dict[str, Any]]:
+BEFORE_17 = {"rhythm_days": 0, "rhythm_weeks": 0, "min_voices": 1, "growth_doublings": 0,
+             "identity": False}
+
+
+def lsa(terms: list[frozenset[str]], dim: int = 128) -> npt.NDArray[np.float32]:
+    """Unit-length LSA vectors of the posts' label terms (see the module docstring)."""
+    from sklearn.decomposition import TruncatedSVD
+
+    rows, _ = engine.lexical_rows(terms)
+    out = TruncatedSVD(n_components=dim, random_state=0).fit_transform(rows).astype(np.float32)
+    out /= np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
+    return out
+
+
+def load(stream: str, proxy: str | None = None) -> tuple[engine.Corpus, dict[str, Any]]:
     """The whole stream, oldest first, with its cached vectors and label terms."""
     posts = list(read_stream(EVAL / "streams" / f"{stream}.jsonl"))
+    events = json.loads((EVAL / "streams" / f"{stream}.events.json").read_text())
+    terms = [label.post_terms(p.text) for p in posts]
+    ts = np.asarray([p.created_at.timestamp() for p in posts], dtype=np.float64)
+    if proxy == "lsa":
+        return engine.Corpus(posts=posts, ts=ts, dense=lsa(terms), terms=terms), events
     settings = load_settings()
     embedder = load_models(settings).embedder
     # The dense half alone, cached as `eval-trends` caches it (the lexical half is not used).
@@ -48,11 +73,7 @@ def load(stream: str) -> tuple[engine.Corpus, dict[str, Any]]:
     cached = CachedEmbedder(inner, default_cache_dir(settings.data_path, inner.info.model_id))
     dense = cached.encode_documents([p.text for p in posts]).dense.astype(np.float32)
     dense /= np.maximum(np.linalg.norm(dense, axis=1, keepdims=True), 1e-12)
-    ts = np.asarray([p.created_at.timestamp() for p in posts], dtype=np.float64)
-    corpus = engine.Corpus(posts=posts, ts=ts, dense=dense,
-                           terms=[label.post_terms(p.text) for p in posts])
-    events = json.loads((EVAL / "streams" / f"{stream}.events.json").read_text())
-    return corpus, events
+    return engine.Corpus(posts=posts, ts=ts, dense=dense, terms=terms), events
 
 
 def newest_first(corpus: engine.Corpus, since: float, until: float, limit: int) -> npt.NDArray[np.int64]:
@@ -76,7 +97,8 @@ def history(corpus: engine.Corpus, now: float, params: TrendParams) -> engine.Hi
                                                    for o, r in parts]))
 
 
-def run(corpus: engine.Corpus, events: dict[str, Any], params: TrendParams) -> list[dict[str, Any]]:
+def run(corpus: engine.Corpus, events: dict[str, Any], params: TrendParams,
+        keep_identity: bool = True) -> list[dict[str, Any]]:
     lines = []
     memory = identity.Memory()
     for as_of in checkpoints(events):
@@ -89,7 +111,7 @@ def run(corpus: engine.Corpus, events: dict[str, Any], params: TrendParams) -> l
                              truncated=truncated, history=history(corpus, now, params))
         topics, traces = engine.detect_traced(
             part, as_of=as_of, window_s=WINDOW_S, baseline_s=BASELINE_S, params=params,
-            limit=10, previous=memory.previous(now, BASELINE_S))
+            limit=10, previous=memory.previous(now, BASELINE_S) if keep_identity else ())
         memory.remember(now, traces, BASELINE_S)
         lines.append(run_line(as_of, topics))
     return lines
@@ -111,12 +133,18 @@ def summary(scores: dict[str, Any]) -> str:
 
 
 def main(argv: list[str]) -> int:
+    proxy = None
+    if argv[:2] == ["--proxy", "lsa"]:
+        proxy, argv = "lsa", argv[2:]
     stream, variants = argv[0], argv[1:] or ["{}"]
-    corpus, events = load(stream)
+    corpus, events = load(stream, proxy)
     for variant in variants:
         clock = time.perf_counter()
-        scores = score(stream, run(corpus, events, TrendParams(**json.loads(variant))))
-        print(f"{variant} [{time.perf_counter() - clock:.0f} s] {summary(scores)}", flush=True)
+        knobs = dict(BEFORE_17) if variant == "before17" else json.loads(variant)
+        keep = bool(knobs.pop("identity", True))
+        scores = score(stream, run(corpus, events, TrendParams(**knobs), keep))
+        print(f"{stream} {variant} [{time.perf_counter() - clock:.0f} s] {summary(scores)}",
+              flush=True)
     return 0
 
 

@@ -27,6 +27,8 @@ from search.trends.represent import NEAR_COPY
 # Texts compared for near-copies at most (quadratic); a topic with more distinct
 # signatures than this has shown its evidence long before.
 MAX_TEXTS = 200
+# Wordings counted for the explanation at most ("10 or more").
+SHOWN = 10
 
 
 class Evidence(msgspec.Struct, frozen=True):

@@ -112,7 +112,8 @@ class TopicScore(msgspec.Struct, frozen=True):
     expected_daily: float | None = None
     expected_weekly: float | None = None
     compared_with: str = ""
-    # Independent voices in the span: distinct wordings, distinct authors (None: unknown).
+    # Independent voices in the span: distinct wordings (counted up to 10), distinct
+    # authors (None: too few posts name theirs).
     wordings: int = 0
     authors: int | None = None
     # Which size rule let it through: "span", "newest window" or "growth over N h".

@@ -74,7 +74,7 @@ def enough_voices(corpus: Corpus, buckets: npt.NDArray[np.int64], hot: Sequence[
         # Best-matching posts first: near-copies collapse into the post the topic is about.
         recent = recent[np.argsort(-sims[recent], kind="stable")]
         found = evidence.count([corpus.posts[i] for i in recent], corpus.dense[recent],
-                               enough=p.min_voices)
+                               enough=max(p.min_voices, evidence.SHOWN))
         if evidence.sufficient(found, p.min_voices):
             score = msgspec.structs.replace(score, wordings=found.wordings, authors=found.authors)
             out.append(((members, score, sims), trace))

@@ -113,7 +113,7 @@ def test_look_alike_posts_are_not_a_topic() -> None:
     # ... and three texts by three witnesses are a topic, its voices explained.
     topics = detect(corpus, **knobs)
     assert len(topics) == 1
-    assert (topics[0].explain.wordings, topics[0].explain.authors) == (3, 3)
+    assert (topics[0].explain.wordings, topics[0].explain.authors) == (3, 3)  # all it has
 
 
 def engine_post(post: Post, i: int) -> Post:
