@@ -97,11 +97,40 @@ def history(corpus: engine.Corpus, now: float, params: TrendParams) -> engine.Hi
                                                    for o, r in parts]))
 
 
+# Checkpoints a worker replays before its share of the schedule, for the traces of the
+# passes before it (identity); their lines are dropped.
+WARM_UP = 6
+_SHARED: dict[str, Any] = {}
+
+
 def run(corpus: engine.Corpus, events: dict[str, Any], params: TrendParams,
-        keep_identity: bool = True) -> list[dict[str, Any]]:
+        keep_identity: bool = True, workers: int = 1) -> list[dict[str, Any]]:
+    """Every checkpoint's line; with `workers` > 1 the schedule is cut into that many runs
+    of consecutive checkpoints, replayed in forked processes (each warmed up on the
+    `WARM_UP` checkpoints before its first)."""
+    schedule = checkpoints(events)
+    if workers <= 1:
+        return _run(corpus, schedule, params, keep_identity, 0)
+    import multiprocessing
+
+    _SHARED["args"] = (corpus, schedule, params, keep_identity)
+    cuts = np.linspace(0, len(schedule), workers + 1).astype(int)
+    with multiprocessing.get_context("fork").Pool(workers) as pool:
+        parts = pool.map(_part, list(zip(cuts[:-1], cuts[1:])))
+    return [line for part in parts for line in part]
+
+
+def _part(bounds: tuple[int, int]) -> list[dict[str, Any]]:
+    corpus, schedule, params, keep = _SHARED["args"]
+    start = max(0, bounds[0] - WARM_UP)
+    return _run(corpus, schedule[start:bounds[1]], params, keep, bounds[0] - start)
+
+
+def _run(corpus: engine.Corpus, schedule: list[Any], params: TrendParams, keep_identity: bool,
+         skip: int) -> list[dict[str, Any]]:
     lines = []
     memory = identity.Memory()
-    for as_of in checkpoints(events):
+    for as_of in schedule:
         now = as_of.timestamp()
         rows = newest_first(corpus, now - WINDOW_S - BASELINE_S, now, params.max_posts + 1)
         truncated = len(rows) > params.max_posts
@@ -114,7 +143,7 @@ def run(corpus: engine.Corpus, events: dict[str, Any], params: TrendParams,
             limit=10, previous=memory.previous(now, BASELINE_S) if keep_identity else ())
         memory.remember(now, traces, BASELINE_S)
         lines.append(run_line(as_of, topics))
-    return lines
+    return lines[skip:]
 
 
 def score(stream: str, lines: list[dict[str, Any]]) -> dict[str, Any]:
@@ -133,16 +162,28 @@ def summary(scores: dict[str, Any]) -> str:
 
 
 def main(argv: list[str]) -> int:
-    proxy = None
-    if argv[:2] == ["--proxy", "lsa"]:
-        proxy, argv = "lsa", argv[2:]
+    proxy = save = None
+    workers = 1
+    while argv[:1] in (["--proxy"], ["--save"], ["--workers"]):
+        if argv[0] == "--proxy":
+            proxy = argv[1]
+        elif argv[0] == "--workers":
+            workers = int(argv[1])
+        else:
+            save = Path(argv[1])
+        argv = argv[2:]
     stream, variants = argv[0], argv[1:] or ["{}"]
     corpus, events = load(stream, proxy)
     for variant in variants:
         clock = time.perf_counter()
         knobs = dict(BEFORE_17) if variant == "before17" else json.loads(variant)
         keep = bool(knobs.pop("identity", True))
-        scores = score(stream, run(corpus, events, TrendParams(**knobs), keep))
+        lines = run(corpus, events, TrendParams(**knobs), keep, workers)
+        scores = score(stream, lines)
+        if save is not None:
+            name = "".join(ch if ch.isalnum() else "_" for ch in variant)[:60]
+            (save / f"{stream}.{name}.run.jsonl").write_text(
+                "".join(json.dumps(line) + "\n" for line in lines))
         print(f"{stream} {variant} [{time.perf_counter() - clock:.0f} s] {summary(scores)}",
               flush=True)
     return 0

@@ -67,10 +67,10 @@ class TrendParams(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     rhythm_weeks: Annotated[int, Meta(ge=0, le=4)] = 3
     # History posts read per earlier slot at most (newest first).
     rhythm_posts: Annotated[int, Meta(ge=0, le=20_000)] = 3000
-    # Growth test beside the span's size: a topic below the span bar passes when the
-    # newest 2, 4, ... 2^growth_doublings spans hold the bar and their newer half at
-    # least twice their older half (a story doubling; 0: no growth test).
-    growth_doublings: Annotated[int, Meta(ge=0, le=4)] = 3
+    # Growth test beside the span's size: a topic with half the bar in its span passes
+    # when it doubled this many times running, span pair by span pair (2: x4 in 12 h for
+    # 1 h windows; 0: no growth test). `engine.growing`.
+    growth_doublings: Annotated[int, Meta(ge=0, le=4)] = 2
     # Distinct wordings (and authors, where posts name them) a topic needs in its span
     # (`evidence`): a few copies of one text are one voice.
     min_voices: Annotated[int, Meta(ge=1, le=20)] = 3
