@@ -19,6 +19,7 @@ for comparing rules, never the product's numbers (those need the model's vectors
 
 from __future__ import annotations
 
+import itertools
 import json
 import sys
 import tempfile
@@ -116,7 +117,7 @@ def run(corpus: engine.Corpus, events: dict[str, Any], params: TrendParams,
     _SHARED["args"] = (corpus, schedule, params, keep_identity)
     cuts = np.linspace(0, len(schedule), workers + 1).astype(int)
     with multiprocessing.get_context("fork").Pool(workers) as pool:
-        parts = pool.map(_part, list(zip(cuts[:-1], cuts[1:])))
+        parts = pool.map(_part, list(itertools.pairwise(cuts.tolist())))
     return [line for part in parts for line in part]
 
 

@@ -137,9 +137,9 @@ def doubling(n_per_block: list[int], axis: int = 1) -> list[tuple[str, float, in
 def test_a_slowly_growing_story_is_found_on_its_first_day() -> None:
     """Over a loud background the span bar is 19 posts; a story that doubled every 3 h
     (12, 6, 3, 1) has 12 in its span and 22 in 12 h: found by its growth."""
-    knobs = {"min_posts": 5, "min_share": 0.1, "span_windows": 3}
+    knobs = {"min_posts": 5, "min_share": 0.1, "span_windows": 3, "growth_doublings": 2}
     corpus = build(doubling([12, 6, 3, 1]), noise_per_hour=60)
-    assert detect(corpus, **knobs, growth_doublings=0) == []
+    assert detect(corpus, **{**knobs, "growth_doublings": 0}) == []
     topics = detect(corpus, **knobs)
     assert len(topics) == 1 and "tokyo" in topics[0].label
     assert topics[0].explain.size_rule == "growth over 12 h"
