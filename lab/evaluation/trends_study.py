@@ -53,9 +53,9 @@ def lsa(terms: list[frozenset[str]], dim: int = 128) -> npt.NDArray[np.float32]:
     from sklearn.decomposition import TruncatedSVD
 
     rows, _ = engine.lexical_rows(terms)
-    out = TruncatedSVD(n_components=dim, random_state=0).fit_transform(rows).astype(np.float32)
-    out /= np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
-    return out
+    out: npt.NDArray[np.float32] = np.asarray(
+        TruncatedSVD(n_components=dim, random_state=0).fit_transform(rows), dtype=np.float32)
+    return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
 
 
 def load(stream: str, proxy: str | None = None) -> tuple[engine.Corpus, dict[str, Any]]:
