@@ -16,10 +16,12 @@ MAX_TOPICS = 50
 class TrendParams(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """Detection knobs; the defaults are what `GET /v1/trends` and `eval-trends` ship with.
 
-    One set for all four public streams (docs/decisions/0030-trends-on-unseen-streams.md). `min_posts` was swept on all three; `min_share`
-    0.2 was picked on `crisislex6_real` alone and overlap and sparse run after it, but the
-    newest-window rule it feeds came from overlap's onsets
-    (docs/decisions/0018-trends-size-rule.md).
+    One set for every stream. `min_posts` was swept on the three crisislex6 streams;
+    `min_share` 0.2 was picked on `crisislex6_real` alone and overlap and sparse run after
+    it, but the newest-window rule it feeds came from overlap's onsets
+    (docs/decisions/0018-trends-size-rule.md). The rhythm, voices, growth and identity
+    knobs (issue 17) are set by reason, the growth test's off-switch on crisislex6_sparse
+    under a proxy embedding (docs/decisions/0030-trends-on-unseen-streams.md).
     """
 
     # Most posts one call reads from the store (newest first): bounds time and memory.
