@@ -72,14 +72,20 @@ def shrink_common(dense: Matrix, target: float) -> Matrix:
     then reads 0.17 across events and 0.24 within one, MiniLM's scale
     (docs/decisions/0024-multilingual-default.md).
     """
-    if len(dense) < 2:
-        return dense
-    mean = dense.mean(axis=0)
+    return shrink_like(dense, dense, target)
+
+
+def shrink_like(vectors: Matrix, reference: Matrix, target: float) -> Matrix:
+    """`vectors` shifted as `shrink_common` shifts `reference` (the same mean, the same
+    factor): history posts brought to the scale of the posts they are compared with."""
+    if len(reference) < 2:
+        return vectors
+    mean = reference.mean(axis=0)
     common = float(mean @ mean)
     if common <= target or common >= 1.0:
-        return dense
+        return vectors
     g = np.sqrt(target * (1.0 - common) / ((1.0 - target) * common))
-    shrunk = dense - np.float32(1.0 - g) * mean
+    shrunk = vectors - np.float32(1.0 - g) * mean
     norms = np.linalg.norm(shrunk, axis=1, keepdims=True)
     out: Matrix = (shrunk / np.maximum(norms, 1e-12)).astype(np.float32)
     return out

@@ -16,10 +16,12 @@ MAX_TOPICS = 50
 class TrendParams(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """Detection knobs; the defaults are what `GET /v1/trends` and `eval-trends` ship with.
 
-    One set for all three public streams. `min_posts` was swept on all three; `min_share`
-    0.2 was picked on `crisislex6_real` alone and overlap and sparse run after it, but the
-    newest-window rule it feeds came from overlap's onsets
-    (docs/decisions/0018-trends-size-rule.md).
+    One set for every stream. `min_posts` was swept on the three crisislex6 streams;
+    `min_share` 0.2 was picked on `crisislex6_real` alone and overlap and sparse run after
+    it, but the newest-window rule it feeds came from overlap's onsets
+    (docs/decisions/0018-trends-size-rule.md). The rhythm, voices, growth and identity
+    knobs (issue 17) are set by reason, the growth test's off-switch on crisislex6_sparse
+    under a proxy embedding (docs/decisions/0030-trends-on-unseen-streams.md).
     """
 
     # Most posts one call reads from the store (newest first): bounds time and memory.
@@ -60,6 +62,22 @@ class TrendParams(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     smoothing: Annotated[float, Meta(gt=0)] = 1.0
     label_terms: Annotated[int, Meta(ge=1, le=10)] = 4
     representatives: Annotated[int, Meta(ge=1, le=50)] = 10
+    # A topic is also held to its neighbourhood's count in the same span on each of this
+    # many previous days and weeks (median; `rhythm`): a community's daily and weekly
+    # habits are not news. 7 days: every weekday once; 3 weeks: a median needs two.
+    rhythm_days: Annotated[int, Meta(ge=0, le=14)] = 7
+    rhythm_weeks: Annotated[int, Meta(ge=0, le=4)] = 3
+    # History posts read per earlier slot at most (newest first).
+    rhythm_posts: Annotated[int, Meta(ge=0, le=20_000)] = 3000
+    # Growth test beside the span's size: a topic with half the bar in its span passes
+    # when it doubled this many times running, span pair by span pair (2: x4 in 12 h for
+    # 1 h windows; 0: no growth test). `engine.growing`. Off: on crisislex6_sparse (LSA
+    # proxy, the only measurement yet) it cost more precision than it gained in delay
+    # (docs/decisions/0030-trends-on-unseen-streams.md); an e5 replay should decide.
+    growth_doublings: Annotated[int, Meta(ge=0, le=4)] = 0
+    # Distinct wordings (and authors, where posts name them) a topic needs in its span
+    # (`evidence`): a few copies of one text are one voice.
+    min_voices: Annotated[int, Meta(ge=1, le=20)] = 3
 
 
 class TrendsRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -91,6 +109,19 @@ class TopicScore(msgspec.Struct, frozen=True):
     # The label's most bursting term, and its z over all posts read (chatter has none).
     lead_term: str = ""
     lead_term_z: float = 0.0
+    # What the topic was compared with: `expected` above is the highest of the baseline's
+    # median window (`expected_window`, per span) and the neighbourhood's median count in
+    # the same span on previous days and weeks (`rhythm`); None where not measured.
+    expected_window: float = 0.0
+    expected_daily: float | None = None
+    expected_weekly: float | None = None
+    compared_with: str = ""
+    # Independent voices in the span: distinct wordings (counted up to 10), distinct
+    # authors (None: too few posts name theirs).
+    wordings: int = 0
+    authors: int | None = None
+    # Which size rule let it through: "span", "newest window" or "growth over N h".
+    size_rule: str = ""
 
 
 class Representative(msgspec.Struct, frozen=True):
@@ -115,6 +146,9 @@ class Topic(msgspec.Struct, frozen=True):
     series: list[int]
     series_start: datetime
     bucket_seconds: int
+    # When this story (this `id`) was first shown: a story keeps its id from one pass to
+    # the next while it holds most of its posts (`identity`), whatever its label becomes.
+    first_seen: datetime | None = None
 
 
 class TrendsResult(msgspec.Struct, frozen=True):

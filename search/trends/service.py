@@ -12,13 +12,21 @@ is hot about X".
 Answers are cached per (parameters, as_of minute): `as_of` is rounded down to
 the minute, so a page refreshed within a minute costs nothing, and an explicit
 `as_of` on the minute (every replayed checkpoint) is exact.
+
+Two more reads serve the engine's later rules. The same span on previous days and
+weeks (`rhythm.slots`, at most `rhythm_posts` each): a topic is held to its
+neighbourhood's own rhythm. And the traces of the last passes of the same kind of
+call (`identity.Memory`): a story keeps its id from one pass to the next, so an
+answer also depends on the passes before it (an `as_of` earlier than the last
+pass starts afresh). With a `query`, no rhythm is read: its recall covers the
+baseline only.
 """
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import msgspec
 import numpy as np
@@ -31,7 +39,7 @@ from search.recall import RecallQuery, recall
 from search.rerank import Reranker
 from search.scope import fusion_knobs, query_coverage, recent_since, visible_until
 from search.store.base import Store
-from search.trends import engine, label
+from search.trends import engine, identity, label, rhythm
 from search.trends.models import TrendParams, TrendsRequest, TrendsResult
 
 CACHE_BUCKET_S = 60
@@ -50,6 +58,7 @@ class TrendsService:
         self._cache: OrderedDict[bytes, TrendsResult] = OrderedDict()
         self._terms: OrderedDict[tuple[str, int], frozenset[str]] = OrderedDict()
         self._lock = threading.Lock()
+        self._memory: OrderedDict[bytes, identity.Memory] = OrderedDict()
 
     def trends(self, request: TrendsRequest, now: datetime | None = None) -> TrendsResult:
         moment = (request.as_of or now or datetime.now(UTC)).astimezone(UTC)
@@ -88,9 +97,23 @@ class TrendsService:
             dense=np.asarray(read.dense[:len(posts)], dtype=np.float32),
             terms=self._post_terms(posts), truncated=truncated)
         lap("terms")
-        topics = engine.detect(corpus, as_of=as_of, window_s=request.window.total_seconds(),
-                               baseline_s=request.baseline.total_seconds(), params=p,
-                               limit=request.limit, reranker=self.reranker)
+        if not request.query:
+            corpus = msgspec.structs.replace(corpus, history=self._history(request, as_of))
+            lap("history")
+        kind = msgspec.json.encode(msgspec.structs.replace(request, as_of=None))
+        horizon = request.baseline.total_seconds()
+        with self._lock:
+            memory = self._memory.setdefault(kind, identity.Memory())
+            self._memory.move_to_end(kind)
+            while len(self._memory) > CACHE_ENTRIES:
+                self._memory.popitem(last=False)
+            previous = memory.previous(as_of.timestamp(), horizon)
+        topics, traces = engine.detect_traced(
+            corpus, as_of=as_of, window_s=request.window.total_seconds(),
+            baseline_s=horizon, params=p, limit=request.limit, reranker=self.reranker,
+            previous=previous)
+        with self._lock:
+            memory.remember(as_of.timestamp(), traces, horizon)
         lap("detect")
         log("trends", posts=len(posts), truncated=truncated, topics=len(topics),
             query=bool(request.query), **clock.fields())
@@ -98,6 +121,29 @@ class TrendsService:
                             baseline_seconds=int(request.baseline.total_seconds()),
                             posts_read=len(posts), truncated=truncated, topics=topics,
                             timings_ms=clock.ms)
+
+    def _history(self, request: TrendsRequest, as_of: datetime) -> engine.History | None:
+        """The posts of the same span on previous days and weeks (`rhythm.slots`)."""
+        p = self.params
+        span = request.window * p.span_windows
+        slots = rhythm.slots(span.total_seconds(), p.rhythm_days, p.rhythm_weeks)
+        if not slots or not p.rhythm_posts:
+            return None
+        dense: list[np.ndarray] = []
+        posts: list[Post] = []
+        offsets: list[int] = []
+        for offset in rhythm.offsets(slots):
+            until = as_of - timedelta(seconds=offset)
+            read = self.store.scroll_window(until - span, until, request.filters, p.rhythm_posts)
+            posts.extend(read.posts)
+            offsets.extend([offset] * len(read.posts))
+            if len(read.posts):
+                dense.append(np.asarray(read.dense[:len(read.posts)], dtype=np.float32))
+        if not posts:
+            return engine.History(dense=np.zeros((0, 1), dtype=np.float32), terms=[],
+                                  offset_s=np.zeros(0, dtype=np.int64))
+        return engine.History(dense=np.vstack(dense), terms=self._post_terms(posts),
+                              offset_s=np.asarray(offsets, dtype=np.int64))
 
     def _recall(self, query: str, filters: SearchFilters | None, since: datetime,
                 until: datetime) -> list[str]:

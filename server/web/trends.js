@@ -119,6 +119,24 @@ export function burstText(topic, windowWord) {
   return text;
 }
 
+/** Why the topic counted as unusual, in words: the baseline it was held to (the highest of
+ * its baseline's median window and its neighbourhood's same hours on previous days and
+ * weeks), its independent voices, the size rule it passed, and since when it is followed. */
+export function whyText(topic, reference) {
+  const x = topic.explain || {};
+  const parts = [];
+  if (x.compared_with) parts.push(`Compared with: ${x.compared_with}`);
+  if (x.wordings) {
+    parts.push(`${x.wordings}${x.wordings >= 10 ? "+" : ""} different wordings` +
+               (x.authors !== undefined && x.authors !== null ? `, ${x.authors} authors` : ""));
+  }
+  if (x.size_rule) parts.push(`large enough by its ${x.size_rule}`);
+  if (topic.first_seen) {
+    parts.push(`followed as one story since ${relativeTime(new Date(topic.first_seen), reference)}`);
+  }
+  return parts.length ? `${parts.join(". ")}.` : "";
+}
+
 /** Where a click on the topic should take the search: its words, within its window. */
 export function topicScope(topic, data) {
   const terms = Array.isArray(topic.terms) && topic.terms.length ? topic.terms : [topic.label];
@@ -153,6 +171,7 @@ function topicCard(topic, data, state, onOpen, rank) {
   return el("li", {}, el("article", {class: "topic card", "aria-labelledby": `topic-${rank}-title`},
     el("h2", {id: `topic-${rank}-title`, class: "topic-title"}, open),
     el("p", {class: "burst", id: `topic-${rank}-burst`}, burstText(topic, windowWord)),
+    el("p", {class: "muted why"}, whyText(topic, reference)),
     el("div", {class: "spark-row"}, sparkline(points, baseline, label),
        el("p", {class: "muted spark-legend"},
           `${first ? `since ${absoluteTime(first)}; ` : ""}line: posts per ${windowWord}; dashes: baseline`)),

@@ -85,6 +85,22 @@ def test_a_burst_is_a_topic_with_its_explanation(client: TestClient[Any]) -> Non
     assert reps and all(r["id"].startswith("b") for r in reps)
     assert top["representative_method"].startswith("cross-encoder")
     assert body["topics"][1]["explain"]["engagement_per_hour"] is None
+    # Why it counted as unusual: the baselines it was held to, its voices, its size rule.
+    assert explain["compared_with"].startswith("expected the highest of: 0 posts per 3 h")
+    assert "same 3 h on the 7 previous days" in explain["compared_with"]
+    assert (explain["expected_window"], explain["expected_daily"], explain["expected_weekly"]) == (0, 0, 0)
+    assert explain["wordings"] >= 3 and (explain["authors"], explain["size_rule"]) == (None, "span")
+
+
+def test_a_story_keeps_its_id_from_one_pass_to_the_next(client: TestClient[Any]) -> None:
+    """Twenty minutes earlier the same story was already hot; the later pass continues it."""
+    earlier = AS_OF - timedelta(minutes=20)
+    before = client.get("/v1/trends", params={"as_of": earlier.isoformat(), "limit": 9}).json()
+    now = get(client, limit=9).json()
+    ids = {t["id"]: t for t in before["topics"]}
+    assert [t["first_seen"] for t in before["topics"]] == ["2024-05-01T11:40:00Z"] * 2
+    for topic in now["topics"]:
+        assert topic["id"] in ids and topic["first_seen"] == "2024-05-01T11:40:00Z"
 
 
 def test_answers_are_cached_per_as_of_minute(client: TestClient[Any]) -> None:

@@ -33,18 +33,18 @@ def build(extra: list[tuple[str, float, int]], noise_per_hour: int = 0) -> engin
         for j in range(2):
             text = CHATTER[(hour + j) % len(CHATTER)]
             vec = rng.normal(size=dim)
-            rows.append((make_post(id=f"c{n}", text=text,
+            rows.append((make_post(id=f"c{n}", text=text, author=f"regular{n % 5}",
                                    created_at=AS_OF - timedelta(hours=hour + 0.3 + 0.3 * j)), vec))
             n += 1
         for j in range(noise_per_hour):
             words = " ".join(f"zq{k}" for k in rng.integers(0, 10**9, size=4))
-            rows.append((make_post(id=f"n{n}", text=words, created_at=AS_OF - timedelta(
+            rows.append((make_post(id=f"n{n}", text=words, author=f"n{n}", created_at=AS_OF - timedelta(
                 hours=hour + (j + 0.5) / noise_per_hour)), rng.normal(size=dim)))
             n += 1
     for text, hours_ago, axis in extra:
         vec = rng.normal(size=dim) * 0.15
         vec[axis] += 1.0
-        rows.append((make_post(id=f"s{n}", text=f"{text} {n}",
+        rows.append((make_post(id=f"s{n}", text=f"{text} {n}", author=f"witness{n}",
                                created_at=AS_OF - timedelta(hours=hours_ago)), vec))
         n += 1
     rows.sort(key=lambda r: r[0].created_at, reverse=True)
