@@ -77,7 +77,8 @@ class PostView(Post, frozen=True):
 
 class Engagement(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """Counts that grow after posting; updated without re-embedding. `at` is when they
-    were read (default: now); each update is kept as a snapshot (`search.history`)."""
+    were read (default: now; never in the future, never before the post); each update is
+    kept as a snapshot (`search.history`)."""
 
     likes: NonNegInt | None = None
     reposts: NonNegInt | None = None
@@ -92,7 +93,8 @@ class Engagement(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
 
 class EngagementItem(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    """One post's counts in a bulk update (`PATCH /v1/engagement`)."""
+    """One post's counts in a bulk update (`PATCH /v1/engagement`); `at` as for one post's
+    update (never in the future, never before the post)."""
 
     id: PostId
     likes: NonNegInt | None = None

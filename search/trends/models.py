@@ -76,8 +76,9 @@ class TrendParams(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     # (docs/decisions/0030-trends-on-unseen-streams.md); an e5 replay should decide.
     growth_doublings: Annotated[int, Meta(ge=0, le=4)] = 0
     # Distinct wordings (and authors, where posts name them) a topic needs in its span
-    # (`evidence`): a few copies of one text are one voice.
-    min_voices: Annotated[int, Meta(ge=1, le=20)] = 3
+    # (`evidence`): a few copies of one text are one voice. 1 = off until an e5 replay
+    # measures it (docs/decisions/0030-trends-on-unseen-streams.md); 3 when on.
+    min_voices: Annotated[int, Meta(ge=1, le=20)] = 1
 
 
 class TrendsRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):

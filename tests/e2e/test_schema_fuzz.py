@@ -10,7 +10,7 @@ loosened in the check: the documented range of instants (JSON Schema cannot
 bound a `date-time`), the trends rules that tie two parameters (a baseline at
 least the window, at most 1000 windows), and the query rule no portable regex
 can say (a letter, digit or emoji outside -exclusions); ids are unique within a
-batch; a cursor is only valid as issued; a watch's query has a word, its filters no time
+batch; an engagement snapshot's `at` is not in the future; a cursor is only valid as issued; a watch's query has a word, its filters no time
 range, its id is free and its webhook on the allow-list. Each is in the schema's descriptions.
 """
 
@@ -87,6 +87,10 @@ def api_schema(tmp_path_factory: pytest.TempPathFactory, tiny_embedder: Embedder
                 seen_ids: set[str] = set()  # ids unique per batch, as for `/v1/posts`
                 case.body["updates"] = [u for u in case.body["updates"]
                                         if not (u["id"] in seen_ids or seen_ids.add(u["id"]))]
+                for update in case.body["updates"]:
+                    _at_the_latest_now(update)
+            if case.path.endswith("/engagement") and isinstance(case.body, dict):
+                _at_the_latest_now(case.body)
             if case.path in ("/v1/search", "/v1/rising") and isinstance(case.body, dict):
                 case.body.pop("cursor", None)
                 try:
@@ -100,6 +104,19 @@ def api_schema(tmp_path_factory: pytest.TempPathFactory, tiny_embedder: Embedder
 
         yield loaded
     services.close()
+
+
+def _at_the_latest_now(body: dict[str, Any]) -> None:
+    """A snapshot's `at` is when the counts were read, so not in the future (the model's
+    description; JSON Schema cannot bound a `date-time` by the clock)."""
+    at = body.get("at")
+    if isinstance(at, str):
+        try:
+            future = datetime.fromisoformat(at) > datetime.now(UTC)
+        except ValueError:
+            return
+        if future:
+            body["at"] = datetime.now(UTC).isoformat()
 
 
 def _watch_told(case: Any) -> None:

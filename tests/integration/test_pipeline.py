@@ -65,9 +65,11 @@ def test_signal_ranks_come_with_every_recall_and_explain_changes_no_order(
 
 def test_trending_prefers_new_posts_when_relevance_is_equal(filled_store: Store,
                                                             tiny_embedder: Embedder) -> None:
-    # No reranker: relevance is the fused score, so decay decides between near-equals.
+    # No reranker: relevance is the fused score, so decay decides between near-equals (the
+    # gate, which puts posts that match the query first, is off: it is tested on its own).
     flat = SearchPipeline(filled_store, tiny_embedder, None,
-                          SearchParams(half_life_hours=0.5, engagement_weight=0.0))
+                          SearchParams(half_life_hours=0.5, engagement_weight=0.0,
+                                       trending_gate=False))
     hits = flat.search(request(mode="trending"), now=NOW).hits
     decays = [h.explain.decay for h in hits]
     assert decays[0] == max(decays)
