@@ -10,7 +10,8 @@ loosened in the check: the documented range of instants (JSON Schema cannot
 bound a `date-time`), the trends rules that tie two parameters (a baseline at
 least the window, at most 1000 windows), and the query rule no portable regex
 can say (a letter, digit or emoji outside -exclusions); ids are unique within a
-batch; an engagement snapshot's `at` is not in the future; a cursor is only valid as issued; a watch's query has a word, its filters no time
+batch; an engagement snapshot's `at` lies between its post's time and now (so the
+fuzz dates its posts at the latest now and sends snapshots without `at`); a cursor is only valid as issued; a watch's query has a word, its filters no time
 range, its id is free and its webhook on the allow-list. Each is in the schema's descriptions.
 """
 
@@ -83,6 +84,8 @@ def api_schema(tmp_path_factory: pytest.TempPathFactory, tiny_embedder: Embedder
                 seen: set[str] = set()  # ids unique per batch (said in the body's description)
                 case.body["posts"] = [p for p in case.body["posts"]
                                       if not (p["id"] in seen or seen.add(p["id"]))]
+                for post in case.body["posts"]:
+                    _not_in_the_future(post, "created_at")
             if case.path == "/v1/engagement" and isinstance(case.body, dict):
                 seen_ids: set[str] = set()  # ids unique per batch, as for `/v1/posts`
                 case.body["updates"] = [u for u in case.body["updates"]
@@ -106,17 +109,23 @@ def api_schema(tmp_path_factory: pytest.TempPathFactory, tiny_embedder: Embedder
     services.close()
 
 
-def _at_the_latest_now(body: dict[str, Any]) -> None:
-    """A snapshot's `at` is when the counts were read, so not in the future (the model's
-    description; JSON Schema cannot bound a `date-time` by the clock)."""
-    at = body.get("at")
-    if isinstance(at, str):
+def _not_in_the_future(body: dict[str, Any], field: str) -> None:
+    """An instant the generator drew after now, brought to now."""
+    value = body.get(field)
+    if isinstance(value, str):
         try:
-            future = datetime.fromisoformat(at) > datetime.now(UTC)
+            future = datetime.fromisoformat(value) > datetime.now(UTC)
         except ValueError:
             return
         if future:
-            body["at"] = datetime.now(UTC).isoformat()
+            body[field] = datetime.now(UTC).isoformat()
+
+
+def _at_the_latest_now(body: dict[str, Any]) -> None:
+    """A snapshot's `at` lies between its post's `created_at` and now (the model's
+    description): the generator cannot know the post's time, so it sends none (now), and
+    the posts it writes are dated at the latest now."""
+    body.pop("at", None)
 
 
 def _watch_told(case: Any) -> None:
