@@ -112,7 +112,7 @@ class _Recorded:
         self.snap: dict[str, Any] = {}
 
     def refresh(self) -> None:
-        pass
+        """Nothing to re-read: the snapshot is the pass's recorded state."""
 
     def watch_ids(self) -> list[str]:
         return list(self.snap["terms"])
@@ -137,7 +137,7 @@ class _Posts:
 
 class _Replaying(WatchService):
     def _calibrate(self, percolator: Any, store: Any, watches: Any, now: datetime) -> None:  # type: ignore[override]
-        pass
+        """The calibrations come from the capture (`_Recorded`), not from the store."""
 
 
 def simulate(folder: Path, output: Path, params: DetectParams, posts: _Posts | None = None,

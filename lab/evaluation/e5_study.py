@@ -290,14 +290,20 @@ def main(argv: list[str]) -> int:
             table.setdefault(rule_name, {})[name] = score(p, queries, rule)
         ev = " ".join(f"{qid}:{q.evidence:.2f}" for qid, q in queries[:8])
         print(f"{name}: evidence {ev}", flush=True)
-    names = [name for name, _, _ in sets]
+    print_table(table, [name for name, _, _ in sets], digits=3)
+    return 0
+
+
+def print_table(table: dict[str, dict[str, dict[str, float]]], names: list[str],
+                digits: int) -> None:
+    """One line per rule: its worst margin over max(bm25, dense) on any cell, then its cells."""
     for rule_name, row in table.items():
         worst = min(row[n][m] - max(table["bm25"][n][m], table["dense"][n][m])
                     for n in names for m in METRICS)
-        cells = "  ".join(f"{row[n]['ndcg@10']:.3f}/{row[n]['recall@1000']:.3f}" for n in names)
-        print(f"{rule_name:22s} worst {worst:+.3f}  {cells}", flush=True)
+        cells = "  ".join(f"{row[n]['ndcg@10']:.{digits}f}/{row[n]['recall@1000']:.{digits}f}"
+                          for n in names)
+        print(f"{rule_name:22s} worst {worst:+.{digits + 2}f}  {cells}", flush=True)
     print("sets: " + ", ".join(names))
-    return 0
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from lab.evaluation.e5_study import METRICS, NEG, Query, prepare, rrf, score
+from lab.evaluation.e5_study import NEG, Query, prepare, print_table, rrf, score
 from lab.evaluation.fusion_rules import expansion
 from lab.evaluation.fusion_study import Prepared, ranked
 from search.embed.cache import CachedEmbedder, default_cache_dir
@@ -188,12 +188,7 @@ def main(argv: list[str]) -> int:
                     p, queries, lambda p, q, r=erule, ids=by_id, qs=queries: r(
                         p, postings, ids[next(i for i, x in qs if x is q)]))
             print(f"{name}: done", flush=True)
-    for rule_name, row in table.items():
-        worst = min(row[n][m] - max(table["bm25"][n][m], table["dense"][n][m])
-                    for n in names for m in METRICS)
-        cells = "  ".join(f"{row[n]['ndcg@10']:.4f}/{row[n]['recall@1000']:.4f}" for n in names)
-        print(f"{rule_name:18s} worst {worst:+.6f}  {cells}", flush=True)
-    print("sets: " + ", ".join(names))
+    print_table(table, names, digits=4)
     return 0
 
 
