@@ -140,6 +140,15 @@ def lexical(q: Query, floor: float = 0.0) -> Any:
     return np.where((scores > 0) & (scores >= cut), scores, NEG)
 
 
+def feedback_rows(first: Any, fb: int) -> Any:
+    """The first fused list's top `fb` rows that scored, or None: no feedback pass."""
+    if not fb:
+        return None
+    top = ranked(first, fb)
+    top = top[np.isfinite(first[top])]
+    return top if top.size else None
+
+
 def fuse(p: Prepared, q: Query, *, wd: float = 1.0, ws: float = 0.3, k: float = 60,
          evidence_pow: float = 0.0, fb: int = 0, fb_terms: int = 10, beta: float = 0.5,
          alpha: float = 1.0, floor: float = 0.0, scale: float = 0.0, scale_pow: float = 1.0,
@@ -154,11 +163,8 @@ def fuse(p: Prepared, q: Query, *, wd: float = 1.0, ws: float = 0.3, k: float = 
     elif scale > 0:  # the best lexical hit's BM25 (~ the IDF its matched terms carry) / scale
         w_lex *= min(1.0, q.top_score / scale) ** scale_pow
     first = rrf([(q.dense, wd), (lexical(q, floor), w_lex)], q.dense.size, k)
-    if not fb:
-        return first
-    top = ranked(first, fb)
-    top = top[np.isfinite(first[top])]
-    if not top.size:
+    top = feedback_rows(first, fb)
+    if top is None:
         return first
     centroid = p.doc_dense[top].mean(axis=0)
     q2 = wd * q.qd + (alpha if fb_dense else 0.0) * centroid

@@ -22,9 +22,10 @@ from typing import Any
 
 import numpy as np
 
-from lab.evaluation.e5_study import NEG, Query, prepare, print_table, rrf, score
+from lab.evaluation.e5_study import (NEG, Query, feedback_rows, prepare, print_table, rrf,
+                                     score)
 from lab.evaluation.fusion_rules import expansion
-from lab.evaluation.fusion_study import Prepared, ranked
+from lab.evaluation.fusion_study import Prepared
 from search.embed.cache import CachedEmbedder, default_cache_dir
 from search.embed.e5 import E5Dense
 from search.embed.lexical import LexicalSparseEncoder
@@ -132,11 +133,8 @@ def fuse(p: Prepared, postings: Postings, eq: EngineQuery, weigh: Weigh, *, k: f
         return rrf([(eq.dense, 1.0), (lex, w if np.isscalar(w) else np.asarray(w))], n, k)
 
     first = lists(eq.bm25, eq.held)
-    if not fb:
-        return first
-    top = ranked(first, fb)
-    top = top[np.isfinite(first[top])]
-    if not top.size:
+    top = feedback_rows(first, fb)
+    if top is None:
         return first
     terms = expansion(p, top, fb_terms, eq.terms)
     extra: dict[str, float] = {}
