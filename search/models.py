@@ -92,18 +92,11 @@ class Engagement(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
         return self.likes is None and self.reposts is None and self.comments is None
 
 
-class EngagementItem(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    """One post's counts in a bulk update (`PATCH /v1/engagement`); `at` as for one post's
-    update (never in the future, never before the post)."""
+class EngagementItem(Engagement, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    """One post's counts in a bulk update (`PATCH /v1/engagement`): one post's update
+    (`Engagement`, the same counts and `at` rules) and the post's id."""
 
     id: PostId
-    likes: NonNegInt | None = None
-    reposts: NonNegInt | None = None
-    comments: NonNegInt | None = None
-    at: AwareDatetime | None = None
-
-    def __post_init__(self) -> None:
-        _check_at(self.at)
 
     def engagement(self) -> Engagement:
         return Engagement(likes=self.likes, reposts=self.reposts, comments=self.comments, at=self.at)
