@@ -12,6 +12,7 @@ from itertools import islice
 from typing import Any
 
 from indexer.run import write_batch
+from indexer.upkeep import build_index
 from migrations import migrate
 from search.embed.base import Embedder
 from search.errors import IndexNotReady
@@ -40,6 +41,7 @@ def reindex(catalog: Any, embedder: Embedder, *, batch_size: int = 64,
             count += len(batch)
         new.flush()
         fields["posts"] = count
+    build_index(new, reason="reindex")  # served from its HNSW index from the first query
     catalog.activate(new_name)
     if not keep_old:
         catalog.drop(old_name)

@@ -73,9 +73,10 @@ def _bench_history(args: argparse.Namespace) -> int:
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
     p = sub.add_parser("bench", parents=[common], help="(lab) measure indexing and search speed")
-    p.add_argument("--synthetic", type=_sizes, default=[100_000],
+    p.add_argument("--synthetic", "--scale", dest="synthetic", type=_sizes, default=[100_000],
                    help="synthetic index sizes for the scale rows, comma-separated "
-                        "(e.g. 100000,1000000: one index grown from each size to the next; "
+                        "(e.g. 100000,1000000: one index grown from each size to the next, "
+                        "measured by brute force and again once its dense index is built; "
                         "0 skips them)")
     p.add_argument("--sample", default=str(SAMPLE))
     p.add_argument("--encoder-posts", type=bounded_int(0, 100_000), default=512,

@@ -23,7 +23,7 @@ from msgspec import Meta
 from search.bounds import instant_problem
 from search.models import AwareDatetime, Fusion, Mode, SearchFilters, SparseVector
 
-__all__ = ["MAX_LIMIT", "MAX_OFFSET", "Encoded", "IndexManifest", "MatchFilter", "ModelInfo",
+__all__ = ["MAX_LIMIT", "MAX_OFFSET", "Encoded", "IndexBuild", "IndexManifest", "MatchFilter", "ModelInfo",
            "RankingSettings", "ScoredId", "SearchParams", "SearchRequest", "TermFilter"]
 
 MAX_LIMIT = 100
@@ -54,6 +54,16 @@ class ModelInfo(msgspec.Struct, frozen=True):
     model_id: str
     dense_dim: int
     sparse_idf: bool  # Qdrant's IDF modifier on the sparse vector (lexical BM25 needs it)
+
+
+class IndexBuild(msgspec.Struct, frozen=True):
+    """What one `optimize` of an index did: whether any segment was (re)built, how long
+    it took, and the index's segments and points after it."""
+
+    changed: bool
+    seconds: float
+    segments: int
+    points: int
 
 
 class IndexManifest(msgspec.Struct, frozen=True):

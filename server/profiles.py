@@ -73,7 +73,7 @@ def open_catalog(settings: Settings) -> Any:
     else:
         from search.store.edge_catalog import EdgeCatalog
 
-        catalog = EdgeCatalog(settings.data_path / "edge")
+        catalog = EdgeCatalog(settings.data_path / "edge", layout=settings.edge_layout)
     return RepairingCatalog(catalog, Takedowns(settings.data_path))
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 import msgspec
 
+from indexer.upkeep import IndexUpkeep
 from migrations import open_live
 from search.contracts import SearchParams
 from search.forecasting import Forecaster
@@ -33,6 +34,8 @@ class Services(msgspec.Struct):
     trends: TrendsService | None = None
     watches: WatchRuntime | None = None
     forecaster: Forecaster | None = None
+    # Builds the embedded index as API writes grow it (`indexer.upkeep`).
+    upkeep: IndexUpkeep | None = None
 
     @classmethod
     def build(cls, settings: Settings, models: Models | None = None, catalog: Any = None) -> Services:
@@ -51,12 +54,15 @@ class Services(msgspec.Struct):
             raise
         store = watches.store
         pipeline = SearchPipeline(store, models.embedder, models.reranker, SearchParams.from_settings(settings))
+        upkeep = IndexUpkeep(store, 0 if settings.qdrant_url else settings.edge_optimize_every)
         services = cls(settings=settings, models=models, catalog=catalog, store=store,
-                       pipeline=pipeline, watches=watches)
+                       pipeline=pipeline, watches=watches, upkeep=upkeep)
         services.forecasts()  # trending ranks by the forecaster's typical-for-age counts
         return services
 
     def close(self) -> None:
+        if self.upkeep is not None:
+            self.upkeep.wait()  # a build holds the shard: let it finish before closing
         self.store.flush()
         if self.watches is not None:
             self.watches.close()

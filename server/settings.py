@@ -20,6 +20,7 @@ from msgspec import Meta
 from search.contracts import RankingSettings
 from search.errors import FieldError
 from search.models import END
+from search.store.edge_layout import EdgeLayout
 from search.store.server_layout import ClusterLayout
 
 __all__ = ["Profile", "Settings", "env_name", "load_settings", "settings_table", "split_list"]
@@ -117,6 +118,40 @@ class Settings(RankingSettings, frozen=True, forbid_unknown_fields=True):
     qdrant_quantization: Annotated[Literal["none", "int8"], Meta(description=(
         '`int8`: scalar-quantize a new collection\'s dense vectors (4x less RAM for the '
         'index; originals rescore the top hits).'))] = "none"
+    # The embedded store's layout (search/store/edge_layout.py, decision 0031); ignored on a
+    # Qdrant server, which has its own settings above.
+    edge_hnsw_m: Annotated[int, Meta(ge=4, le=128, description=(
+        'HNSW links per node of a new embedded index\'s dense vectors (more: better recall, '
+        'more RAM, slower build).'))] = 16
+    edge_hnsw_ef_construct: Annotated[int, Meta(ge=4, le=4096, description=(
+        'HNSW build-time search width of a new embedded index.'))] = 100
+    edge_hnsw_ef: Annotated[int, Meta(ge=1, le=4096, description=(
+        'HNSW search width of each dense query on the embedded store (more: better recall, '
+        'slower).'))] = 128
+    edge_payload_m: Annotated[int, Meta(ge=0, le=128, description=(
+        'Links of the filtered sub-graphs a new embedded index builds per value of each '
+        'indexed field (0: none, filtered queries walk the one graph with ACORN: a faster '
+        'build at the same recall, decision 0031).'))] = 0
+    edge_full_scan_threshold_kb: Annotated[int, Meta(ge=0, description=(
+        'A segment or filtered subset with at most this many KB of dense vectors is scanned '
+        'exactly instead of walked.'))] = 10_000
+    edge_indexing_threshold_kb: Annotated[int, Meta(ge=0, description=(
+        'KB of dense vectors a segment of a new embedded index holds before it is indexed '
+        '(HNSW); 0 never indexes. 1.5 KB per post at 384 dimensions.'))] = 20_000
+    edge_max_segment_size_kb: Annotated[int, Meta(ge=0, description=(
+        'Largest segment the embedded store\'s optimizer builds, KB (0: Qdrant\'s choice); '
+        'bounds how long one index build holds the process.'))] = 0
+    edge_quantization: Annotated[Literal["none", "int8"], Meta(description=(
+        '`int8`: scalar-quantize a new embedded index\'s dense vectors (faster build and '
+        'search; the originals rescore the top hits).'))] = "int8"
+    edge_oversampling: Annotated[float, Meta(ge=1.0, le=16.0, description=(
+        'Quantized candidates fetched per wanted hit before the originals rescore them.'))] = 2.0
+    edge_max_search_threads: Annotated[int, Meta(ge=0, le=256, description=(
+        'Threads one embedded dense query may use (0: from the CPU count).'))] = 0
+    edge_optimize_every: Annotated[int, Meta(ge=0, description=(
+        'Posts written through the API after which the embedded store indexes what grew '
+        '(in the background; it holds the process while it builds). 0: only after '
+        '`trendsearch index`/`reindex`.'))] = 20_000
     max_ingest_batch: Annotated[int, Meta(ge=1, le=10_000, description=(
         'Most posts accepted by one POST /v1/posts.'))] = 1000
     api_keys: Annotated[KeyList | None, Meta(description=(
@@ -170,6 +205,13 @@ class Settings(RankingSettings, frozen=True, forbid_unknown_fields=True):
         setting of the same name with the `qdrant_` prefix."""
         return ClusterLayout(**{f.name: getattr(self, f"qdrant_{f.name}")
                                 for f in msgspec.structs.fields(ClusterLayout)})
+
+    @property
+    def edge_layout(self) -> EdgeLayout:
+        """The embedded store's layout: each `EdgeLayout` field is the setting of the same
+        name with the `edge_` prefix."""
+        return EdgeLayout(**{f.name: getattr(self, f"edge_{f.name}")
+                             for f in msgspec.structs.fields(EdgeLayout)})
 
     @property
     def data_path(self) -> Path:

@@ -55,7 +55,8 @@ def corpus() -> list[Post]:
 
 
 @contextmanager
-def tiny_api(data_dir: str, embedder: Any, reranker: Any) -> Iterator[TestClient[Any]]:
+def tiny_api(data_dir: str, embedder: Any, reranker: Any,
+             env: dict[str, str] | None = None) -> Iterator[TestClient[Any]]:
     """The whole app over the tiny models and an embedded store in `data_dir`, as a client."""
     from litestar.testing import TestClient
 
@@ -64,7 +65,7 @@ def tiny_api(data_dir: str, embedder: Any, reranker: Any) -> Iterator[TestClient
     from server.services import Services
     from server.settings import load_settings
 
-    settings = load_settings({}, profile="tiny", data_dir=data_dir)
+    settings = load_settings(env or {}, profile="tiny", data_dir=data_dir)
     services = Services.build(settings, Models(embedder=embedder, reranker=reranker,
                                                profile="tiny"))
     try:

@@ -23,6 +23,7 @@ import resource
 import tempfile
 import time
 from collections.abc import Callable
+from typing import Any
 from pathlib import Path
 
 import msgspec
@@ -30,7 +31,8 @@ import msgspec
 from indexer.run import index_files
 from indexer.validate import to_post
 from lab.bench.counting import CountingRun, counting_table, pct, print_counting
-from lab.bench.scale import grow
+from lab.bench.hnsw import RECALL_QUERIES, HnswRow, hnsw_row, print_hnsw
+from lab.bench.scale import grow, synthetic_chunk
 from migrations import open_live
 from search.contracts import SearchParams, SearchRequest
 from search.pipeline import SearchPipeline
@@ -79,11 +81,12 @@ def run_bench(settings: Settings, *, synthetic: list[int], sample: Path,
     sizes = sorted(set(synthetic))
     latency: dict[str, dict[str, tuple[float, float]]] = {}
     counting: dict[str, CountingRun] = {}
+    hnsw: dict[str, HnswRow] = {}
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
         encoded = embedder.encode_documents(texts)
         raw_s = time.perf_counter() - t0
-        catalog = EdgeCatalog(Path(tmp) / "edge")
+        catalog = EdgeCatalog(Path(tmp) / "edge", layout=settings.edge_layout)
         store = open_live(catalog, embedder.info, create=True)
         summary = index_files([sample], store, embedder, show_progress=False)
         pipe_s = summary.seconds
@@ -104,6 +107,8 @@ def run_bench(settings: Settings, *, synthetic: list[int], sample: Path,
             syn_store = catalog.create("synthetic")
             migrate(syn_store, embedder.info, "synthetic")
             have = 0
+            # Query vectors for recall@10 against exact search: synthetic posts never loaded.
+            _, query_dense = synthetic_chunk(posts, encoded.dense, 10**8, RECALL_QUERIES, seed=11)
             for size in sizes:
                 print(f"\n## {size:,} synthetic posts", flush=True)
                 seconds = grow(syn_store, posts, encoded.dense, encoded.sparse,
@@ -114,6 +119,13 @@ def run_bench(settings: Settings, *, synthetic: list[int], sample: Path,
                 have = size
                 syn_pipeline = SearchPipeline(syn_store, embedder, models.reranker, params)
                 column = f"synthetic ({size:,})"
+                latency[column] = latency_table(syn_pipeline, rounds=2)
+                counting[column] = counting_table(syn_pipeline, QUERIES, rounds=2)
+                print(f"brute force measured at {size:,}; building the dense index", flush=True)
+                hnsw[column] = hnsw_row(syn_store, syn_pipeline, QUERIES, query_dense)
+                catalog, syn_store, hnsw[column].reopen_s = _reopen(catalog, settings, tmp)
+                syn_pipeline = SearchPipeline(syn_store, embedder, models.reranker, params)
+                column = f"synthetic ({size:,}), HNSW"
                 latency[column] = latency_table(syn_pipeline, rounds=2)
                 counting[column] = counting_table(syn_pipeline, QUERIES, rounds=2)
                 print(f"measured at {size:,}; peak RSS {peak_rss_mb():.0f} MB", flush=True)
@@ -130,6 +142,8 @@ def run_bench(settings: Settings, *, synthetic: list[int], sample: Path,
         print(f"| {stage} | " + " | ".join(f"{a:.2f} / {b:.2f}" for a, b in cells)
               + f" | {ratio:.2f} |")
     print_counting(counting, len(QUERIES))
+    if hnsw:
+        print_hnsw(hnsw)
     print(f"\npeak RSS {peak_rss_mb():.0f} MB")
     if watch_posts:
         from lab.bench.watches import run_watch_bench
@@ -137,6 +151,16 @@ def run_bench(settings: Settings, *, synthetic: list[int], sample: Path,
         print("\n# Percolation: ingest with 0, 100 and 10,000 watches (decision 0026)", flush=True)
         run_watch_bench(settings, sample=sample, posts=watch_posts)
     return 0
+
+
+def _reopen(catalog: EdgeCatalog, settings: Settings, tmp: str) -> tuple[EdgeCatalog, Any, float]:
+    """Close the bench's data folder and open it again: the index's start-up time."""
+    catalog.close()
+    t0 = time.perf_counter()
+    catalog = EdgeCatalog(Path(tmp) / "edge", layout=settings.edge_layout)
+    store = catalog.open("synthetic")
+    store.count()
+    return catalog, store, time.perf_counter() - t0
 
 
 def _progress(size: int) -> Callable[[int, float], None]:

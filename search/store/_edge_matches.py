@@ -58,6 +58,7 @@ def match_filter(match: MatchFilter) -> Any:
 
 class EdgeMatchReads:
     shard: Any
+    _dense_params: Any  # the layout's HNSW width and int8 rescoring (`edge_layout`)
 
     def count_matches(self, match: MatchFilter) -> int:
         if match.empty:
@@ -115,5 +116,5 @@ class EdgeMatchReads:
                if must or must_not else None)
         hits = self.shard.query(qe.QueryRequest(
             limit=limit, filter=flt, with_payload=False, score_threshold=min_score,
-            query=qe.Query.Nearest(list(dense), using="dense")))
+            params=self._dense_params, query=qe.Query.Nearest(list(dense), using="dense")))
         return [ScoredId(str(p.id), p.score) for p in hits]

@@ -20,7 +20,7 @@ from typing import Any, Generic, Literal, Protocol, TypeVar
 
 import msgspec
 
-from search.contracts import Encoded, IndexManifest, MatchFilter, ModelInfo, ScoredId, TermFilter
+from search.contracts import Encoded, IndexBuild, IndexManifest, MatchFilter, ModelInfo, ScoredId, TermFilter
 from search.history import HISTORY_FIELDS, apply_update, ingest_fields
 from search.models import Engagement, Post, SearchFilters, SparseVector
 from search.query import post_terms
@@ -280,6 +280,10 @@ class Store(Protocol):
     def scroll(self, batch_size: int = 256) -> Any: ...
 
     def flush(self) -> None: ...
+
+    def optimize(self) -> IndexBuild | None:
+        """Index what has grown unindexed, blocking; None where the engine does it itself
+        (a Qdrant server optimizes in the background)."""
 
     def close(self) -> None: ...
 

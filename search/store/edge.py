@@ -8,6 +8,7 @@ are `search.store.edge_catalog`.
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -16,11 +17,12 @@ from typing import Any
 import msgspec
 import qdrant_edge as qe
 
-from search.contracts import Encoded, IndexManifest, ModelInfo, ScoredId, TermFilter
+from search.contracts import Encoded, IndexBuild, IndexManifest, ModelInfo, ScoredId, TermFilter
 from search.errors import IndexNotReady, StoreLocked
 from search.models import Engagement, Post, SearchFilters, SparseVector
 from search.store._edge_matches import EdgeConditions as _EdgeConditions
 from search.store._edge_matches import EdgeMatchReads
+from search.store.edge_layout import EdgeLayout, dense_search_params, edge_config
 from search.store.base import (
     ENGAGEMENT_KEYS,
     FILTER_ONLY_FIELDS,
@@ -83,8 +85,10 @@ def _from_sparse(vector: Any) -> SparseVector:
 class EdgeStore(EdgeMatchReads):
     """One index: a shard folder and its manifest (counting reads: `EdgeMatchReads`)."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, layout: EdgeLayout | None = None) -> None:
         self._folder = folder
+        self.layout = layout or EdgeLayout()
+        self._dense_params = dense_search_params(self.layout)
         self._shard: Any = None
         if (folder / "shard").exists():
             self._shard = self._load()
@@ -124,12 +128,8 @@ class EdgeStore(EdgeMatchReads):
         os.replace(tmp, self._folder / "manifest.json")
 
     def create_collection(self, model: ModelInfo) -> None:
-        config = qe.EdgeConfig(
-            vectors={"dense": qe.EdgeVectorParams(size=model.dense_dim, distance=qe.Distance.Cosine)},
-            sparse_vectors={"sparse": qe.EdgeSparseVectorParams(
-                modifier=qe.Modifier.Idf if model.sparse_idf else None)},
-        )
-        self._shard = qe.EdgeShard.create(str(self._folder / "shard"), config)
+        self._shard = qe.EdgeShard.create(str(self._folder / "shard"),
+                                          edge_config(self.layout, model))
 
     def create_payload_index(self, key: str, kind: FieldKind) -> None:
         self.shard.update(qe.UpdateOperation.create_field_index(key, _KINDS[kind]))
@@ -184,6 +184,18 @@ class EdgeStore(EdgeMatchReads):
         if self._shard is not None:
             self._shard.flush()
 
+    def optimize(self) -> IndexBuild:
+        """Index the segments that outgrew the layout's threshold (HNSW, int8), blocking.
+
+        qdrant-edge-py 0.9 holds the GIL while it builds: every thread of this process
+        waits (decision 0031), so callers run it off the request path and say so.
+        """
+        started = time.perf_counter()
+        changed = bool(self.shard.optimize())
+        info = self.shard.info()
+        return IndexBuild(changed=changed, seconds=time.perf_counter() - started,
+                          segments=int(info.segments_count), points=int(info.points_count))
+
     # -- reads ------------------------------------------------------------
     def _rare_exclusions(self, terms: TermFilter | None) -> tuple[TermFilter | None, set[Any]]:
         """Exclusion groups held by at most `MAX_EXCLUDED_IDS` points, turned into ids."""
@@ -212,6 +224,7 @@ class EdgeStore(EdgeMatchReads):
         flt = edge_filter(filters, terms, excluded_ids)
         requests = [qe.QueryRequest(
             limit=limit, filter=flt, with_payload=False,
+            params=self._dense_params if using == "dense" else None,
             query=qe.Query.Nearest(list(vector) if using == "dense" else _sparse(vector),
                                    using=using))
             for using, vector in signals]

@@ -21,6 +21,7 @@ from search.contracts import ModelInfo
 from search.errors import IndexNotReady, StoreLocked
 from search.store.base import model_slug
 from search.store.edge import EdgeStore
+from search.store.edge_layout import EdgeLayout
 
 __all__ = ["EdgeCatalog"]
 
@@ -28,8 +29,9 @@ __all__ = ["EdgeCatalog"]
 class EdgeCatalog:
     """A data folder of Edge indexes, one of them live, owned by one process."""
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, layout: EdgeLayout | None = None) -> None:
         self._root = data_dir
+        self.layout = layout or EdgeLayout()
         self._root.mkdir(parents=True, exist_ok=True)
         (self._root / "indexes").mkdir(exist_ok=True)
         self._lock_file = open(self._root / ".lock", "a+")  # noqa: SIM115 - held for our lifetime
@@ -66,13 +68,13 @@ class EdgeCatalog:
             folder = self._root / "indexes" / name
             if not folder.exists():
                 raise IndexNotReady(f"no index named {name} under {self._root}")
-            self._open[name] = EdgeStore(folder)
+            self._open[name] = EdgeStore(folder, self.layout)
         return self._open[name]
 
     def create(self, name: str) -> EdgeStore:
         folder = self._root / "indexes" / name
         folder.mkdir(parents=True, exist_ok=False)
-        self._open[name] = EdgeStore(folder)
+        self._open[name] = EdgeStore(folder, self.layout)
         return self._open[name]
 
     def activate(self, name: str) -> None:

@@ -22,7 +22,7 @@ import msgspec
 from qdrant_client import QdrantClient
 from qdrant_client import models as qm
 
-from search.contracts import Encoded, IndexManifest, ModelInfo, ScoredId, TermFilter
+from search.contracts import Encoded, IndexBuild, IndexManifest, ModelInfo, ScoredId, TermFilter
 from search.errors import IndexNotReady
 from search.models import Engagement, Post, SearchFilters, SparseVector
 from search.store._server_matches import ClientConditions as _ClientConditions
@@ -175,6 +175,9 @@ class ServerStore(ServerMatchReads, _WindowVectorsMixin):
             self._call(self._client.delete, self._collection,
                        qm.PointIdsList(points=present), wait=True)
         return len(present)
+
+    def optimize(self) -> IndexBuild | None:
+        return None  # the server's own optimizers index segments in the background
 
     def flush(self) -> None:
         """Writes use `wait=True`: the server has them durable when the call returns."""

@@ -14,7 +14,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from search.contracts import Encoded, IndexManifest, ModelInfo, ScoredId, TermFilter
+from search.contracts import Encoded, IndexBuild, IndexManifest, ModelInfo, ScoredId, TermFilter
 from search.log import log
 from search.models import Engagement, Post, SearchFilters, SparseVector
 from search.store.base import FieldKind, Signal, Store, WindowPosts, WindowVectors
@@ -91,6 +91,9 @@ class PercolatingStore:
 
     def flush(self) -> None:
         self.inner.flush()
+
+    def optimize(self) -> IndexBuild | None:
+        return self.inner.optimize()
 
     def close(self) -> None:
         self.inner.close()

@@ -15,6 +15,7 @@ __all__ = ["add_parsers"]
 def _index(args: argparse.Namespace) -> int:
     from indexer.run import index_files
     from indexer.takedowns import Takedowns
+    from indexer.upkeep import build_index
     from migrations import open_live
     from server.profiles import load_models, open_catalog
 
@@ -37,6 +38,7 @@ def _index(args: argparse.Namespace) -> int:
         summary = index_files(paths, watches.store, models.embedder, batch_size=args.batch_size,
                               rejects_path=rejects, show_progress=not args.quiet,
                               takedowns=Takedowns(settings.data_path))
+        built = build_index(store, reason="index")
         points = store.count()
     finally:
         if watches is not None:
@@ -45,6 +47,8 @@ def _index(args: argparse.Namespace) -> int:
     print(f"indexed {summary.indexed} posts, rejected {summary.rejected} "
           f"in {summary.seconds:.1f} s ({summary.posts_per_s:.0f} posts/s); "
           f"index holds {points} posts"
+          + (f"; dense index built in {built.seconds:.1f} s ({built.segments} segments)"
+             if built is not None and built.changed else "")
           + (f"; rejects in {summary.rejects_file}" if summary.rejected else ""))
     return 0
 

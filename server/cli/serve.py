@@ -46,6 +46,7 @@ def demo_index(settings: Settings, models: Any, sample: Path) -> None:
     """
     from indexer.run import index_files
     from indexer.takedowns import Takedowns
+    from indexer.upkeep import build_index
     from migrations import migrate, open_live
     from search.errors import ModelMismatch
     from search.store.base import new_index_name
@@ -72,6 +73,7 @@ def demo_index(settings: Settings, models: Any, sample: Path) -> None:
             summary = index_files([sample], store, models.embedder, show_progress=True,
                                   rejects_path=settings.data_path / "rejects.jsonl",
                                   takedowns=Takedowns(settings.data_path))
+            build_index(store, reason="demo")
             marker.write_text(digest)
             print(f"indexed {summary.indexed} sample posts ({summary.posts_per_s:.0f} posts/s)",
                   file=sys.stderr)

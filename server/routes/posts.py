@@ -89,6 +89,8 @@ def run_ingest(body: bytes, services: Services, takedowns: Takedowns) -> IngestR
             raise TakenDown(refused)
         write_batch(services.store, services.models.embedder, posts)
         services.store.flush()
+    if services.upkeep is not None:
+        services.upkeep.after_write(len(posts))
     return IngestResponse(indexed=len(posts), ids=[p.id for p in posts])
 
 

@@ -35,3 +35,13 @@ def test_a_bad_variable_is_named(env: dict[str, str], variable: str, problem: st
         load_settings(env)
     assert info.value.field == variable
     assert problem in info.value.problem
+
+
+def test_the_embedded_layout_comes_from_its_settings() -> None:
+    s = load_settings({"TRENDSEARCH_EDGE_HNSW_EF": "64", "TRENDSEARCH_EDGE_QUANTIZATION": "none",
+                       "TRENDSEARCH_EDGE_INDEXING_THRESHOLD_KB": "0"})
+    layout = s.edge_layout
+    assert (layout.hnsw_ef, layout.quantization, layout.indexing_threshold_kb) == (64, "none", 0)
+    with pytest.raises(FieldError) as info:
+        load_settings({"TRENDSEARCH_EDGE_QUANTIZATION": "int4"})
+    assert info.value.field == "TRENDSEARCH_EDGE_QUANTIZATION"
