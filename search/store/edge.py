@@ -22,6 +22,7 @@ from search.errors import IndexNotReady, StoreLocked
 from search.models import Engagement, Post, SearchFilters, SparseVector
 from search.store._edge_matches import EdgeConditions as _EdgeConditions
 from search.store._edge_matches import EdgeMatchReads
+from search.store._edge_windows import read_window, read_window_vectors
 from search.store.edge_layout import EdgeLayout, dense_search_params, edge_config
 from search.store.base import (
     ENGAGEMENT_KEYS,
@@ -37,10 +38,7 @@ from search.store.base import (
     point_id,
     term_conditions,
     updated_engagement,
-    window_bounds,
-    window_posts,
     with_history,
-    window_vectors,
 )
 
 _KINDS: dict[FieldKind, Any] = {
@@ -289,29 +287,8 @@ class EdgeStore(EdgeMatchReads):
             self._shard = None
 
     def window_vectors(self, since: datetime, until: datetime, limit: int) -> WindowVectors:
-        return _window_vectors(self.shard, since, until, limit)
+        return read_window_vectors(self.shard, since, until, limit)
 
     def scroll_window(self, since: datetime, until: datetime, filters: SearchFilters | None,
                       limit: int, post_ids: Sequence[str] | None = None) -> WindowPosts:
-        lo, hi = window_bounds(since, until)
-        conditions = filter_conditions(filters, _EdgeConditions())
-        conditions.append(qe.FieldCondition(key="created_ts", range=qe.RangeFloat(gte=lo, lt=hi)))
-        if post_ids is not None:
-            conditions.append(qe.HasIdCondition({point_id(p) for p in post_ids}))
-        # One ordered call, no paging: Qdrant does not page an `order_by` scroll by offset.
-        records, _ = self.shard.scroll(qe.ScrollRequest(
-            limit=limit, filter=qe.Filter(must=conditions), with_vector=["dense"],
-            with_payload=qe.PayloadSelector.Exclude(FILTER_ONLY_FIELDS),
-            order_by=qe.OrderBy("created_ts", qe.Direction.Desc)))
-        return window_posts([(r.payload, r.vector["dense"]) for r in records])
-
-
-def _window_vectors(shard: Any, since: datetime, until: datetime, limit: int) -> WindowVectors:
-    lo, hi = window_bounds(since, until)
-    records, _ = shard.scroll(qe.ScrollRequest(
-        limit=limit, filter=qe.Filter(must=[qe.FieldCondition(
-            key="created_ts", range=qe.RangeFloat(gte=lo, lt=hi))]),
-        with_vector=["dense"], with_payload=qe.PayloadSelector.Include(["id"]),
-        order_by=qe.OrderBy("created_ts", qe.Direction.Desc)))
-    return window_vectors([(r.payload["id"], r.vector["dense"]) for r in records])
-
+        return read_window(self.shard, since, until, filters, limit, post_ids)
