@@ -124,6 +124,8 @@ def run_bench(settings: Settings, *, synthetic: list[int], sample: Path,
                 print(f"brute force measured at {size:,}; building the dense index", flush=True)
                 hnsw[column] = hnsw_row(syn_store, syn_pipeline, QUERIES, query_dense)
                 catalog, syn_store, hnsw[column].reopen_s = _reopen(catalog, settings, tmp)
+                print_hnsw({column: hnsw[column]})  # now, too: a 1M run takes most of an hour
+                print(f"latency brute force at {size:,}: {latency[column]}", flush=True)
                 syn_pipeline = SearchPipeline(syn_store, embedder, models.reranker, params)
                 column = f"synthetic ({size:,}), HNSW"
                 latency[column] = latency_table(syn_pipeline, rounds=2)
