@@ -95,20 +95,26 @@ class _WindowVectorsMixin:
 class ServerStore(ServerMatchReads, _WindowVectorsMixin):
     """One collection on a Qdrant server (counting reads: `ServerMatchReads`)."""
 
-    def __init__(self, client: QdrantClient, collection: str, call: LaidOutCalls) -> None:
+    def __init__(self, client: QdrantClient, collection: str, call: LaidOutCalls,
+                 behind: Callable[[], str] | None = None) -> None:
+        """`collection` may be the live alias (`ServerCatalog.serving`): every point read and
+        write then follows a reindex's switch; `behind()` names the collection the alias
+        points at now, whose metadata holds the manifest."""
         self._client = client
         self._collection = collection
         self._call = call
         self._layout = call.layout
+        self._behind = behind
 
     @property
     def location(self) -> str:
         return f"collection {self._collection}"
 
     def manifest(self) -> IndexManifest:
-        if not self._call(self._client.collection_exists, self._collection):
+        collection = self._behind() if self._behind is not None else self._collection
+        if not self._call(self._client.collection_exists, collection):
             raise IndexNotReady(f"{self.location} does not exist: run `trendsearch migrate`")
-        info = self._call(self._client.get_collection, self._collection)
+        info = self._call(self._client.get_collection, collection)
         meta = (info.config.metadata or {}).get(_META_KEY)
         if meta is None:
             raise IndexNotReady(f"{self.location} has no trendsearch manifest: run `trendsearch migrate`")

@@ -61,6 +61,20 @@ class ServerCatalog:
             raise IndexNotReady(f"no collection {self._collection(name)} on {self._where}")
         return ServerStore(self._client, self._collection(name), self._call)
 
+    def serving(self, name: str) -> ServerStore:
+        """The live index as the API holds it: through the alias, so a `reindex` run by
+        another process switches what this one reads and writes without a restart."""
+        if name != self.live_name():
+            raise IndexNotReady(f"{self._collection(name)} is not the live collection")
+
+        def behind() -> str:
+            live = self.live_name()
+            if live is None:
+                raise IndexNotReady(f"the alias {self._alias} points at no collection")
+            return self._collection(live)
+
+        return ServerStore(self._client, self._alias, self._call, behind=behind)
+
     def create(self, name: str) -> ServerStore:
         return ServerStore(self._client, self._collection(name), self._call)
 

@@ -53,3 +53,26 @@ def test_reindex_can_keep_the_old_index(catalog: Any, filled_store: Store,
 def test_nothing_to_reindex_is_a_clear_error(catalog: Any, other_embedder: BgeM3Embedder) -> None:
     with pytest.raises(IndexNotReady, match="no live index"):
         reindex(catalog, other_embedder)
+
+
+def test_the_server_api_follows_a_reindex_without_reopening(
+        tiny_embedder: Embedder, other_embedder: BgeM3Embedder) -> None:
+    """The API holds the live index through the alias (`ServerCatalog.serving`): a reindex
+    run elsewhere (its own catalog, as another process would) switches what it reads and
+    writes, and the old collection can be dropped under it."""
+    from qdrant_client import QdrantClient
+
+    from search.store.server_catalog import ServerCatalog
+
+    client = QdrantClient(":memory:")
+    api_catalog, admin_catalog = ServerCatalog(client), ServerCatalog(client)
+    held = open_live(api_catalog, tiny_embedder.info, create=True)
+    posts = corpus()
+    held.upsert(posts, tiny_embedder.encode_documents([p.text for p in posts]))
+    old, new, _ = reindex(admin_catalog, other_embedder, batch_size=5)
+
+    assert old not in admin_catalog.names()  # dropped: only the alias could still answer
+    assert held.manifest().model.model_id == "tiny-second-model"
+    assert held.count() == len(posts)
+    held.update_engagement("zh-1", Engagement(likes=5))
+    assert admin_catalog.open(new).get(["zh-1"])[0].likes == 5  # the write reached the new one
