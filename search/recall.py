@@ -156,7 +156,7 @@ def _lifts(store: Store, query: RecallQuery,
                              if using == "sparse" for hit in hits))
     if not ids:
         return None
-    return length_lift({pid: sparse for pid, (_, sparse) in store.vectors(ids).items()})
+    return length_lift(store.sparse_vectors(ids))
 
 
 def assemble(response: RecallResponse) -> list[Candidate]:

@@ -241,6 +241,10 @@ class EdgeStore(EdgeMatchReads):
         return {str(r.id): (list(r.vector["dense"]), _from_sparse(r.vector.get("sparse")))
                 for r in records}
 
+    def sparse_vectors(self, point_ids: Sequence[str]) -> dict[str, SparseVector]:
+        records = self.shard.retrieve(list(point_ids), False, ["sparse"])
+        return {str(r.id): _from_sparse(r.vector.get("sparse")) for r in records}
+
     def count(self, filters: SearchFilters | None = None) -> int:
         return int(self.shard.count(qe.CountRequest(exact=True, filter=edge_filter(filters))))
 

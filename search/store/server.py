@@ -208,6 +208,17 @@ class ServerStore(ServerMatchReads, _WindowVectorsMixin):
     def get(self, post_ids: Sequence[str]) -> list[Post]:
         return in_request_order(self.posts_at([point_id(p) for p in post_ids]), post_ids)
 
+    def sparse_vectors(self, point_ids: Sequence[str]) -> dict[str, SparseVector]:
+        records = self._call(self._client.retrieve, self._collection, list(point_ids),
+                             with_payload=False, with_vectors=["sparse"])
+        out = {}
+        for r in records:
+            sparse = (r.vector if isinstance(r.vector, dict) else {}).get("sparse")
+            out[str(r.id)] = (SparseVector(indices=list(sparse.indices),  # type: ignore[union-attr]
+                                           values=list(sparse.values))  # type: ignore[union-attr]
+                              if sparse is not None else SparseVector(indices=[], values=[]))
+        return out
+
     def vectors(self, point_ids: Sequence[str]) -> dict[str, tuple[list[float], SparseVector]]:
         records = self._call(self._client.retrieve, self._collection, list(point_ids),
                              with_payload=False, with_vectors=["dense", "sparse"])

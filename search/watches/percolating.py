@@ -76,6 +76,9 @@ class PercolatingStore:
     def vectors(self, point_ids: Sequence[str]) -> dict[str, tuple[list[float], SparseVector]]:
         return self.inner.vectors(point_ids)
 
+    def sparse_vectors(self, point_ids: Sequence[str]) -> dict[str, SparseVector]:
+        return self.inner.sparse_vectors(point_ids)
+
     def count(self, filters: SearchFilters | None = None) -> int:
         return self.inner.count(filters)
 
