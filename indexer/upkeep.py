@@ -21,7 +21,7 @@ import threading
 from typing import Any
 
 from search.contracts import IndexBuild
-from search.log import event
+from search.log import event, log
 
 __all__ = ["IndexUpkeep", "build_index"]
 
@@ -45,6 +45,7 @@ class IndexUpkeep:
         self._written = 0
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
+        self._stopped = False
         self.builds = 0
 
     def after_write(self, posts: int) -> bool:
@@ -53,7 +54,7 @@ class IndexUpkeep:
             return False
         with self._lock:
             self._written += posts
-            if self._written < self._every or self.running:
+            if self._stopped or self._written < self._every or self.running:
                 return False
             self._written = 0
             self._thread = threading.Thread(target=self._build, name="index-build", daemon=True)
@@ -67,9 +68,18 @@ class IndexUpkeep:
     def _build(self) -> None:
         try:
             build_index(self._store, reason="writes")
-        except Exception:  # noqa: BLE001 - logged by `event`; the next writes try again
+        except Exception as exc:  # noqa: BLE001 - a failed build must not kill the API
+            log("index.build.failed", error=type(exc).__name__, detail=str(exc)[:500])
+            with self._lock:
+                self._written = self._every  # the next write tries again
             return
         self.builds += 1
+
+    def close(self) -> None:
+        """No build starts after this; the running one ends first (before the shard closes)."""
+        with self._lock:
+            self._stopped = True
+        self.wait()
 
     def wait(self, timeout: float | None = None) -> None:
         """Until the running build ends (shutdown, tests)."""

@@ -76,7 +76,8 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--synthetic", "--scale", dest="synthetic", type=_sizes, default=[100_000],
                    help="synthetic index sizes for the scale rows, comma-separated "
                         "(e.g. 100000,1000000: one index grown from each size to the next, "
-                        "measured by brute force and again once its dense index is built; "
+                        "measured before its new posts are indexed (the first size: brute "
+                        "force) and again once its dense index is built; "
                         "0 skips them)")
     p.add_argument("--sample", default=str(SAMPLE))
     p.add_argument("--encoder-posts", type=bounded_int(0, 100_000), default=512,

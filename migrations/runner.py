@@ -103,7 +103,7 @@ def open_live(catalog: Any, model: ModelInfo, *, create: bool) -> Store:
         store: Store = catalog.create(name)
         migrate(store, model, name)
         catalog.activate(name)
-        return _held(catalog, name, store)
+        return _held(catalog, name, store, model)
     store = catalog.open(name)
     manifest = store.manifest()
     if manifest.model.model_id != model.model_id:
@@ -113,10 +113,11 @@ def open_live(catalog: Any, model: ModelInfo, *, create: bool) -> Store:
         raise IndexNotReady(
             f"index {name} is behind the code by {len(behind)} schema step(s) "
             f"({', '.join(m.id for m in behind)}): run `trendsearch migrate`")
-    return _held(catalog, name, store)
+    return _held(catalog, name, store, model)
 
 
-def _held(catalog: Any, name: str, store: Store) -> Store:
-    """A server's live index is held through its alias, which a reindex switches."""
+def _held(catalog: Any, name: str, store: Store, model: ModelInfo) -> Store:
+    """A server's live index is held through its alias, which a reindex switches (writes
+    check the model again: a switch to another model's index refuses them)."""
     serving = getattr(catalog, "serving", None)
-    return serving(name) if serving is not None else store
+    return serving(name, model.model_id) if serving is not None else store

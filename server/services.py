@@ -62,7 +62,7 @@ class Services(msgspec.Struct):
 
     def close(self) -> None:
         if self.upkeep is not None:
-            self.upkeep.wait()  # a build holds the shard: let it finish before closing
+            self.upkeep.close()  # a build holds the shard: none starts, the running one ends
         self.store.flush()
         if self.watches is not None:
             self.watches.close()

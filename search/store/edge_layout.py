@@ -6,7 +6,7 @@ outgrows `indexing_threshold_kb` (an HNSW graph over int8-quantized vectors,
 rescored with the originals) and to scan only what is still small. Qdrant Edge
 has no background optimizer: `EdgeStore.optimize` runs it, right after an
 `index` run and from the API's write path once enough posts wait unindexed
-(`search.store.edge_indexing`).
+(`indexer.upkeep`).
 
 Measured on these 2 cores at 100k synthetic posts (decision 0031): Qdrant's
 default `payload_m` (= m) builds a filtered sub-graph per value of each indexed

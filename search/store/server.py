@@ -23,7 +23,7 @@ from qdrant_client import QdrantClient
 from qdrant_client import models as qm
 
 from search.contracts import Encoded, IndexBuild, IndexManifest, ModelInfo, ScoredId, TermFilter
-from search.errors import IndexNotReady
+from search.errors import IndexNotReady, ModelMismatch
 from search.models import Engagement, Post, SearchFilters, SparseVector
 from search.store._server_matches import ClientConditions as _ClientConditions
 from search.store._server_matches import ServerMatchReads
@@ -96,7 +96,7 @@ class ServerStore(ServerMatchReads, _WindowVectorsMixin):
     """One collection on a Qdrant server (counting reads: `ServerMatchReads`)."""
 
     def __init__(self, client: QdrantClient, collection: str, call: LaidOutCalls,
-                 behind: Callable[[], str] | None = None) -> None:
+                 behind: Callable[[], str] | None = None, model_id: str | None = None) -> None:
         """`collection` may be the live alias (`ServerCatalog.serving`): every point read and
         write then follows a reindex's switch; `behind()` names the collection the alias
         points at now, whose metadata holds the manifest."""
@@ -105,6 +105,7 @@ class ServerStore(ServerMatchReads, _WindowVectorsMixin):
         self._call = call
         self._layout = call.layout
         self._behind = behind
+        self._model_id = model_id
 
     @property
     def location(self) -> str:
@@ -133,6 +134,10 @@ class ServerStore(ServerMatchReads, _WindowVectorsMixin):
 
     def upsert(self, posts: Sequence[Post], encoded: Encoded,
                observed_at: float | None = None) -> None:
+        if self._model_id is not None:
+            held = self.manifest().model.model_id
+            if held != self._model_id:
+                raise ModelMismatch(held, self._model_id, self.location)
         previous = self._payloads_at([point_id(p.id) for p in posts], ["history"])
         payloads = with_history(posts, previous, observed_at)
         points = [

@@ -61,7 +61,7 @@ class ServerCatalog:
             raise IndexNotReady(f"no collection {self._collection(name)} on {self._where}")
         return ServerStore(self._client, self._collection(name), self._call)
 
-    def serving(self, name: str) -> ServerStore:
+    def serving(self, name: str, model_id: str | None = None) -> ServerStore:
         """The live index as the API holds it: through the alias, so a `reindex` run by
         another process switches what this one reads and writes without a restart."""
         if name != self.live_name():
@@ -73,7 +73,8 @@ class ServerCatalog:
                 raise IndexNotReady(f"the alias {self._alias} points at no collection")
             return self._collection(live)
 
-        return ServerStore(self._client, self._alias, self._call, behind=behind)
+        return ServerStore(self._client, self._alias, self._call, behind=behind,
+                           model_id=model_id)
 
     def create(self, name: str) -> ServerStore:
         return ServerStore(self._client, self._collection(name), self._call)

@@ -76,3 +76,6 @@ def test_the_server_api_follows_a_reindex_without_reopening(
     assert held.count() == len(posts)
     held.update_engagement("zh-1", Engagement(likes=5))
     assert admin_catalog.open(new).get(["zh-1"])[0].likes == 5  # the write reached the new one
+    # Vectors of the old model are never written into the new model's index.
+    with pytest.raises(ModelMismatch):
+        held.upsert(posts[:1], tiny_embedder.encode_documents([posts[0].text]))
