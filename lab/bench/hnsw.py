@@ -103,7 +103,7 @@ def hnsw_row(store: Any, pipeline: SearchPipeline, queries: Sequence[str],
     def raw(i: int) -> Any:
         sparse = encoded.sparse[i]
         return shard.query_batch(qe.QueryBatchRequest([
-            qe.QueryRequest(limit=limit, with_payload=False, params=store._dense_params,
+            qe.QueryRequest(limit=limit, with_payload=False, params=dense_search_params(store.layout),
                             query=qe.Query.Nearest(encoded.dense[i].tolist(), using="dense")),
             qe.QueryRequest(limit=limit, with_payload=False, query=qe.Query.Nearest(
                 qe.SparseVector(indices=list(sparse.indices), values=list(sparse.values)),

@@ -106,10 +106,24 @@ class ServerStore(ServerMatchReads, _WindowVectorsMixin):
         self._layout = call.layout
         self._behind = behind
         self._model_id = model_id
+        self._checked: str | None = None  # the collection behind the alias whose model matched
 
     @property
     def location(self) -> str:
         return f"collection {self._collection}"
+
+    def _check_model(self) -> None:
+        """Before a write through the alias: one alias read, and the manifest only when the
+        alias points somewhere new (a reindex switched it)."""
+        if self._model_id is None or self._behind is None:
+            return
+        collection = self._behind()
+        if collection == self._checked:
+            return
+        held = self.manifest().model.model_id
+        if held != self._model_id:
+            raise ModelMismatch(held, self._model_id, self.location)
+        self._checked = collection
 
     def manifest(self) -> IndexManifest:
         collection = self._behind() if self._behind is not None else self._collection
@@ -134,10 +148,7 @@ class ServerStore(ServerMatchReads, _WindowVectorsMixin):
 
     def upsert(self, posts: Sequence[Post], encoded: Encoded,
                observed_at: float | None = None) -> None:
-        if self._model_id is not None:
-            held = self.manifest().model.model_id
-            if held != self._model_id:
-                raise ModelMismatch(held, self._model_id, self.location)
+        self._check_model()
         previous = self._payloads_at([point_id(p.id) for p in posts], ["history"])
         payloads = with_history(posts, previous, observed_at)
         points = [
