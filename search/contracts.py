@@ -179,10 +179,15 @@ class SearchParams(RankingSettings, frozen=True, forbid_unknown_fields=True):
     # fully, one holding a word half the index uses far less. 0 weighs every hit alike.
     lexical_scale: Annotated[float, Meta(ge=0)] = 22.0
     lexical_power: Annotated[float, Meta(ge=0)] = 2.0
-    # A post longer than the lexical encoder's nominal length has its BM25 lifted to that
-    # length before the per-hit weight (`search.fusion_weights.length_lift`): length says
-    # nothing about how much of the query a post holds.
-    lexical_lift: bool = True
+    # A post longer than the lexical encoder's nominal length has its BM25 multiplied by
+    # its length lift (what brings it to that length) to this power before the per-hit
+    # weight (`search.fusion_weights.length_lift`): length says nothing about how much of
+    # the query a post holds, and a long post's dense vector reads it less sharply.
+    # 0: no lift; 1: brought to the nominal length (docs/decisions/0024).
+    lexical_lift: Annotated[float, Meta(ge=0, le=4)] = 2.0
+    # A lexical hit weighing under this share of the full weight counts 0: holding only a
+    # common word of the query is no evidence, and it reordered the dense list's tail.
+    lexical_floor: Annotated[float, Meta(ge=0, le=1)] = 0.05
     rerank_batch: Annotated[int, Meta(ge=1)] = 16
     latest_min_relevance: Annotated[float, Meta(ge=0, le=1)] = 0.05
     # Trending puts the candidates that match the query (`search.matching`) before the

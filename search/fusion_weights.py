@@ -34,22 +34,30 @@ __all__ = ["hit_weight", "length_lift"]
 
 
 def hit_weight(base: float, scale: float, power: float,
-               lift: Mapping[str, float] | None = None) -> float | Callable[[ScoredId], float]:
+               lift: Mapping[str, float] | None = None,
+               floor: float = 0.0) -> float | Callable[[ScoredId], float]:
     """The lexical list's weight: `base` for every hit when `scale` is 0, else per hit,
-    each hit's score first multiplied by its `lift` (1 where none is known)."""
+    each hit's score first multiplied by its `lift` (1 where none is known).
+
+    A hit whose share of the full weight is under `floor` weighs 0: a post holding
+    only a common word of the query ("change" of "climate change") is no lexical
+    evidence, yet added to a deep dense rank it still pushed that post over the dense
+    list's last, better answers (docs/decisions/0024)."""
     if scale <= 0 or base <= 0:
         return base
     lifts = lift or {}
 
     def weight(hit: ScoredId) -> float:
         score = max(hit.score, 0.0) * lifts.get(hit.point_id, 1.0)
-        return base * float(min(1.0, score / scale) ** power)
+        share = float(min(1.0, score / scale) ** power)
+        return base * share if share >= floor else 0.0
 
     return weight
 
 
-def length_lift(vectors: Mapping[str, SparseVector]) -> dict[str, float]:
-    """Per post, what brings its BM25 to the encoder's nominal length, never below 1.
+def length_lift(vectors: Mapping[str, SparseVector], power: float = 1.0) -> dict[str, float]:
+    """Per post, what brings its BM25 to the encoder's nominal length, never below 1,
+    raised to `power`.
 
     A stored lexical vector holds `tf (k1 + 1) / (tf + k1 (1 - b + b len / avg_len))`
     per word (`search.embed.lexical`); its smallest value is a word written once, which
@@ -61,5 +69,5 @@ def length_lift(vectors: Mapping[str, SparseVector]) -> dict[str, float]:
     out = {}
     for point_id, vector in vectors.items():
         values = [v for v in vector.values if v > 0]
-        out[point_id] = max(1.0, 1.0 / min(values)) if values else 1.0
+        out[point_id] = max(1.0, 1.0 / min(values)) ** power if values else 1.0
     return out

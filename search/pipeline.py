@@ -78,8 +78,10 @@ def describe_fusion(query: RecallQuery, fed_back: bool, p: SearchParams) -> str:
     if query.fusion == "dbsf":
         return "dbsf"
     dense, sparse = query.weights
-    lifted = " x long-post lift" if query.lexical_lift else ""
-    per_hit = (f" x min(1, bm25{lifted} / {query.lexical_scale:g})^{query.lexical_power:g} per post"
+    lifted = (f" x long-post lift^{query.lexical_lift:g}" if query.lexical_lift > 0 else "")
+    floor = (f", 0 under {query.lexical_floor:g}" if query.lexical_floor > 0 else "")
+    per_hit = (f" x min(1, bm25{lifted} / {query.lexical_scale:g})^{query.lexical_power:g}"
+               f"{floor} per post"
                if query.lexical_scale > 0 and sparse > 0 else "")
     text = f"rrf(k={query.rrf_k}, dense {dense:.2f}, sparse {sparse:.2f}{per_hit})"
     if fed_back:
@@ -273,7 +275,7 @@ class SearchPipeline:
             terms=terms,
             weights=(p.dense_weight * coverage, knobs.sparse_weight),
             lexical_scale=knobs.lexical_scale, lexical_power=knobs.lexical_power,
-            lexical_lift=knobs.lexical_lift,
+            lexical_lift=knobs.lexical_lift, lexical_floor=knobs.lexical_floor,
         )
         second, searched = self._feedback(first, encoded, coverage, holds_phrases)
         while True:

@@ -47,9 +47,12 @@ class RecallQuery(msgspec.Struct, frozen=True):
     # (`search.fusion_weights`); a scale of 0 weighs every hit alike.
     lexical_scale: float = 0.0
     lexical_power: float = 2.0
-    # With a scale: each lexical hit's score is first lifted to the encoder's nominal
-    # length (`search.fusion_weights.length_lift`, read from its stored vector).
-    lexical_lift: bool = False
+    # With a scale: each lexical hit's score is first multiplied by its length lift
+    # raised to this power (`search.fusion_weights.length_lift`, read from its stored
+    # vector): 0 no lift, 1 brought to the encoder's nominal length.
+    lexical_lift: float = 0.0
+    # With a scale: a hit whose per-hit share is under this weighs 0.
+    lexical_floor: float = 0.0
 
 
 class RecallResponse(msgspec.Struct, frozen=True):
@@ -132,7 +135,8 @@ def recall(store: Store, query: RecallQuery, searched: Searched | None = None) -
     lift = _lifts(store, query, lists)
     fused = []
     for pair, (_, _, (w_dense, w_sparse)) in enumerate(pairs):
-        lexical = hit_weight(w_sparse, query.lexical_scale, query.lexical_power, lift)
+        lexical = hit_weight(w_sparse, query.lexical_scale, query.lexical_power, lift,
+                             query.lexical_floor)
         weighted = _fusable([(lists.get((pair, "dense"), []), w_dense),
                              (lists.get((pair, "sparse"), []), lexical)], query.prefetch_limit)
         fused.append(fusion.rrf(weighted, query.rrf_k) if query.fusion == "rrf"
@@ -150,13 +154,13 @@ def _lifts(store: Store, query: RecallQuery,
            lists: dict[tuple[int, str], list[ScoredId]]) -> dict[str, float] | None:
     """Each lexical hit's length lift, from its stored vector (one read for every pair's
     lexical hits: the lift is the post's, whatever the query)."""
-    if not query.lexical_lift or query.lexical_scale <= 0:
+    if query.lexical_lift <= 0 or query.lexical_scale <= 0:
         return None
     ids = list(dict.fromkeys(hit.point_id for (_, using), hits in lists.items()
                              if using == "sparse" for hit in hits))
     if not ids:
         return None
-    return length_lift(store.sparse_vectors(ids))
+    return length_lift(store.sparse_vectors(ids), query.lexical_lift)
 
 
 def assemble(response: RecallResponse) -> list[Candidate]:

@@ -50,7 +50,8 @@ class Knobs(msgspec.Struct, frozen=True):
     lexical_scale: float
     lexical_power: float
     feedback_dense: float
-    lexical_lift: bool = False
+    lexical_lift: float = 0.0
+    lexical_floor: float = 0.0
 
 
 def fusion_knobs(model: ModelInfo, p: SearchParams) -> Knobs:
@@ -59,5 +60,5 @@ def fusion_knobs(model: ModelInfo, p: SearchParams) -> Knobs:
     learned sparse head (BGE-M3) keeps one weight, its scores being on no BM25 scale."""
     if model.sparse_idf:
         return Knobs(p.lexical_rrf_k, p.lexical_weight, p.lexical_scale, p.lexical_power,
-                     p.lexical_feedback_dense, p.lexical_lift)
+                     p.lexical_feedback_dense, p.lexical_lift, p.lexical_floor)
     return Knobs(p.rrf_k, p.sparse_weight, 0.0, p.lexical_power, p.feedback_dense)

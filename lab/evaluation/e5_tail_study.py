@@ -118,6 +118,15 @@ def per_fair_up(scale: float, power: float) -> Weigh:
     return lambda eq, s: np.minimum(1.0, s * np.maximum(1.0, eq.fair) / scale) ** power
 
 
+def per_lifted(scale: float, power: float, gamma: float, floor: float = 0.0) -> Weigh:
+    """The shipped rule since session 14: the length lift (never below 1) to the power
+    `gamma`, and hits whose share is under `floor` weighing 0."""
+    def weigh(eq: EngineQuery, s: Any) -> Any:
+        share = np.minimum(1.0, s * np.maximum(1.0, eq.fair) ** gamma / scale) ** power
+        return np.where(share >= floor, share, 0.0)
+    return weigh
+
+
 def flat(weight: float = 1.0) -> Weigh:
     return lambda eq, s: weight
 
@@ -157,6 +166,10 @@ def rules() -> dict[str, Callable[[Prepared, Postings, EngineQuery], Any]]:
         "rrf60-flat-nofb": lambda p, po, eq: fuse(p, po, eq, flat(), k=60, fb=0),
         "shipped": lambda p, po, eq: fuse(p, po, eq, per_hit(22, 2)),
     }
+    for gamma in (1.0, 1.5, 2.0, 2.5):
+        for floor in (0.0, 0.03, 0.05, 0.1):
+            grid[f"lift^{gamma:g} floor {floor:g}"] = (
+                lambda p, po, eq, g=gamma, f=floor: fuse(p, po, eq, per_lifted(22, 2, g, f)))
     for scale in SCALES:
         for power in (2.0,):
             grid[f"fairup{scale:g}^{power:g}"] = (

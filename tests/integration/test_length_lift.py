@@ -53,14 +53,14 @@ def test_recall_lifts_long_posts_to_the_nominal_length(
                     rrf_k=20, prefetch_limit=50, limit=50, weights=(0.0, 1.0),
                     lexical_scale=22.0, lexical_power=2.0)
         plain = recall(store, RecallQuery(**base))
-        lifted = recall(store, RecallQuery(**base, lexical_lift=True))
+        lifted = recall(store, RecallQuery(**base, lexical_lift=2.0))  # the shipped power
     finally:
         catalog.close()
 
     by_post = {post.id: hit.point_id for hit, post in lifted.fused}
     sparse = {h.point_id: h.score for h in lifted.sparse}
     lift = length_lift(dict(zip(texts, lexical.encode_documents(list(texts.values())),
-                                strict=True)))
+                                strict=True)), 2.0)
     assert lift["long"] > 2.5 and lift["nominal"] == pytest.approx(1.0) and lift["short"] == 1.0
 
     def share(post_id: str, lift_of: float, rank: int) -> float:

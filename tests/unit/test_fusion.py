@@ -128,6 +128,27 @@ def test_a_long_post_is_weighed_at_the_nominal_length() -> None:
     assert lifted(scored[1]) == pytest.approx(lifted(scored[0]))  # the same words held
     assert length_lift({"empty": vectors["short"].__class__(indices=[], values=[])}) == {
         "empty": 1.0}
+    # The shipped power (2): a long post counts more than the same words at the nominal
+    # length; posts at or under it are untouched whatever the power.
+    squared = length_lift(vectors, 2.0)
+    assert squared["long"] == pytest.approx(lift["long"] ** 2)
+    assert squared["short"] == 1.0 and squared["nominal"] == pytest.approx(1.0)
+    assert length_lift(vectors, 0.0)["long"] == 1.0
+
+
+def test_a_hit_under_the_floor_weighs_nothing() -> None:
+    """`lexical_floor`: a post holding only a common word of the query ("change" of
+    "climate change", BM25 4.4 at scale 22: share 0.04) is no lexical evidence; a
+    hit at or over the floor keeps its share, whatever its lift."""
+    from search.fusion_weights import hit_weight
+
+    weigh = hit_weight(1.0, 22.0, 2.0, {"long": 2.0}, floor=0.05)
+    assert callable(weigh)
+    common, rare, long = hits(("common", 4.4), ("rare", 11.0), ("long", 4.4))
+    assert weigh(common) == 0.0
+    assert weigh(rare) == pytest.approx(0.25)
+    assert weigh(long) == pytest.approx((8.8 / 22.0) ** 2)  # lifted over the floor
+    assert hit_weight(1.0, 22.0, 2.0)(common) == pytest.approx(0.04)  # type: ignore[operator]
 
 
 def test_fusion_knobs_by_the_kind_of_sparse_list() -> None:
