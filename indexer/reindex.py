@@ -95,6 +95,7 @@ def reindex(catalog: Any, embedder: Embedder, *, batch_size: int = 64, keep_old:
             with pause or nullcontext():
                 if served is not None:
                     replayed += _replay(old, new, embedder, served.take_journal(), batch_size)
+                    tell("replay", replayed)
                 new.flush()
                 catalog.activate(new_name)
                 retired = (served.switch(catalog.serving(new_name, embedder.info.model_id))

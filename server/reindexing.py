@@ -30,7 +30,8 @@ State = Literal["idle", "running", "done", "failed"]
 class ReindexStatus(msgspec.Struct, frozen=True):
     state: State
     stage: str | None = None  # copy, replay, switched
-    posts: int = 0  # copied (stage copy) or replayed (stage replay)
+    posts: int = 0  # copied so far
+    replayed: int = 0  # posts written during the build, carried over from the journal
     source: str | None = None
     target: str | None = None
     started_at: str | None = None
@@ -74,13 +75,19 @@ class ReindexJob:
             self._thread.start()
             return self._status
 
+    def _progress(self, stage: str, posts: int) -> None:
+        if stage == "replay":
+            self._update(stage=stage, replayed=posts)
+        else:
+            self._update(stage=stage, posts=posts)
+
     def _run(self, batch_size: int, keep_old: bool) -> None:
         services = self._services
         try:
             old, new, _ = reindex(
                 services.catalog, services.models.embedder, batch_size=batch_size,
                 keep_old=keep_old, served=services.served, pause=services.write_lock,
-                progress=lambda stage, posts: self._update(stage=stage, posts=posts))
+                progress=self._progress)
         except Exception as exc:  # noqa: BLE001 - reported by GET, the API keeps serving
             log("reindex.failed", error=type(exc).__name__, detail=str(exc)[:500])
             self._update(state="failed", finished_at=_now(),
