@@ -18,6 +18,7 @@ new index, and the old one is dropped once its last in-flight read ends.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from datetime import UTC, datetime
@@ -92,15 +93,18 @@ def reindex(catalog: Any, embedder: Embedder, *, batch_size: int = 64, keep_old:
             fields["posts"] = count
             replayed = _catch_up(old, new, embedder, served, batch_size, tell)
             build_index(new, reason="reindex")  # served from its HNSW index from the first query
+            new.flush()  # an Edge flush is an fsync: done before writes wait, not while
             with pause or nullcontext():
+                paused = time.perf_counter()  # writes wait from here to the switch
                 if served is not None:
                     replayed += _replay(old, new, embedder, served.take_journal(), batch_size)
                     tell("replay", replayed)
-                new.flush()
                 catalog.activate(new_name)
                 retired = (served.switch(catalog.serving(new_name, embedder.info.model_id))
                            if served is not None else None)
+                fields["paused_ms"] = round((time.perf_counter() - paused) * 1000, 1)
             fields["replayed"] = replayed
+            new.flush()
             tell("switched", count)
     except BaseException:
         if served is not None:

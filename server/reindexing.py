@@ -51,6 +51,7 @@ class ReindexJob:
         self._lock = threading.Lock()
         self._status = ReindexStatus(state="idle")
         self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
 
     @property
     def status(self) -> ReindexStatus:
@@ -76,6 +77,9 @@ class ReindexJob:
             return self._status
 
     def _progress(self, stage: str, posts: int) -> None:
+        if self._stop.is_set() and stage != "switched":
+            # Raised inside `reindex`, which drops the unfinished index; the old one stays live.
+            raise InterruptedError("the API is shutting down")
         if stage == "replay":
             self._update(stage=stage, replayed=posts)
         else:
@@ -95,6 +99,11 @@ class ReindexJob:
             return
         services.trends = None  # its cache answered from the old index
         self._update(state="done", source=old, target=new, finished_at=_now())
+
+    def stop(self) -> None:
+        """At shutdown: the running rebuild stops at its next batch and is dropped."""
+        self._stop.set()
+        self.wait()
 
     def wait(self, timeout: float | None = None) -> ReindexStatus:
         """Until the running job ends (tests, shutdown)."""

@@ -76,7 +76,7 @@ class Services(msgspec.Struct):
 
     def close(self) -> None:
         if self.reindex_job is not None:
-            self.reindex_job.wait()  # the rebuild holds the catalog: it ends first
+            self.reindex_job.stop()  # the rebuild holds the catalog: it ends (unfinished) first
         if self.upkeep is not None:
             self.upkeep.close()  # a build holds the shard: none starts, the running one ends
         self.store.flush()
