@@ -14,17 +14,23 @@ from __future__ import annotations
 
 import threading
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
+from msgspec import Meta
 
 from indexer.reindex import reindex
 from search.errors import ReindexRunning
 from search.log import log
 
-__all__ = ["ReindexJob", "ReindexStatus"]
+__all__ = ["ReindexJob", "ReindexRequest", "ReindexStatus"]
 
 State = Literal["idle", "running", "done", "failed"]
+
+
+class ReindexRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    batch_size: Annotated[int, Meta(ge=1, le=10_000, description="Posts embedded per batch.")] = 64
+    keep_old: Annotated[bool, Meta(description="Keep the previous index after the switch.")] = False
 
 
 class ReindexStatus(msgspec.Struct, frozen=True):

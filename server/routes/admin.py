@@ -7,20 +7,11 @@ and the job runs in the background while searches and writes go on.
 
 from __future__ import annotations
 
-from typing import Annotated
-
-import msgspec
 from litestar import get, post
-from msgspec import Meta
 
 from server.auth import WRITE
-from server.reindexing import ReindexStatus
+from server.reindexing import ReindexRequest, ReindexStatus
 from server.services import Services
-
-
-class ReindexRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    batch_size: Annotated[int, Meta(ge=1, le=10_000, description="posts embedded per batch")] = 64
-    keep_old: Annotated[bool, Meta(description="keep the previous index after the switch")] = False
 
 
 @post("/v1/admin/reindex", status_code=202, sync_to_thread=False, tags=["admin"], opt=WRITE)
