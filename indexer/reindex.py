@@ -100,8 +100,12 @@ def reindex(catalog: Any, embedder: Embedder, *, batch_size: int = 64, keep_old:
                     replayed += _replay(old, new, embedder, served.take_journal(), batch_size)
                     tell("replay", replayed)
                 catalog.activate(new_name)
-                retired = (served.switch(catalog.serving(new_name, embedder.info.model_id))
-                           if served is not None else None)
+                try:
+                    retired = (served.switch(catalog.serving(new_name, embedder.info.model_id))
+                               if served is not None else None)
+                except BaseException:
+                    catalog.activate(old_name)  # this process still serves the old one
+                    raise
                 fields["paused_ms"] = round((time.perf_counter() - paused) * 1000, 1)
             fields["replayed"] = replayed
             new.flush()
