@@ -163,7 +163,8 @@ class ServingStore:
         return str(self._target.store.location)
 
     def __getattr__(self, attr: str) -> Any:
-        if attr.startswith("_"):
+        # Only reached for names this class lacks; its own (set in __init__) must not recurse.
+        if attr.startswith("__") or attr in ("_target", "_cond", "_journal"):
             raise AttributeError(attr)
         value = getattr(self._target.store, attr)
         if not callable(value):
