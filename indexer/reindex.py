@@ -1,12 +1,26 @@
-"""Rebuild the live index with another model, beside it, then switch.
+"""Rebuild the live index beside it, then switch, losing no write made meanwhile.
 
 The posts come from the live index itself (payloads hold every post field,
-and their engagement history is copied as stored), so no source files are needed. Searches keep hitting the old index until
-`Catalog.activate` swaps the pointer (Edge) or alias (server) in one step.
+and their engagement history is copied as stored), so no source files are needed.
+Searches keep hitting the old index until `Catalog.activate` swaps the pointer
+(Edge) or alias (server) in one step.
+
+Run inside the serving process (`served`, the process's `ServingStore`), the API
+keeps accepting writes during the build. They land in the old index and the
+store journals their post ids; the rebuild then replays those ids, reading each
+post's state from the old index *now* (present: re-embedded and copied with its
+history; absent: deleted, so a takedown stays down). Reading the state rather
+than the write makes a replay idempotent and order-free. Passes repeat while
+writes keep coming; the last one runs under `pause` (the API's write lock), so
+no write falls between it and the switch. Then the serving store moves to the
+new index, and the old one is dropped once its last in-flight read ends.
 """
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from datetime import UTC, datetime
 from itertools import islice
 from typing import Any
@@ -17,32 +31,118 @@ from migrations import migrate
 from search.embed.base import Embedder
 from search.errors import IndexNotReady
 from search.history import HISTORY_FIELDS
-from search.log import event
-from search.store.base import new_index_name
+from search.log import event, log
+from search.models import Post
+from search.store.base import Store, new_index_name
+
+__all__ = ["reindex"]
+
+# Catch-up passes before the final one under the write lock: each pass replays what
+# arrived during the previous one, so the locked pass is short (a few batches' worth).
+MAX_CATCH_UP_PASSES = 5
 
 
-def reindex(catalog: Any, embedder: Embedder, *, batch_size: int = 64,
-            keep_old: bool = False) -> tuple[str, str, int]:
+def _copy(old: Store, new: Store, embedder: Embedder, posts: Sequence[Post]) -> None:
+    write_batch(new, embedder, posts)
+    # Engagement history is not a post field: carried over as stored, not restarted.
+    held = old.payloads([p.id for p in posts], list(HISTORY_FIELDS))
+    new.set_payload({pid: fields for pid, fields in held.items() if fields.get("history")})
+
+
+def _replay(old: Store, new: Store, embedder: Embedder, post_ids: Sequence[str],
+            batch_size: int) -> int:
+    """Bring `post_ids` in `new` to their state in `old` now; how many were replayed."""
+    for start in range(0, len(post_ids), batch_size):
+        chunk = post_ids[start:start + batch_size]
+        found = old.get(chunk)
+        if found:
+            _copy(old, new, embedder, found)
+        gone = sorted(set(chunk) - {p.id for p in found})
+        if gone:
+            new.delete(gone)
+    return len(post_ids)
+
+
+def reindex(catalog: Any, embedder: Embedder, *, batch_size: int = 64, keep_old: bool = False,
+            served: Any = None, pause: AbstractContextManager[Any] | None = None,
+            progress: Callable[[str, int], None] | None = None) -> tuple[str, str, int]:
+    """Build, catch up, switch, drop; returns (old name, new name, posts copied).
+
+    `served` is the running process's `ServingStore` (None for a standalone run:
+    nothing else writes then); `pause` blocks the process's writes for the last
+    pass and the switch; `progress(stage, posts)` is told each batch.
+    """
     old_name = catalog.live_name()
     if old_name is None:
         raise IndexNotReady("nothing to reindex: no live index (run `trendsearch index` first)")
     old = catalog.open(old_name)
     new_name = new_index_name(embedder.info, datetime.now(UTC))
     new = catalog.create(new_name)
-    migrate(new, embedder.info, new_name)
-    count = 0
-    with event("reindex", source=old_name, target=new_name) as fields:
-        posts = old.scroll(batch_size)
-        while batch := list(islice(posts, batch_size)):
-            write_batch(new, embedder, batch)
-            # Engagement history is not a post field: carried over as stored, not restarted.
-            held = old.payloads([p.id for p in batch], list(HISTORY_FIELDS))
-            new.set_payload({pid: fields for pid, fields in held.items() if fields.get("history")})
-            count += len(batch)
-        new.flush()
-        fields["posts"] = count
-    build_index(new, reason="reindex")  # served from its HNSW index from the first query
-    catalog.activate(new_name)
+    tell = progress or (lambda stage, n: None)
+    if served is not None:
+        served.open_journal()
+    try:
+        migrate(new, embedder.info, new_name)
+        count = 0
+        with event("reindex", source=old_name, target=new_name) as fields:
+            posts = old.scroll(batch_size)
+            while batch := list(islice(posts, batch_size)):
+                _copy(old, new, embedder, batch)
+                count += len(batch)
+                tell("copy", count)
+            fields["posts"] = count
+            replayed = _catch_up(old, new, embedder, served, batch_size, tell)
+            build_index(new, reason="reindex")  # served from its HNSW index from the first query
+            new.flush()  # an Edge flush is an fsync: done before writes wait, not while
+            with pause or nullcontext():
+                paused = time.perf_counter()  # writes wait from here to the switch
+                if served is not None:
+                    replayed += _replay(old, new, embedder, served.take_journal(), batch_size)
+                    tell("replay", replayed)
+                catalog.activate(new_name)
+                try:
+                    retired = (served.switch(catalog.serving(new_name, embedder.info.model_id))
+                               if served is not None else None)
+                except BaseException:
+                    catalog.activate(old_name)  # this process still serves the old one
+                    raise
+                fields["paused_ms"] = round((time.perf_counter() - paused) * 1000, 1)
+            fields["replayed"] = replayed
+            new.flush()
+            tell("switched", count)
+    except BaseException:
+        if served is not None:
+            served.close_journal()
+        if catalog.live_name() != new_name:
+            catalog.drop(new_name)  # never live: nobody reads it, and a retry starts afresh
+        raise
+    if served is not None:
+        served.close_journal()
     if not keep_old:
-        catalog.drop(old_name)
+        _retire(catalog, served, retired, old_name)
     return old_name, new_name, count
+
+
+def _catch_up(old: Store, new: Store, embedder: Embedder, served: Any, batch_size: int,
+              tell: Callable[[str, int], None]) -> int:
+    """Replay the writes made during the copy, pass after pass, without stopping writes."""
+    if served is None:
+        return 0
+    replayed = 0
+    for _ in range(MAX_CATCH_UP_PASSES):
+        post_ids = served.take_journal()
+        if not post_ids:
+            break
+        replayed += _replay(old, new, embedder, post_ids, batch_size)
+        tell("replay", replayed)
+    return replayed
+
+
+def _retire(catalog: Any, served: Any, retired: Any, old_name: str) -> None:
+    """Drop the old index once no call of this process reads it any more."""
+    if served is not None and not served.drain(retired):
+        log("reindex.old_kept", index=old_name,
+            reason="a read on it did not end within 60 s; it is no longer live, remove it "
+                   "by hand (its folder under DATA_DIR/edge/indexes, or its collection)")
+        return
+    catalog.drop(old_name)

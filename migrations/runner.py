@@ -15,6 +15,7 @@ from search.contracts import IndexManifest, ModelInfo
 from search.errors import IndexNotReady, ModelMismatch, StoreLocked
 from search.log import event, log
 from search.store.base import Store, new_index_name
+from search.store.serving import ServingStore
 
 
 class Migration(msgspec.Struct, frozen=True):
@@ -117,7 +118,10 @@ def open_live(catalog: Any, model: ModelInfo, *, create: bool) -> Store:
 
 
 def _held(catalog: Any, name: str, store: Store, model: ModelInfo) -> Store:
-    """A server's live index is held through its alias, which a reindex switches (writes
-    check the model again: a switch to another model's index refuses them)."""
+    """The live index as a process holds it (`ServingStore`): a reindex run in this
+    process switches it in one step and journals the writes made meanwhile. A server's
+    index is held through its alias, which a reindex run anywhere switches (writes check
+    the model again: a switch to another model's index refuses them)."""
     serving = getattr(catalog, "serving", None)
-    return serving(name, model.model_id) if serving is not None else store
+    held: Any = ServingStore(serving(name, model.model_id) if serving is not None else store)
+    return held  # type: ignore[no-any-return]

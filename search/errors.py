@@ -10,6 +10,7 @@
     ├── IndexNotReady           no index yet, or its schema is behind (run `migrate`)
     ├── StoreLocked             another process owns the embedded store folder
     ├── StoreUnavailable        the Qdrant server cannot be reached (after retries)
+    ├── ReindexRunning          a reindex is already under way in this process
     ├── ModelLoadFailed         model weights missing or unloadable (offline machine)
     └── Overloaded              every worker busy, the waiting line full (HTTP 503, Retry-After)
 
@@ -19,7 +20,7 @@ Every message names what went wrong and what to do about it.
 from __future__ import annotations
 
 __all__ = ["EvalDataError", "FieldError", "IndexNotReady", "ModelLoadFailed", "ModelMismatch",
-           "NotFound", "StoreLocked", "StoreUnavailable", "TakenDown", "TrendsearchError",
+           "NotFound", "ReindexRunning", "StoreLocked", "StoreUnavailable", "TakenDown", "TrendsearchError",
            "ValidationFailed"]
 
 
@@ -96,6 +97,10 @@ class StoreLocked(TrendsearchError):
 
 class StoreUnavailable(TrendsearchError):
     """The Qdrant server did not answer after the retries (HTTP 503)."""
+
+
+class ReindexRunning(TrendsearchError):
+    """A second reindex asked for while one runs (HTTP 409): one rebuild at a time."""
 
 
 class ModelLoadFailed(TrendsearchError):

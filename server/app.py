@@ -41,6 +41,7 @@ from server.metrics import Metrics, after_request, app_gauges, metrics_endpoint
 from server.openapi import complete as complete_openapi
 from server.options import options_handlers
 from server.problems import problem_details_plugin
+from server.routes.admin import reindex_status, start_reindex
 from server.routes.health import health, ready
 from server.routes.posts import (
     delete_post,
@@ -170,7 +171,8 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
             check_throttle_handler=_api_only).middleware)
 
     api = [search, rising_posts, trends, ingest, get_post, update_engagement, update_engagement_bulk, delete_post, list_takedowns,
-           lift_takedown, health, ready, metrics_endpoint, *WATCH_ROUTES]
+           lift_takedown, health, ready, metrics_endpoint, start_reindex, reindex_status,
+           *WATCH_ROUTES]
     app = Litestar(
         route_handlers=[*options_handlers(api), *api,
                         create_static_files_router(path="/", directories=[WEB_DIR], html_mode=True,

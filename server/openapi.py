@@ -34,6 +34,7 @@ from search.models import END, Engagement, Post, SearchFilters
 from search.rising import RisingRequest
 from search.watches.models import WatchPatch, WatchSpec
 from server.auth import KeyRing
+from server.reindexing import ReindexRequest
 from server.routes.posts import BulkEngagement
 from server.settings import Settings
 
@@ -80,6 +81,8 @@ def _statuses(path: str, method: str, op: Any, access: str, settings: Settings) 
         found.add(404)  # `alert=` names no dead letter
     if path == "/v1/posts" and method == "post":
         found.add(409)  # a taken-down id
+    if path == "/v1/admin/reindex" and method == "post":
+        found.add(409)  # one rebuild at a time
     return found
 
 
@@ -114,7 +117,7 @@ def _request_schemas() -> dict[str, Any]:
     (`additionalProperties: false`), so schema-valid bodies were refused."""
     _, schemas = msgspec.json.schema_components(
         [Post, Engagement, SearchRequest, SearchFilters, WatchSpec, WatchPatch, BulkEngagement,
-         RisingRequest],
+         RisingRequest, ReindexRequest],
         ref_template="#/components/schemas/{name}")
     for schema in schemas.values():
         for prop in schema.get("properties", {}).values():

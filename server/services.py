@@ -18,6 +18,7 @@ from search.contracts import SearchParams
 from search.forecasting import Forecaster
 from search.pipeline import SearchPipeline
 from search.store.base import Store
+from search.store.serving import ServingStore
 from search.trends.service import TrendsService
 from server.profiles import Models, load_models, open_catalog
 from server.settings import Settings
@@ -36,6 +37,9 @@ class Services(msgspec.Struct):
     forecaster: Forecaster | None = None
     # Builds the embedded index as API writes grow it (`indexer.upkeep`).
     upkeep: IndexUpkeep | None = None
+    # The live index under the watches' wrapper: a reindex in this process switches it.
+    served: ServingStore | None = None
+    reindex_job: Any = None
 
     @classmethod
     def build(cls, settings: Settings, models: Models | None = None, catalog: Any = None) -> Services:
@@ -52,15 +56,27 @@ class Services(msgspec.Struct):
         except Exception:
             catalog.close()
             raise
+        served = store if isinstance(store, ServingStore) else None
         store = watches.store
         pipeline = SearchPipeline(store, models.embedder, models.reranker, SearchParams.from_settings(settings))
         upkeep = IndexUpkeep(store, 0 if settings.qdrant_url else settings.edge_optimize_every)
         services = cls(settings=settings, models=models, catalog=catalog, store=store,
-                       pipeline=pipeline, watches=watches, upkeep=upkeep)
+                       pipeline=pipeline, watches=watches, upkeep=upkeep, served=served)
         services.forecasts()  # trending ranks by the forecaster's typical-for-age counts
         return services
 
+    def reindexing(self) -> Any:
+        """The background rebuild of this process (`server.reindexing`), made on first use."""
+        from server.reindexing import ReindexJob
+
+        with _trends_lock:
+            if self.reindex_job is None:
+                self.reindex_job = ReindexJob(self)
+            return self.reindex_job
+
     def close(self) -> None:
+        if self.reindex_job is not None:
+            self.reindex_job.stop()  # the rebuild holds the catalog: it ends (unfinished) first
         if self.upkeep is not None:
             self.upkeep.close()  # a build holds the shard: none starts, the running one ends
         self.store.flush()

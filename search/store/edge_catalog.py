@@ -43,8 +43,9 @@ class EdgeCatalog:
             self._lock_file.close()
             raise StoreLocked(
                 f"the embedded store at {data_dir} is in use by another trendsearch process "
-                f"(pid {holder}); stop it first, send posts through its API (POST /v1/posts), "
-                f"or run a Qdrant server and set QDRANT_URL"
+                f"(pid {holder}); stop it first, or go through it: send posts to its API "
+                f"(POST /v1/posts), reindex with `trendsearch reindex --server URL` "
+                f"(e.g. http://127.0.0.1:8000); or run a Qdrant server and set QDRANT_URL"
             ) from None
         self._lock_file.seek(0)
         self._lock_file.truncate()
@@ -76,6 +77,11 @@ class EdgeCatalog:
         folder.mkdir(parents=True, exist_ok=False)
         self._open[name] = EdgeStore(folder, self.layout)
         return self._open[name]
+
+    def serving(self, name: str, model_id: str | None = None) -> EdgeStore:
+        """The index a serving process holds (`ServingStore` wraps it): the folder's store
+        itself; unlike the server's alias, a switch is made by that wrapper."""
+        return self.open(name)
 
     def activate(self, name: str) -> None:
         if name not in self.names():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -75,12 +76,20 @@ def _migrate(args: argparse.Namespace) -> int:
 
 
 def _reindex(args: argparse.Namespace) -> int:
+    if args.server:
+        from server.cli.remote import reindex_through
+
+        return reindex_through(args)
     from indexer.reindex import reindex
     from server.profiles import load_models, open_catalog
 
     settings = settings_from(args)
     models = load_models(settings)
     banner(settings, models)
+    if settings.qdrant_url:
+        print("note: writes an API makes during this rebuild are not carried over; to keep "
+              "them, rebuild inside the API: `trendsearch reindex --server URL`",
+              file=sys.stderr, flush=True)
     catalog = open_catalog(settings)
     try:
         old, new, count = reindex(catalog, models.embedder, batch_size=args.batch_size,
@@ -107,4 +116,10 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
     p = sub.add_parser("reindex", parents=[common], help="rebuild with this profile's model, switch")
     p.add_argument("--batch-size", type=bounded_int(1, 10_000), default=64)
     p.add_argument("--keep-old", action="store_true", help="keep the previous index on disk")
+    p.add_argument("--server", metavar="URL",
+                   help="run the rebuild inside the API serving at URL (its own model), which "
+                        "keeps serving and taking writes; needed beside `serve` on the embedded "
+                        "store")
+    p.add_argument("--api-key", help="a write key of that server (default: TRENDSEARCH_API_KEY)")
+    p.add_argument("--poll-s", type=float, default=1.0, help=argparse.SUPPRESS)
     p.set_defaults(run=_reindex)

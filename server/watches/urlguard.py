@@ -58,7 +58,10 @@ class UrlGuard:
 
     def check(self, url: str, field: str = "webhook.url") -> None:
         """A `FieldError` naming `field` unless the server may call `url`."""
-        parts = urlsplit(url)
+        try:
+            parts = urlsplit(url)
+        except ValueError as exc:  # an unbalanced "[" ("Invalid IPv6 URL") was a 500
+            raise FieldError(field, f"not a URL: {exc}") from None
         if parts.scheme.lower() not in self.schemes:
             raise FieldError(field, f"the scheme must be {' or '.join(sorted(self.schemes))}; "
                                     f"got {parts.scheme or 'none'!r}")

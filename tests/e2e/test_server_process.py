@@ -91,3 +91,23 @@ def test_a_second_process_cannot_take_the_embedded_store(server: tuple[str, dict
     assert result.returncode == 1
     assert "in use by another trendsearch process" in result.stderr
     assert "POST /v1/posts" in result.stderr
+
+
+def test_reindex_beside_serve_goes_through_the_server(server: tuple[str, dict[str, str]]) -> None:
+    """Edge's lock keeps a second process out; the error names the way that works, and
+    `reindex --server` rebuilds inside the serving process, which answers from the new
+    index without a restart."""
+    base, env = server
+    refused = cli("reindex", env=env)
+    assert refused.returncode == 1
+    assert "trendsearch reindex --server URL" in refused.stderr
+    before = httpx.get(f"{base}/ready", timeout=10).json()["store"]
+    done = cli("reindex", "--server", base, "--batch-size", "1", "--poll-s", "0.2", env=env)
+    assert done.returncode == 0, done.stderr
+    after = httpx.get(f"{base}/ready", timeout=10).json()["store"]
+    assert after["index"] != before["index"] and after["points"] == before["points"]
+    assert "is now live" in done.stdout and after["index"] in done.stdout
+    hits = httpx.post(f"{base}/v1/search", json={"query": "深圳 电动车"}, timeout=30).json()
+    assert {h["id"] for h in hits["results"]} >= {"s2"}
+    unreachable = cli("reindex", "--server", f"http://127.0.0.1:{free_port()}", env=env)
+    assert unreachable.returncode == 1 and "cannot reach the trendsearch API" in unreachable.stderr

@@ -1,0 +1,66 @@
+"""`trendsearch reindex --server URL`: a rebuild run by the serving process, followed here.
+
+The embedded store belongs to the process that serves it, and only that process
+can journal the writes it takes during a rebuild (`server.reindexing`): so the
+supported way to reindex beside `serve` is to ask it. This starts the job
+(`POST /v1/admin/reindex`), prints its progress until it ends and exits 0 when
+the new index is live, 1 when it failed (the reason on one line).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from typing import Any
+
+from search.errors import StoreUnavailable, TrendsearchError
+
+__all__ = ["reindex_through"]
+
+KEY_VARIABLE = "TRENDSEARCH_API_KEY"  # a write key of the server (one of its TRENDSEARCH_API_KEYS)
+
+
+def _problem(response: Any) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return f"HTTP {response.status_code}: {response.text[:300]}"
+    return f"HTTP {response.status_code}: {body.get('detail') or body}"
+
+
+def reindex_through(args: argparse.Namespace) -> int:
+    import httpx
+
+    base = args.server.rstrip("/")
+    key = args.api_key or os.environ.get(KEY_VARIABLE)
+    headers = {"authorization": f"Bearer {key}"} if key else {}
+    body = {"batch_size": args.batch_size, "keep_old": args.keep_old}
+    try:
+        with httpx.Client(base_url=base, headers=headers, timeout=30) as http:
+            started = http.post("/v1/admin/reindex", json=body)
+            if started.status_code != 202:
+                raise TrendsearchError(f"{base} refused the reindex: {_problem(started)}")
+            status = started.json()
+            print(f"reindex of {status['source']} started on {base}", file=sys.stderr, flush=True)
+            shown = None
+            while status["state"] == "running":
+                time.sleep(args.poll_s)
+                answer = http.get("/v1/admin/reindex")
+                if answer.status_code != 200:
+                    raise TrendsearchError(f"{base} answered {_problem(answer)}")
+                status = answer.json()
+                line = (f"  {status['stage']}: {status['posts']} posts copied, "
+                        f"{status['replayed']} written meanwhile carried over")
+                if line != shown and status["state"] == "running":
+                    print(line, file=sys.stderr, flush=True)
+                    shown = line
+    except httpx.HTTPError as exc:
+        raise StoreUnavailable(f"cannot reach the trendsearch API at {base} ({exc}); is "
+                               f"`trendsearch serve` running there?") from None
+    if status["state"] != "done":
+        raise TrendsearchError(f"the reindex on {base} failed: {status['error']}")
+    print(f"reindexed {status['source']} into {status['target']} on {base}; "
+          f"{status['target']} is now live")
+    return 0

@@ -1,0 +1,64 @@
+"""`POST /v1/admin/reindex` on the embedded store: the serving API rebuilds its own index
+while it keeps answering and taking writes, then answers from the new one, no restart."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from tests.factories import tiny_api
+
+POSTS = [{"id": f"a-{i}", "text": f"Calgary flood update {i}: the Bow river keeps rising",
+          "platform": "twitter", "created_at": "2024-05-01T12:00:00Z", "likes": i}
+         for i in range(12)]
+
+
+def test_the_api_reindexes_under_writes_and_answers_from_the_new_index(
+        tmp_path: Path, tiny_embedder: Any, tiny_reranker: Any) -> None:
+    with tiny_api(str(tmp_path), tiny_embedder, tiny_reranker) as client:
+        services = client.app.state.services
+        assert client.post("/v1/posts", json={"posts": POSTS}).status_code == 200
+        old = client.get("/ready").json()["store"]["index"]
+
+        # Bad input is a problem naming the field; nothing starts.
+        bad = client.post("/v1/admin/reindex", json={"batch_size": 0})
+        assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "batch_size"
+        unknown = client.post("/v1/admin/reindex", json={"batch": 5})
+        assert unknown.status_code == 422 and unknown.json()["errors"][0]["field"] == "batch"
+        assert client.get("/v1/admin/reindex").json()["state"] == "idle"
+
+        with services.write_lock:  # the job reaches its last pass and waits there for writes
+            started = client.post("/v1/admin/reindex", json={"batch_size": 2})
+            assert started.status_code == 202 and started.json()["state"] == "running"
+            again = client.post("/v1/admin/reindex", json={})
+            assert again.status_code == 409
+            assert again.json()["type"].endswith("/reindex-running")
+            # Reads go on meanwhile, from the old index.
+            assert client.get("/v1/posts/a-3").json()["likes"] == 3
+        # Writes while it builds (it waits for the lock to take its last pass, so these
+        # race its switch: either way each must be in the new index): an ingest, an
+        # engagement patch, a takedown.
+        late = {"id": "late-1", "text": "Calgary flood: evacuation lifted downtown",
+                "platform": "twitter", "created_at": "2024-05-01T13:00:00Z"}
+        assert client.post("/v1/posts", json={"posts": [late]}).status_code == 200
+        assert client.patch("/v1/posts/a-4/engagement", json={"likes": 999}).status_code == 200
+        assert client.delete("/v1/posts/a-5").status_code == 200
+        status = services.reindexing().wait(120)
+
+        assert status.state == "done", status
+        assert (status.source, status.stage, status.posts) == (old, "switched", len(POSTS))
+        ready = client.get("/ready").json()["store"]
+        assert ready["index"] == status.target != old
+        assert ready["points"] == len(POSTS) + 1 - 1
+        assert old not in services.catalog.names()  # dropped once nothing read it
+        assert not (tmp_path / "edge" / "indexes" / old).exists()
+        assert client.get("/v1/posts/late-1").status_code == 200
+        assert client.get("/v1/posts/a-4").json()["likes"] == 999
+        assert client.get("/v1/posts/a-5").status_code == 404
+        found = client.post("/v1/search", json={"query": "evacuation lifted", "limit": 20}).json()
+        assert "late-1" in {r["id"] for r in found["results"]}
+        assert "a-5" not in {r["id"] for r in found["results"]}
+        # Writes after the switch land in the new index.
+        assert client.patch("/v1/posts/late-1/engagement", json={"likes": 3}).status_code == 200
+        assert services.catalog.open(status.target).get(["late-1"])[0].likes == 3
+        assert client.get("/v1/admin/reindex").json()["target"] == status.target
