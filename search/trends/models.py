@@ -51,6 +51,9 @@ class TrendParams(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     # window since the oldest post read, times `span_windows`): chatter grows with them.
     # A topic may instead hold that share of one window in the newest window alone ...
     min_share: Annotated[float, Meta(ge=0, le=1)] = 0.2
+    # ... counting as usual at least the span's own unclaimed posts per window (a crowd
+    # that starts posting brings its chatter with it; `size.min_size`) ...
+    background_now: bool = False
     # ... and never fewer than this many posts in those windows ...
     min_posts: Annotated[int, Meta(ge=2)] = 6
     # ... and this burst z-score against its baseline median.
