@@ -11,9 +11,9 @@ Steps, each in its own module:
    topic when similar enough, so window and baseline are counted by one rule;
 4. burst statistic per topic: window count against the baseline's median
    bucket (`window`); a topic needs `min_z` and a size relative to the posts
-   no story claims (`min_size`: `min_share` of them, at least `min_posts`), in
-   its span or, at that rate, in the newest window alone (`large_enough`);
-5. growth over longer spans beside the span's size (`growing`): a story that
+   no story claims (`size.min_size`: `min_share` of them, at least `min_posts`), in
+   its span or, at that rate, in the newest window alone (`size.large_enough`);
+5. growth over longer spans beside the span's size (`size.growing`): a story that
    doubles is found before it fills the span's bar;
 6. one story, one entry across passes: topics holding one previous story's posts
    are one topic and keep its identity (`identity`);

@@ -74,7 +74,7 @@ class TrendParams(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     rhythm_posts: Annotated[int, Meta(ge=0, le=20_000)] = 3000
     # Growth test beside the span's size: a topic with half the bar in its span passes
     # when it doubled this many times running, span pair by span pair (2: x4 in 12 h for
-    # 1 h windows; 0: no growth test). `engine.growing`. Off: on crisislex6_sparse (LSA
+    # 1 h windows; 0: no growth test). `size.growing`. Off: on crisislex6_sparse (LSA
     # proxy, the only measurement yet) it cost more precision than it gained in delay
     # (docs/decisions/0030-trends-on-unseen-streams.md); an e5 replay should decide.
     growth_doublings: Annotated[int, Meta(ge=0, le=4)] = 0
