@@ -11,9 +11,9 @@ Steps, each in its own module:
    topic when similar enough, so window and baseline are counted by one rule;
 4. burst statistic per topic: window count against the baseline's median
    bucket (`window`); a topic needs `min_z` and a size relative to the posts
-   no story claims (`min_size`: `min_share` of them, at least `min_posts`), in
-   its span or, at that rate, in the newest window alone (`large_enough`);
-5. growth over longer spans beside the span's size (`growing`): a story that
+   no story claims (`size.min_size`: `min_share` of them, at least `min_posts`), in
+   its span or, at that rate, in the newest window alone (`size.large_enough`);
+5. growth over longer spans beside the span's size (`size.growing`): a story that
    doubles is found before it fills the span's bar;
 6. one story, one entry across passes: topics holding one previous story's posts
    are one topic and keep its identity (`identity`);
@@ -38,6 +38,7 @@ from scipy import sparse as sp
 from search.models import Post
 from search.rerank import Reranker
 from search.trends import cluster, naming, stages, window
+from search.trends.size import growing, large_enough, min_size, size_rule
 from search.trends.identity import Trace
 from search.trends.models import Topic, TopicScore, TrendParams
 from search.trends.naming import topic_id
@@ -190,81 +191,6 @@ def _known_buckets(corpus: Corpus, now: float, window_s: float, n_base: int) -> 
         return n_base
     covered = (now - float(corpus.ts.min())) / window_s - 1.0
     return max(0, min(n_base, int(math.floor(covered))))
-
-
-def min_size(buckets: npt.NDArray[np.int64], claimed: npt.NDArray[np.bool_], known: int,
-             p: TrendParams) -> int:
-    """Posts a topic needs in the span: `min_share` of what the background (posts read
-    that no story of this window claims) usually brings in as many windows, and at
-    least `min_posts`.
-
-    Why relative: chatter forms bursting clusters in proportion to the background's
-    volume (5-40 posts in 3 h at ~125 chatter posts an hour), while a thin stream's
-    real story posts a few times an hour; one fixed size either floods the busy stream
-    or delays the thin one. Why the background and not all posts: stories that overlap
-    would raise each other's bar (all posts read: overlap stream delay 2.4-3.4 h).
-    "Usually" is the median count per window since the oldest post read: windows
-    before it (an index that just started, a quiet gap) say nothing about the volume.
-    """
-    if not len(buckets):
-        return p.min_posts
-    covered = min(int(buckets.max()), known) + 1
-    usual = float(np.median(window.bucket_counts(buckets[~claimed], covered)))
-    # Less a hair: 0.1 * 3 * 30 is 9.000000000000002 in floating point, and needs 9 posts.
-    return max(p.min_posts, math.ceil(p.min_share * p.span_windows * usual - 1e-9))
-
-
-def large_enough(recent: npt.NDArray[np.float64], need: int) -> bool:
-    """Whether a topic is big enough: `need` posts in its span (`recent`: counts of the
-    span's windows, newest first), or `need / span` in the newest window alone.
-
-    Why the second way: `need` is what chatter brings in a whole span, while a story
-    that broke within the hour has had one window to gather posts; holding it to the
-    span's count delays it by up to a span (overlap stream: Alberta's first hour held
-    42 posts against a 74-post span bar, found one checkpoint later). A topic passing
-    this way is as dense as the bar, only newer; steady chatter that dense passes
-    the span count anyway.
-    """
-    span = len(recent)
-    return bool(recent.sum() >= need or recent[0] * span >= need)
-
-
-def growing(counts: npt.NDArray[np.float64], need: int, span: int, doublings: int) -> int:
-    """Windows of the stretch (2^`doublings` spans) over which a topic below the span's bar
-    doubled and doubled again, when it has half the bar in its span; 0 when not.
-    `counts`: the topic's posts per window, newest first.
-
-    Doubling at every scale: the newer half of the stretch holds at least twice the
-    older half, and so does the newer half's newer half, down to two spans.
-
-    Why: a slow disaster (a wildfire, a flood that rises for days) posts a little more
-    every hour and crosses a one-span bar late, though it has doubled and doubled again.
-    Such a topic, with half the bar in its span, will hold the bar within the next span
-    if it keeps growing: it is reported a span early, on that forecast. Why so strict:
-    chatter about the news grows with the news; on crisislex6_sparse (LSA proxy) a
-    looser test (the bar over 6-24 h, one doubling) admitted 14 topics, 10 of them chatter
-    (P@10 0.974 -> 0.911). A steady thing that began 12 h ago "doubled" once (from
-    nothing), not again.
-    """
-    if doublings < 1 or 2 * counts[:span].sum() < need:
-        return 0
-    length = span * 2 ** doublings
-    if len(counts) < length:
-        return 0
-    halves = (span * 2 ** j for j in range(1, doublings + 1))
-    doubled = all(counts[:h // 2].sum() >= 2 * counts[h // 2:h].sum() for h in halves)
-    return length if doubled else 0
-
-
-def size_rule(counts: npt.NDArray[np.float64], need: int, p: TrendParams, window_s: float) -> str:
-    """How a topic (its posts per window, newest first) is large enough, or "" if not."""
-    span = p.span_windows
-    if counts[:span].sum() >= need:
-        return "span"
-    if large_enough(counts[:span], need):
-        return "newest window"
-    length = growing(counts, need, span, p.growth_doublings)
-    return f"growth over {length * window_s / 3600:g} h" if length else ""
 
 
 Scored = stages.Scored
