@@ -46,7 +46,10 @@ def test_the_api_reindexes_under_writes_and_answers_from_the_new_index(
         status = services.reindexing().wait(120)
 
         assert status.state == "done", status
-        assert (status.source, status.stage, status.posts) == (old, "switched", len(POSTS))
+        assert (status.source, status.stage) == (old, "switched")
+        # The bulk copy races the writes above: it may or may not meet a-5 before its
+        # delete, or late-1 after its ingest; the journal carries whichever it missed.
+        assert len(POSTS) - 1 <= status.posts <= len(POSTS) + 1
         ready = client.get("/ready").json()["store"]
         assert ready["index"] == status.target != old
         assert ready["points"] == len(POSTS) + 1 - 1
