@@ -38,8 +38,9 @@ from search.store.base import Store, new_index_name
 __all__ = ["reindex"]
 
 # Catch-up passes before the final one under the write lock: each pass replays what
-# arrived during the previous one, so the locked pass is short (a few batches' worth).
-MAX_CATCH_UP_PASSES = 5
+# arrived during the previous one, until a pass is at most one batch (so the locked
+# pass is about that long), or this many passes (writes outpacing the replay).
+MAX_CATCH_UP_PASSES = 20
 
 
 def _copy(old: Store, new: Store, embedder: Embedder, posts: Sequence[Post]) -> None:
@@ -94,6 +95,9 @@ def reindex(catalog: Any, embedder: Embedder, *, batch_size: int = 64, keep_old:
             replayed = _catch_up(old, new, embedder, served, batch_size, tell)
             build_index(new, reason="reindex")  # served from its HNSW index from the first query
             new.flush()  # an Edge flush is an fsync: done before writes wait, not while
+            # What arrived during the build and the flush, which can take minutes at scale:
+            # replayed now, not in the locked pass.
+            replayed += _catch_up(old, new, embedder, served, batch_size, tell)
             with pause or nullcontext():
                 paused = time.perf_counter()  # writes wait from here to the switch
                 if served is not None:
@@ -108,7 +112,11 @@ def reindex(catalog: Any, embedder: Embedder, *, batch_size: int = 64, keep_old:
                     raise
                 fields["paused_ms"] = round((time.perf_counter() - paused) * 1000, 1)
             fields["replayed"] = replayed
-            new.flush()
+            try:  # the new index is live now: a failure here must not report the job failed
+                new.flush()
+            except Exception as exc:  # noqa: BLE001 - logged; Qdrant flushes on its own
+                log("reindex.flush_failed", index=new_name, error=type(exc).__name__,
+                    detail=str(exc)[:300])
             tell("switched", count)
     except BaseException:
         if served is not None:
@@ -135,6 +143,8 @@ def _catch_up(old: Store, new: Store, embedder: Embedder, served: Any, batch_siz
             break
         replayed += _replay(old, new, embedder, post_ids, batch_size)
         tell("replay", replayed)
+        if len(post_ids) <= batch_size:
+            break  # the next pass (or the locked one) holds about what arrived meanwhile
     return replayed
 
 

@@ -86,6 +86,8 @@ class ReindexJob:
         if self._stop.is_set() and stage != "switched":
             # Raised inside `reindex`, which drops the unfinished index; the old one stays live.
             raise InterruptedError("the API is shutting down")
+        if stage == "switched":
+            self._services.trends = None  # its cache answered from the old index
         if stage == "replay":
             self._update(stage=stage, replayed=posts)
         else:

@@ -34,6 +34,40 @@ from search.models import Engagement, Post
 
 __all__ = ["ServingStore"]
 
+class _HeldIterator:
+    """An iterator over a store's items that counts as a read until it ends.
+
+    Not a generator: a generator closed (or collected) before its first `next`
+    never runs its `finally`, so an iterator made and dropped unread would hold
+    its index's read count forever and a reindex could never drop that index.
+    """
+
+    def __init__(self, items: Iterator[Any], leave: Callable[[], None]) -> None:
+        self._items = items
+        self._leave: Callable[[], None] | None = leave
+
+    def __iter__(self) -> _HeldIterator:
+        return self
+
+    def __next__(self) -> Any:
+        try:
+            return next(self._items)
+        except BaseException:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        leave, self._leave = self._leave, None
+        if leave is not None:
+            close = getattr(self._items, "close", None)
+            if close is not None:
+                close()
+            leave()
+
+    def __del__(self) -> None:
+        self.close()
+
+
 class _Target:
     """One store and the calls in flight on it."""
 
@@ -82,11 +116,8 @@ class ServingStore:
                 self._leave(target)
 
     def _held(self, target: _Target, items: Iterator[Any]) -> Iterator[Any]:
-        """An iterator keeps its index open until it is exhausted or closed."""
-        try:
-            yield from items
-        finally:
-            self._leave(target)
+        """An iterator keeps its index open until it is exhausted, closed or collected."""
+        return _HeldIterator(items, lambda: self._leave(target))
 
     def switch(self, store: Any) -> Any:
         """Serve `store` from the next call on; returns the handle `drain` takes."""

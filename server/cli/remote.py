@@ -46,7 +46,7 @@ def reindex_through(args: argparse.Namespace) -> int:
             print(f"reindex of {status['source']} started on {base}", file=sys.stderr, flush=True)
             shown = None
             while status["state"] == "running":
-                time.sleep(args.poll_s)
+                time.sleep(min(max(args.poll_s, 0.05), 60.0))
                 answer = http.get("/v1/admin/reindex")
                 if answer.status_code != 200:
                     raise TrendsearchError(f"{base} answered {_problem(answer)}")
@@ -56,9 +56,12 @@ def reindex_through(args: argparse.Namespace) -> int:
                 if line != shown and status["state"] == "running":
                     print(line, file=sys.stderr, flush=True)
                     shown = line
-    except httpx.HTTPError as exc:
+    except (httpx.HTTPError, httpx.InvalidURL) as exc:
         raise StoreUnavailable(f"cannot reach the trendsearch API at {base} ({exc}); is "
                                f"`trendsearch serve` running there?") from None
+    if status["state"] == "idle":  # the server restarted: its job went with it
+        raise TrendsearchError(f"the API at {base} restarted during the reindex; the old index "
+                               f"is still live: run the reindex again")
     if status["state"] != "done":
         raise TrendsearchError(f"the reindex on {base} failed: {status['error']}")
     print(f"reindexed {status['source']} into {status['target']} on {base}; "

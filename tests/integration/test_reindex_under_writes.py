@@ -147,3 +147,16 @@ def test_the_old_index_is_dropped_only_after_its_last_read(catalog: Any,
     assert sum(1 for _ in reading) == len(corpus()) - 1  # the old read finishes whole
     thread.join(30)
     assert done.is_set() and old_name not in catalog.names()
+
+
+def test_an_iterator_dropped_unread_holds_no_read(catalog: Any, tiny_embedder: Embedder) -> None:
+    """A scroll made and dropped before its first item (or closed) ends its read: else the
+    old index's read count never reaches 0 and a reindex keeps it for good."""
+    served = _fill(catalog, tiny_embedder)
+    unread = served.scroll(2)
+    closed = served.scroll(2)
+    assert next(closed).id
+    closed.close()  # type: ignore[attr-defined]
+    del unread
+    retired = served.switch(served.current)
+    assert served.drain(retired, timeout_s=1.0)
