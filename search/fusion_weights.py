@@ -10,13 +10,16 @@ query scores high, one holding a word every other post uses scores low. So each 
 weighs `lexical_weight x min(1, score / scale) ** power` in the fusion: full weight
 from `scale` up, fading fast below it.
 
-Long posts are first brought to the lexical encoder's nominal length (`length_lift`):
-BM25's length normalisation divides a 100-token forum post's score by about 2.6
-against a 20-token tweet holding the same words, which says nothing about how much
-of the query the post holds. Without the lift the scale (chosen on tweets and Weibo
-posts) weighed every Reddit hit near zero, and fusion fell below BM25 alone there
-(docs/decisions/0024). Posts at or under the nominal length keep their score, so
-the rule is unchanged where it was chosen.
+Long posts are first lifted (`length_lift`): BM25's length normalisation divides
+a 100-token forum post's score by about 2.6 against a 20-token tweet holding the
+same words, which says nothing about how much of the query the post holds. The
+lift brings a post to the lexical encoder's nominal length, and squared (the
+shipped power) past it, the extra factor at most 2: a long post's dense vector
+reads it less sharply, so its words are the surer evidence. Without the lift the
+scale (chosen on tweets and Weibo posts) weighed every Reddit hit near zero, and
+fusion fell below BM25 alone there (docs/decisions/0024). Posts at or under the
+nominal length keep their score, so the rule is unchanged where it was chosen. A
+hit whose share is under the floor weighs nothing.
 
 Chosen on nlpcc_weibo (both query files) and tweeteval_stance with
 `lab/evaluation/e5_study.py`; the lift on all four public sets with
@@ -55,9 +58,15 @@ def hit_weight(base: float, scale: float, power: float,
     return weight
 
 
+# With a power above 1, the factor past the nominal-length lift is at most this: a
+# 500-token post's lift is ~10.8, squared ~117, which would give a post holding one
+# common word of the query full weight.
+MAX_EXTRA_LIFT = 2.0
+
+
 def length_lift(vectors: Mapping[str, SparseVector], power: float = 1.0) -> dict[str, float]:
     """Per post, what brings its BM25 to the encoder's nominal length, never below 1,
-    raised to `power`.
+    raised to `power` (past 1, the extra factor capped at `MAX_EXTRA_LIFT`).
 
     A stored lexical vector holds `tf (k1 + 1) / (tf + k1 (1 - b + b len / avg_len))`
     per word (`search.embed.lexical`); its smallest value is a word written once, which
@@ -69,5 +78,7 @@ def length_lift(vectors: Mapping[str, SparseVector], power: float = 1.0) -> dict
     out = {}
     for point_id, vector in vectors.items():
         values = [v for v in vector.values if v > 0]
-        out[point_id] = max(1.0, 1.0 / min(values)) ** power if values else 1.0
+        lift = max(1.0, 1.0 / min(values)) if values else 1.0
+        out[point_id] = (lift ** power if power <= 1
+                         else lift * min(lift ** (power - 1), MAX_EXTRA_LIFT))
     return out

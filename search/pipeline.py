@@ -79,7 +79,7 @@ def describe_fusion(query: RecallQuery, fed_back: bool, p: SearchParams) -> str:
         return "dbsf"
     dense, sparse = query.weights
     lifted = (f" x long-post lift^{query.lexical_lift:g}" if query.lexical_lift > 0 else "")
-    floor = (f", 0 under {query.lexical_floor:g}" if query.lexical_floor > 0 else "")
+    floor = (f" (0 if under {query.lexical_floor:g})" if query.lexical_floor > 0 else "")
     per_hit = (f" x min(1, bm25{lifted} / {query.lexical_scale:g})^{query.lexical_power:g}"
                f"{floor} per post"
                if query.lexical_scale > 0 and sparse > 0 else "")

@@ -135,8 +135,10 @@ def recall(store: Store, query: RecallQuery, searched: Searched | None = None) -
     lift = _lifts(store, query, lists)
     fused = []
     for pair, (_, _, (w_dense, w_sparse)) in enumerate(pairs):
+        # The floor keeps weak lexical hits from reordering the dense list's tail; with no
+        # dense list fused (a dense weight of 0) every lexical hit is all there is.
         lexical = hit_weight(w_sparse, query.lexical_scale, query.lexical_power, lift,
-                             query.lexical_floor)
+                             query.lexical_floor if w_dense > 0 else 0.0)
         weighted = _fusable([(lists.get((pair, "dense"), []), w_dense),
                              (lists.get((pair, "sparse"), []), lexical)], query.prefetch_limit)
         fused.append(fusion.rrf(weighted, query.rrf_k) if query.fusion == "rrf"

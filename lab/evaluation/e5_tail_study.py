@@ -164,7 +164,7 @@ def rules() -> dict[str, Callable[[Prepared, Postings, EngineQuery], Any]]:
     grid: dict[str, Callable[[Prepared, Postings, EngineQuery], Any]] = {
         "bm25-engine": lambda p, po, eq: np.where(eq.bm25 > 0, eq.bm25, NEG),
         "rrf60-flat-nofb": lambda p, po, eq: fuse(p, po, eq, flat(), k=60, fb=0),
-        "shipped": lambda p, po, eq: fuse(p, po, eq, per_hit(22, 2)),
+        "session 11 (no lift)": lambda p, po, eq: fuse(p, po, eq, per_hit(22, 2)),
     }
     for gamma in (1.0, 1.5, 2.0, 2.5):
         for floor in (0.0, 0.03, 0.05, 0.1):

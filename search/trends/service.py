@@ -164,6 +164,8 @@ class TrendsService:
         # are "about" the query.
         best = max((s.score for s in response.dense), default=0.0)
         cut = about_cosine(self.embedder.info.model_id, best)
+        # Every lexical hit, even one the fusion's floor weighs 0: "about" asks whether a
+        # post uses a query word at all, not how much that says about its rank.
         about = {s.point_id for s in response.sparse}
         about |= {s.point_id for s in response.dense if s.score >= cut}
         return [post.id for scored, post in response.fused if scored.point_id in about]

