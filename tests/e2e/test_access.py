@@ -118,6 +118,20 @@ def test_read_keys_close_reads_but_not_operations(make_client: Any) -> None:
     assert client.get("/ready", headers=bearer(READ_KEY)).status_code == 200
 
 
+def test_only_a_write_key_reaches_the_reindex_admin(make_client: Any) -> None:
+    """`/v1/admin/reindex` re-embeds every post: neither anonymous callers nor read keys
+    may start it or read its status; bad input from a writer is a 422, nothing starts."""
+    client = make_client(api_keys=WRITE_KEY, read_keys=READ_KEY)
+    for headers, status in (({}, 401), (bearer(READ_KEY), 403)):
+        problem(client.post("/v1/admin/reindex", json={}, headers=headers), status)
+        problem(client.get("/v1/admin/reindex", headers=headers), status)
+    bad = problem(client.post("/v1/admin/reindex", json={"batch_size": 0},
+                              headers=bearer(WRITE_KEY)), 422)
+    assert bad["errors"][0]["field"] == "batch_size"
+    idle = client.get("/v1/admin/reindex", headers=bearer(WRITE_KEY))
+    assert idle.status_code == 200 and idle.json()["state"] == "idle"
+
+
 def test_without_read_keys_reads_are_open(make_client: Any) -> None:
     client = make_client(api_keys=WRITE_KEY)
     assert client.post("/v1/search", json=SEARCH).status_code == 200
