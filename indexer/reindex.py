@@ -128,6 +128,9 @@ def reindex(catalog: Any, embedder: Embedder, *, batch_size: int = 64, keep_old:
         served.close_journal()
     if not keep_old:
         _retire(catalog, served, retired, old_name)
+    elif served is not None and served.drain(retired):
+        # Kept on disk; the serving process no longer reads it, so its shard can close.
+        catalog.release(old_name)
     return old_name, new_name, count
 
 

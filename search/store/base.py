@@ -319,6 +319,9 @@ class Catalog(Protocol, Generic[S]):
 
     def drop(self, name: str) -> None: ...
 
+    def release(self, name: str) -> None:
+        """Let go of what this process holds open for index `name`, keeping the index."""
+
     def close(self) -> None: ...
 
 

@@ -104,6 +104,16 @@ class EdgeCatalog:
             store.close()
         shutil.rmtree(self._root / "indexes" / name, ignore_errors=True)
 
+    def release(self, name: str) -> None:
+        """Close the shard of a kept, no longer live index (a reindex with `keep_old`):
+        its memory and files are this process's until then."""
+        if name == self.live_name():
+            raise IndexNotReady(f"refusing to release the live index {name}")
+        store = self._open.pop(name, None)
+        if store is not None:
+            store.flush()
+            store.close()
+
     def close(self) -> None:
         for store in self._open.values():
             store.flush()

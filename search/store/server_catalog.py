@@ -100,5 +100,8 @@ class ServerCatalog:
             raise IndexNotReady(f"refusing to drop the live index {name}")
         self._call(self._client.delete_collection, self._collection(name))
 
+    def release(self, name: str) -> None:
+        """Nothing to let go of: a collection is the server's, not this process's."""
+
     def close(self) -> None:
         self._client.close()

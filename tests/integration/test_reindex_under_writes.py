@@ -160,3 +160,16 @@ def test_an_iterator_dropped_unread_holds_no_read(catalog: Any, tiny_embedder: E
     del unread
     retired = served.switch(served.current)
     assert served.drain(retired, timeout_s=1.0)
+
+
+def test_a_kept_old_index_stays_whole_and_is_let_go(catalog: Any, tiny_embedder: Embedder) -> None:
+    """`keep_old`: the old index stays (every post in it), the serving process answers from
+    the new one, and it no longer holds the old one open (Edge: its shard is closed)."""
+    served = _fill(catalog, tiny_embedder)
+    old_name, new_name, _ = reindex(catalog, tiny_embedder, batch_size=7, served=served,
+                                    keep_old=True)
+    assert {old_name, new_name} <= set(catalog.names()) and catalog.live_name() == new_name
+    assert served.count() == len(corpus())
+    if hasattr(catalog, "_open"):  # Edge: the process let go of the kept shard
+        assert old_name not in catalog._open
+    assert catalog.open(old_name).count() == len(corpus())  # reopened whole
