@@ -19,7 +19,7 @@ new index, and the old one is dropped once its last in-flight read ends.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from datetime import UTC, datetime
 from itertools import islice
@@ -50,9 +50,23 @@ def _copy(old: Store, new: Store, embedder: Embedder, posts: Sequence[Post]) -> 
     new.set_payload({pid: fields for pid, fields in held.items() if fields.get("history")})
 
 
-def _replay(old: Store, new: Store, embedder: Embedder, post_ids: Sequence[str],
-            batch_size: int) -> int:
-    """Bring `post_ids` in `new` to their state in `old` now; how many were replayed."""
+def _replay(old: Store, new: Store, embedder: Embedder,
+            changes: tuple[Sequence[str], Mapping[str, set[str]]], batch_size: int) -> int:
+    """Bring the changed posts in `new` to their state in `old` now; how many were replayed.
+
+    Posts rewritten (ingested, deleted) are re-read whole and re-embedded; posts whose
+    payload alone was set (engagement) get those keys copied, their text unchanged: a
+    bulk engagement patch of thousands of posts must not re-embed them under the lock.
+    """
+    post_ids, payload_only = changes
+    by_keys: dict[tuple[str, ...], list[str]] = {}
+    for pid, keys in payload_only.items():
+        by_keys.setdefault(tuple(sorted(keys)), []).append(pid)
+    for keys, ids in by_keys.items():
+        held = old.payloads(ids, list(keys))
+        present = new.payloads(list(held), [])  # a post the copy has not reached reads it whole
+        if present:
+            new.set_payload({pid: held[pid] for pid in present})
     for start in range(0, len(post_ids), batch_size):
         chunk = post_ids[start:start + batch_size]
         found = old.get(chunk)
@@ -61,7 +75,7 @@ def _replay(old: Store, new: Store, embedder: Embedder, post_ids: Sequence[str],
         gone = sorted(set(chunk) - {p.id for p in found})
         if gone:
             new.delete(gone)
-    return len(post_ids)
+    return len(post_ids) + len(payload_only)
 
 
 def reindex(catalog: Any, embedder: Embedder, *, batch_size: int = 64, keep_old: bool = False,
@@ -101,7 +115,7 @@ def reindex(catalog: Any, embedder: Embedder, *, batch_size: int = 64, keep_old:
             with pause or nullcontext():
                 paused = time.perf_counter()  # writes wait from here to the switch
                 if served is not None:
-                    replayed += _replay(old, new, embedder, served.take_journal(), batch_size)
+                    replayed += _replay(old, new, embedder, served.take_changes(), batch_size)
                     tell("replay", replayed)
                 catalog.activate(new_name)
                 try:
@@ -141,12 +155,12 @@ def _catch_up(old: Store, new: Store, embedder: Embedder, served: Any, batch_siz
         return 0
     replayed = 0
     for _ in range(MAX_CATCH_UP_PASSES):
-        post_ids = served.take_journal()
-        if not post_ids:
+        changes = served.take_changes()
+        if not changes[0] and not changes[1]:
             break
-        replayed += _replay(old, new, embedder, post_ids, batch_size)
+        replayed += _replay(old, new, embedder, changes, batch_size)
         tell("replay", replayed)
-        if len(post_ids) <= batch_size:
+        if len(changes[0]) <= batch_size:
             break  # the next pass (or the locked one) holds about what arrived meanwhile
     return replayed
 

@@ -82,7 +82,9 @@ class ServingStore:
     def __init__(self, store: Any) -> None:
         self._target = _Target(store)
         self._cond = threading.Condition()
-        self._journal: set[str] | None = None
+        # Post id -> None (rewrite it: an ingest, a delete) or the payload keys set on it
+        # (an engagement write: only those are copied, no re-embedding). None: no rebuild.
+        self._journal: dict[str, set[str] | None] | None = None
         self.switches = 0
 
     # -- the target and its readers -------------------------------------------
@@ -141,15 +143,22 @@ class ServingStore:
     # -- the journal of writes during a rebuild --------------------------------
     def open_journal(self) -> None:
         with self._cond:
-            self._journal = set()
+            self._journal = {}
 
-    def take_journal(self) -> list[str]:
-        """The post ids written since the last take, sorted (replays are deterministic)."""
+    def take_changes(self) -> tuple[list[str], dict[str, set[str]]]:
+        """Since the last take: the post ids to rewrite, sorted (replays are
+        deterministic), and the others' payload keys set (engagement writes)."""
         with self._cond:
             if self._journal is None:
-                return []
-            taken, self._journal = self._journal, set()
-        return sorted(taken)
+                return [], {}
+            taken, self._journal = self._journal, {}
+        rewrite = sorted(pid for pid, keys in taken.items() if keys is None)
+        return rewrite, {pid: keys for pid, keys in sorted(taken.items()) if keys is not None}
+
+    def take_journal(self) -> list[str]:
+        """Every post id written since the last take, sorted."""
+        rewrite, payload = self.take_changes()
+        return sorted([*rewrite, *payload])
 
     def close_journal(self) -> None:
         with self._cond:
@@ -158,7 +167,16 @@ class ServingStore:
     def _record(self, post_ids: Iterator[str] | Sequence[str]) -> None:
         with self._cond:
             if self._journal is not None:
-                self._journal.update(post_ids)
+                self._journal.update(dict.fromkeys(post_ids))
+
+    def _record_payload(self, fields_by_post: Mapping[str, Mapping[str, Any]]) -> None:
+        with self._cond:
+            if self._journal is None:
+                return
+            for post_id, fields in fields_by_post.items():
+                if post_id in self._journal and self._journal[post_id] is None:
+                    continue  # rewritten whole anyway
+                self._journal[post_id] = (self._journal.get(post_id) or set()) | set(fields)
 
     # -- writes: applied to the current target, then recorded -----------------
     # Recorded after the write (even a failed one, which may have half-landed): a replay
@@ -180,7 +198,7 @@ class ServingStore:
         try:
             self._call("set_payload", fields_by_post)
         finally:
-            self._record(list(fields_by_post))
+            self._record_payload(fields_by_post)
 
     def delete(self, post_ids: Sequence[str]) -> int:
         try:

@@ -173,3 +173,22 @@ def test_a_kept_old_index_stays_whole_and_is_let_go(catalog: Any, tiny_embedder:
     if hasattr(catalog, "_open"):  # Edge: the process let go of the kept shard
         assert old_name not in catalog._open
     assert catalog.open(old_name).count() == len(corpus())  # reopened whole
+
+
+def test_engagement_writes_are_journaled_as_payload_only(catalog: Any,
+                                                         tiny_embedder: Embedder) -> None:
+    """An engagement write during a rebuild is replayed by copying the keys it set, not by
+    re-embedding the post (a bulk patch of thousands must not hold the write lock long);
+    a post also rewritten is rewritten whole."""
+    from search.engagement import apply_updates
+
+    served = _fill(catalog, tiny_embedder)
+    first, second = (p.id for p in corpus()[:2])
+    served.open_journal()
+    apply_updates(served, [(first, Engagement(likes=7)), (second, Engagement(likes=9))],
+                  time.time())
+    _ingest(served, tiny_embedder, [make_post(id=second, text="rewritten in full")])
+    rewrite, payload = served.take_changes()
+    assert rewrite == [second]
+    assert set(payload) == {first} and {"likes", "history"} <= payload[first]
+    served.close_journal()
