@@ -46,6 +46,9 @@ class IndexUpkeep:
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._stopped = False
+        # Set while a reindex rebuilds the live index (`server.reindexing`): a build of
+        # the index being replaced is wasted work holding the GIL; the rebuild builds its own.
+        self.paused = False
         self.builds = 0
 
     def after_write(self, posts: int) -> bool:
@@ -54,7 +57,7 @@ class IndexUpkeep:
             return False
         with self._lock:
             self._written += posts
-            if self._stopped or self._written < self._every or self.running:
+            if self._stopped or self.paused or self._written < self._every or self.running:
                 return False
             self._written = 0
             self._thread = threading.Thread(target=self._build, name="index-build", daemon=True)

@@ -274,8 +274,7 @@ class SearchPipeline:
             fusion=p.fusion, rrf_k=knobs.rrf_k, prefetch_limit=p.prefetch_limit, limit=pool,
             terms=terms,
             weights=(p.dense_weight * coverage, knobs.sparse_weight),
-            lexical_scale=knobs.lexical_scale, lexical_power=knobs.lexical_power,
-            lexical_lift=knobs.lexical_lift, lexical_floor=knobs.lexical_floor,
+            **knobs.per_hit(),
         )
         second, searched = self._feedback(first, encoded, coverage, holds_phrases)
         while True:

@@ -53,6 +53,12 @@ class Knobs(msgspec.Struct, frozen=True):
     lexical_lift: float = 0.0
     lexical_floor: float = 0.0
 
+    def per_hit(self) -> dict[str, float]:
+        """The per-hit lexical weighting as `RecallQuery` fields: every recall built
+        from these knobs (search, trends' `query=`) passes the same ones."""
+        return {"lexical_scale": self.lexical_scale, "lexical_power": self.lexical_power,
+                "lexical_lift": self.lexical_lift, "lexical_floor": self.lexical_floor}
+
 
 def fusion_knobs(model: ModelInfo, p: SearchParams) -> Knobs:
     """The fusion for this model's sparse list: BM25 (the lexical encoder, whose index uses

@@ -95,6 +95,8 @@ class ReindexJob:
 
     def _run(self, batch_size: int, keep_old: bool) -> None:
         services = self._services
+        if services.upkeep is not None:
+            services.upkeep.paused = True
         try:
             old, new, _ = reindex(
                 services.catalog, services.models.embedder, batch_size=batch_size,
@@ -105,7 +107,9 @@ class ReindexJob:
             self._update(state="failed", finished_at=_now(),
                          error=f"{type(exc).__name__}: {str(exc)[:500]}")
             return
-        services.trends = None  # its cache answered from the old index
+        finally:
+            if services.upkeep is not None:
+                services.upkeep.paused = False
         self._update(state="done", source=old, target=new, finished_at=_now())
 
     def stop(self) -> None:

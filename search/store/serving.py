@@ -155,11 +155,6 @@ class ServingStore:
         rewrite = sorted(pid for pid, keys in taken.items() if keys is None)
         return rewrite, {pid: keys for pid, keys in sorted(taken.items()) if keys is not None}
 
-    def take_journal(self) -> list[str]:
-        """Every post id written since the last take, sorted."""
-        rewrite, payload = self.take_changes()
-        return sorted([*rewrite, *payload])
-
     def close_journal(self) -> None:
         with self._cond:
             self._journal = None

@@ -157,8 +157,7 @@ class TrendsService:
             dense=encoded.dense[0].tolist(), sparse=encoded.sparse[0], filters=span,
             fusion="rrf", rrf_k=knobs.rrf_k, prefetch_limit=QUERY_POSTS, limit=QUERY_POSTS,
             weights=(p.dense_weight * query_coverage(encoded, p), knobs.sparse_weight),
-            lexical_scale=knobs.lexical_scale, lexical_power=knobs.lexical_power,
-            lexical_lift=knobs.lexical_lift, lexical_floor=knobs.lexical_floor))
+            **knobs.per_hit()))
         # Dense recall always returns its whole limit, near or not; only posts that use a
         # query term, or are this close by meaning (a cosine that depends on the model),
         # are "about" the query.

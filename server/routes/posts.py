@@ -89,10 +89,7 @@ def run_ingest(body: bytes, services: Services, takedowns: Takedowns) -> IngestR
             raise TakenDown(refused)
         write_batch(services.store, services.models.embedder, posts)
         services.store.flush()
-    rebuilding = services.reindex_job is not None and services.reindex_job.status.state == "running"
-    if services.upkeep is not None and not rebuilding:
-        # During a rebuild a build of the old index is wasted work holding the GIL; the
-        # rebuild builds the new one before it goes live.
+    if services.upkeep is not None:
         services.upkeep.after_write(len(posts))
     return IngestResponse(indexed=len(posts), ids=[p.id for p in posts])
 
