@@ -1,6 +1,6 @@
 """Indexes for the has-image filter (`image_count`) and for ordering by time (`latest`, trends
 scroll by `created_ts`): both fields are derived at write time, see
-`search.store.base.to_payload`, and exist on every point ever written."""
+`search.store.payload.to_payload`, and exist on every point ever written."""
 
 from search.contracts import ModelInfo
 from search.store.base import Store

@@ -1,6 +1,6 @@
 """The `terms` keyword field, for exact phrases and -exclusions in queries.
 
-New points get `terms` from `search.store.base.to_payload`; this step indexes
+New points get `terms` from `search.store.payload.to_payload`; this step indexes
 the field and backfills it on points written before it existed, from their
 stored text, so no re-embedding is needed. Safe to re-run: the terms of a text
 are always the same.

@@ -2,7 +2,7 @@
 integers, so Qdrant's `facet` counts every match per day or hour in one call (the
 histogram of `search.counting`).
 
-New points get both from `search.store.base.to_payload`; this step indexes them
+New points get both from `search.store.payload.to_payload`; this step indexes them
 and backfills points written before it existed, from their stored `created_at`,
 so no re-embedding is needed. Safe to re-run: a time's buckets never change.
 """
@@ -10,7 +10,8 @@ so no re-embedding is needed. Safe to re-run: a time's buckets never change.
 from itertools import islice
 
 from search.contracts import ModelInfo
-from search.store.base import Store, time_buckets
+from search.store.base import Store
+from search.store.payload import time_buckets
 
 ID = "0004_time_buckets"
 BATCH = 256

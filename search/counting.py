@@ -34,7 +34,8 @@ import numpy.typing as npt
 from search.contracts import MatchFilter, TermFilter
 from search.matching import MAX_DENSE_MATCHES, match_kind
 from search.models import Facets, Histogram, Hit, MatchFacets, SearchFilters
-from search.store.base import Store, point_id
+from search.store.base import Store
+from search.store.payload import point_id
 
 __all__ = ["HOURLY_DAYS", "MatchSet", "Tally", "as_facets", "explain_matches", "histogram",
            "match_facets", "on_topic", "resolve", "tally"]

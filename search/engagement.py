@@ -16,7 +16,8 @@ from collections.abc import Sequence
 from search.errors import FieldError, ValidationFailed
 from search.history import snapshot_problem
 from search.models import Engagement
-from search.store.base import ENGAGEMENT_KEYS, Store, updated_engagement
+from search.store.base import Store
+from search.store.payload import ENGAGEMENT_KEYS, updated_engagement
 
 
 def apply_updates(store: Store, items: Sequence[tuple[str, Engagement]], now: float,

@@ -22,12 +22,20 @@ array operations.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
+import msgspec
 import numpy as np
 import numpy.typing as npt
 
+from search.contracts import SearchParams
 from search.models import SparseVector
+from search.recall import RecallQuery, Searched, recall
+from search.store.base import Store
+
+if TYPE_CHECKING:
+    from search.scope import Knobs
 
 
 def dense_query(query: npt.NDArray[np.float32], query_weight: float,
@@ -75,3 +83,31 @@ def sparse_query(query: SparseVector, feedback: Sequence[SparseVector], *, terms
     merged = dict(zip(query.indices, query.values, strict=True)) | added
     indices = sorted(merged)
     return SparseVector(indices=indices, values=[merged[i] for i in indices])
+
+
+def second_query(store: Store, first: RecallQuery, query_dense: npt.NDArray[np.float32],
+                 coverage: float, holds_phrases: Callable[[str], bool], p: SearchParams,
+                 knobs: Knobs, slack: int) -> tuple[RecallQuery | None, Searched | None]:
+    """The second recall's query, built from the first recall's top posts, or None when
+    feedback is off or found nothing; and the first pass's own lists, which the second
+    recall reuses at the same depth. `slack`: how far past the feedback posts the first
+    pass reads (RRF ties at its edge, as in the pipeline's pool)."""
+    if p.feedback_posts == 0 or p.fusion != "rrf" or coverage < p.min_coverage:
+        return None, None
+    response = recall(store, msgspec.structs.replace(first, limit=p.feedback_posts + slack))
+    searched = (response.dense, response.sparse)
+    top = [h.point_id for h, post in sorted(response.fused, key=lambda r: (-r[0].score, r[1].id))
+           if holds_phrases(post.text)][:p.feedback_posts]
+    if not top:
+        return None, searched
+    stored = store.vectors(top)
+    vectors = [stored[i] for i in top if i in stored]
+    # With e5 the dense query stays put (`Knobs.feedback_dense` 0): moved towards the
+    # feedback posts it drifted and lost recall; their words are the bridge instead.
+    dense = (first.dense if knobs.feedback_dense <= 0 else dense_query(
+        query_dense, coverage, [d for d, _ in vectors], knobs.feedback_dense))
+    sparse = sparse_query(first.sparse, [s for _, s in vectors],
+                          terms=p.feedback_terms, weight=p.feedback_sparse)
+    # The moved dense query is made of posts: full dense weight.
+    return msgspec.structs.replace(first, feedback=(dense, sparse), feedback_weights=(
+        p.dense_weight, knobs.sparse_weight)), searched

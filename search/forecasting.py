@@ -36,7 +36,8 @@ from search.forecast import (
 )
 from search.history import total
 from search.models import Forecast, SparseVector
-from search.store.base import Store, point_id
+from search.store.base import Store
+from search.store.payload import point_id
 
 MAX_REFERENCES = 20_000
 

@@ -33,21 +33,21 @@ from search.contracts import Encoded, SearchParams, SearchRequest, TermFilter
 from search.dedup import collapse, group, signature
 from search.embed.base import Embedder
 from search.errors import FieldError
+from search.explanation import describe_fusion, explained_hit
 from search.facets import facet_counts, widened
 from search.log import StageClock, log
 from search.matching import dense_threshold, required_terms
 from search.models import (
     Candidate,
-    Explain,
     Facets,
     Hit,
     Mode,
     ParsedQuery,
     SearchResult,
 )
-from search.ordering import OrderParams, ScoreParts, Typical, order
+from search.ordering import OrderParams, Typical, order
 from search.query import parse_query, phrase_matcher, term_keys
-from search.recall import RecallQuery, Searched, assemble, recall
+from search.recall import RecallQuery, assemble, recall
 from search.rerank import Reranker, rerank_within_budget
 from search.scope import fusion_knobs, query_coverage, recent_since, visible_until
 from search.store.base import Store
@@ -71,36 +71,6 @@ def term_filter(query: ParsedQuery) -> TermFilter | None:
     require = [key for phrase in query.phrases for key in term_keys(phrase)]
     return TermFilter(require=tuple(dict.fromkeys(require)),
                       exclude=tuple(tuple(term_keys(term)) for term in query.excluded))
-
-
-def describe_fusion(query: RecallQuery, fed_back: bool, p: SearchParams) -> str:
-    """How recall fused its lists, for explain: weights as applied to this query."""
-    if query.fusion == "dbsf":
-        return "dbsf"
-    dense, sparse = query.weights
-    lifted = (f" x long-post lift^{query.lexical_lift:g}" if query.lexical_lift > 0 else "")
-    floor = (f" (0 if under {query.lexical_floor:g})" if query.lexical_floor > 0 else "")
-    per_hit = (f" x min(1, bm25{lifted} / {query.lexical_scale:g})^{query.lexical_power:g}"
-               f"{floor} per post"
-               if query.lexical_scale > 0 and sparse > 0 else "")
-    text = f"rrf(k={query.rrf_k}, dense {dense:.2f}, sparse {sparse:.2f}{per_hit})"
-    if fed_back:
-        fd, fs = query.feedback_weights
-        text = (f"rrf(k={query.rrf_k}) of {text} and feedback from the top {p.feedback_posts} "
-                f"posts (+{p.feedback_terms} terms): rrf(k={query.rrf_k}, dense {fd:.2f}, "
-                f"sparse {fs:.2f}{per_hit})")
-    return text
-
-
-def _explain(cand: Candidate, parts: ScoreParts, mode: Mode, fusion: str,
-             rerank: float | None, rerank_note: str, models: dict[str, str]) -> Explain:
-    return Explain(
-        mode=mode, fusion=fusion, dense_rank=cand.dense_rank, dense_score=cand.dense_score,
-        sparse_rank=cand.sparse_rank, sparse_score=cand.sparse_score,
-        fused_rank=cand.fused_rank, fused_score=cand.fused_score, rerank_score=rerank,
-        rerank_rank=parts.rerank_rank, rerank_note=rerank_note, decay=parts.decay,
-        engagement=parts.engagement, final=parts.final, models=models,
-        relevance=parts.relevance)
 
 
 def _open_cursor(request: SearchRequest, print_: bytes) -> cursors.Cursor | None:
@@ -276,7 +246,8 @@ class SearchPipeline:
             weights=(p.dense_weight * coverage, knobs.sparse_weight),
             **knobs.per_hit(),
         )
-        second, searched = self._feedback(first, encoded, coverage, holds_phrases)
+        second, searched = feedback.second_query(self.store, first, encoded.dense[0], coverage,
+                                                 holds_phrases, p, self._knobs, POOL_SLACK)
         while True:
             size = {"limit": pool + POOL_SLACK,
                     "prefetch_limit": max(p.prefetch_limit, pool + POOL_SLACK)}
@@ -295,34 +266,6 @@ class SearchPipeline:
                 return candidates, groups, pool, more, describe_fusion(
                     second or first, second is not None, p)
             pool = min(pool * POOL_GROWTH, MAX_POOL)
-
-    def _feedback(self, first: RecallQuery, encoded: Encoded, coverage: float,
-                  holds_phrases: Callable[[str], bool],
-                  ) -> tuple[RecallQuery | None, Searched | None]:
-        """The second recall's query, built from the first recall's top posts
-        (`search.feedback`), or None when feedback is off or found nothing; and the
-        first pass's own lists, which the second recall reuses at the same depth."""
-        p = self.params
-        if p.feedback_posts == 0 or p.fusion != "rrf" or coverage < p.min_coverage:
-            return None, None
-        response = recall(self.store, msgspec.structs.replace(
-            first, limit=p.feedback_posts + POOL_SLACK))
-        searched = (response.dense, response.sparse)
-        top = [h.point_id for h, post in sorted(response.fused, key=lambda r: (-r[0].score, r[1].id))
-               if holds_phrases(post.text)][:p.feedback_posts]
-        if not top:
-            return None, searched
-        stored = self.store.vectors(top)
-        vectors = [stored[i] for i in top if i in stored]
-        # With e5 the dense query stays put (`Knobs.feedback_dense` 0): moved towards the
-        # feedback posts it drifted and lost recall; their words are the bridge instead.
-        dense = (first.dense if self._knobs.feedback_dense <= 0 else feedback.dense_query(
-            encoded.dense[0], coverage, [d for d, _ in vectors], self._knobs.feedback_dense))
-        sparse = feedback.sparse_query(encoded.sparse[0], [s for _, s in vectors],
-                                       terms=p.feedback_terms, weight=p.feedback_sparse)
-        # The moved dense query is made of posts: full dense weight.
-        return msgspec.structs.replace(first, feedback=(dense, sparse), feedback_weights=(
-            p.dense_weight, self._knobs.sparse_weight)), searched
 
     def _rerank(self, text: str, candidates: list[Candidate],
                 groups: list[int]) -> tuple[list[float | None], str]:
@@ -346,7 +289,7 @@ class SearchPipeline:
         parts = order(mode, candidates, rerank_scores, as_of, self._order_params, self.typical,
                       on_topic)
         return [
-            Hit(post=candidates[s.index].post, score=float(f"{s.final:.6g}"), explain=_explain(
+            Hit(post=candidates[s.index].post, score=float(f"{s.final:.6g}"), explain=explained_hit(
                 candidates[s.index], s, mode, fusion, rerank_scores[s.index], rerank_note,
                 self.models))
             for s in parts

@@ -36,7 +36,7 @@ from search.embed.base import Embedder
 from search.forecasting import Forecaster
 from search.pipeline import SearchPipeline
 from search.rerank import Reranker
-from search.store.base import point_id
+from search.store.payload import point_id
 from search.store.edge_catalog import EdgeCatalog
 from search.text import tokenize
 

@@ -23,6 +23,6 @@ _EXPORTS = {
     "ServerCatalog": "search.store.server_catalog",
     "ServerStore": "search.store.server",
     "Store": "search.store.base",
-    "point_id": "search.store.base",
+    "point_id": "search.store.payload",
 }
 __getattr__ = lazy_exports(__name__, _EXPORTS)

@@ -14,14 +14,8 @@ import qdrant_edge as qe
 
 from search.contracts import MatchFilter, ScoredId
 from search.models import Post
-from search.store.base import (
-    FILTER_ONLY_FIELDS,
-    filter_conditions,
-    from_payload,
-    holds_all_terms,
-    match_conditions,
-    term_conditions,
-)
+from search.store.base import filter_conditions, holds_all_terms, match_conditions, term_conditions
+from search.store.payload import FILTER_ONLY_FIELDS, from_payload
 
 
 class EdgeConditions:

@@ -15,15 +15,14 @@ import qdrant_edge as qe
 from search.models import SearchFilters
 from search.store._edge_matches import EdgeConditions
 from search.store.base import (
-    FILTER_ONLY_FIELDS,
     WindowPosts,
     WindowVectors,
     filter_conditions,
-    point_id,
     window_bounds,
     window_posts,
     window_vectors,
 )
+from search.store.payload import FILTER_ONLY_FIELDS, point_id
 
 __all__ = ["read_window", "read_window_vectors"]
 

@@ -15,14 +15,8 @@ from qdrant_client import models as qm
 
 from search.contracts import MatchFilter, ScoredId
 from search.models import Post
-from search.store.base import (
-    FILTER_ONLY_FIELDS,
-    filter_conditions,
-    from_payload,
-    holds_all_terms,
-    match_conditions,
-    term_conditions,
-)
+from search.store.base import filter_conditions, holds_all_terms, match_conditions, term_conditions
+from search.store.payload import FILTER_ONLY_FIELDS, from_payload
 
 
 class ClientConditions:

@@ -25,18 +25,20 @@ from search.store._edge_matches import EdgeMatchReads
 from search.store._edge_windows import read_window, read_window_vectors
 from search.store.edge_layout import EdgeLayout, dense_search_params, edge_config
 from search.store.base import (
-    ENGAGEMENT_KEYS,
-    FILTER_ONLY_FIELDS,
-    MATURED_KEYS,
     FieldKind,
     Signal,
     WindowPosts,
     WindowVectors,
     filter_conditions,
-    from_payload,
     in_request_order,
-    point_id,
     term_conditions,
+)
+from search.store.payload import (
+    ENGAGEMENT_KEYS,
+    FILTER_ONLY_FIELDS,
+    MATURED_KEYS,
+    from_payload,
+    point_id,
     updated_engagement,
     with_history,
 )

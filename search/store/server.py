@@ -28,23 +28,25 @@ from search.models import Engagement, Post, SearchFilters, SparseVector
 from search.store._server_matches import ClientConditions as _ClientConditions
 from search.store._server_matches import ServerMatchReads
 from search.store.base import (
-    ENGAGEMENT_KEYS,
-    FILTER_ONLY_FIELDS,
-    MATURED_KEYS,
     FieldKind,
     Signal,
     WindowPosts,
     WindowVectors,
     filter_conditions,
-    from_payload,
     in_request_order,
-    point_id,
     term_conditions,
-    updated_engagement,
     window_bounds,
     window_posts,
-    with_history,
     window_vectors,
+)
+from search.store.payload import (
+    ENGAGEMENT_KEYS,
+    FILTER_ONLY_FIELDS,
+    MATURED_KEYS,
+    from_payload,
+    point_id,
+    updated_engagement,
+    with_history,
 )
 from search.store.server_layout import LaidOutCalls, collection_config
 

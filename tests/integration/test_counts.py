@@ -21,7 +21,8 @@ from search.matching import required_terms
 from search.models import Post, SearchResult
 from search.pipeline import SearchPipeline
 from search.query import parse_query, post_terms
-from search.store.base import Store, point_id
+from search.store.base import Store
+from search.store.payload import point_id
 from tests.factories import BASE_TIME, corpus
 from tests.integration.conftest import make_catalog
 

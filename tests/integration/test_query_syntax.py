@@ -15,7 +15,7 @@ from search.embed.base import Embedder
 from search.errors import FieldError, IndexNotReady
 from search.models import Post
 from search.pipeline import SearchPipeline
-from search.store import base
+from search.store import payload
 from search.store.base import Store
 from tests.factories import BASE_TIME, corpus
 from tests.integration.conftest import make_catalog
@@ -118,9 +118,9 @@ def test_m0003_backfills_terms_on_an_index_built_by_earlier_steps(
         step.upgrade(store, tiny_embedder.info)
     store.write_manifest(IndexManifest(name="old", model=tiny_embedder.info, created_at="2024-01-01",
                                        migrations=[m.id for m in MIGRATIONS[:2]]))
-    before_terms = base.to_payload
-    # points as m0002 wrote them (both back ends build payloads through base.with_history)
-    monkeypatch.setattr("search.store.base.to_payload", lambda post: {
+    before_terms = payload.to_payload
+    # points as m0002 wrote them (both back ends build payloads through payload.with_history)
+    monkeypatch.setattr("search.store.payload.to_payload", lambda post: {
         k: v for k, v in before_terms(post).items() if k != "terms"})
     fill(store, tiny_embedder)
     monkeypatch.undo()

@@ -190,7 +190,7 @@ def test_a_relevance_search_with_feedback_runs_four_signal_searches(
 
 
 def test_posts_at_skips_points_it_does_not_hold(filled_store: Store) -> None:
-    from search.store.base import point_id
+    from search.store.payload import point_id
 
     known, gone = point_id("flood-1"), point_id("no-such-post")
     assert {pid: p.id for pid, p in filled_store.posts_at([known, gone]).items()} == {known: "flood-1"}

@@ -24,7 +24,7 @@ from indexer.validate import to_post
 from search.bounds import EARLIEST, LATEST
 from search.errors import FieldError
 from search.models import Post
-from search.store.base import to_payload
+from search.store.payload import to_payload
 
 GOOD = {"id": "a1", "text": "hello", "platform": "twitter",
         "created_at": "2024-05-01T12:00:00+08:00"}
