@@ -164,7 +164,8 @@ def as_facets(counts: MatchFacets, base: Tally) -> Facets:
 
 def on_topic(store: Store, post_ids: list[str], dense: npt.NDArray[np.float32],
              matches: MatchSet) -> list[bool]:
-    """Whether each post matches the query (the rule `explain` reports): trending's gate.
+    """Whether each post matches the query (the rule `explain` reports): trending's gate
+    where the index is too small for `search.topical` to calibrate on.
     Read per post (stored terms and vector), not from the counted dense half, which
     stops at the `MAX_DENSE_MATCHES` closest posts of the whole index."""
     ids = [point_id(p) for p in post_ids]

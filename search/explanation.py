@@ -42,4 +42,4 @@ def explained_hit(cand: Candidate, parts: ScoreParts, mode: Mode, fusion: str,
         fused_rank=cand.fused_rank, fused_score=cand.fused_score, rerank_score=rerank,
         rerank_rank=parts.rerank_rank, rerank_note=rerank_note, decay=parts.decay,
         engagement=parts.engagement, final=parts.final, models=models,
-        relevance=parts.relevance)
+        relevance=parts.relevance, on_topic=parts.on_topic)

@@ -177,6 +177,9 @@ class Explain(msgspec.Struct, frozen=True, omit_defaults=False):
     match: Literal["terms", "dense", "both"] | None = None
     similarity: float | None = None
     match_threshold: float | None = None
+    # Trending's gate (`search.topical`): whether the post counts for the query by the
+    # watches' rule; posts that do come first. None outside trending or with the gate off.
+    on_topic: bool | None = None
 
 
 class Forecast(msgspec.Struct, frozen=True):

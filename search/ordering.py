@@ -18,8 +18,8 @@ no index and no model.
   years old at a 36 h half-life), and every score then ties at 0.0. The relative
   one orders exactly as the absolute one (a common factor), and the order itself
   is computed on logarithms, so no age can make scores tie or vanish.
-- **Trending gates on topic**: with `on_topic` (which candidates match the query,
-  `search.matching`'s rule), matching candidates come first, each tier ordered by
+- **Trending gates on topic**: with `on_topic` (which candidates count for the query,
+  `search.topical`: the watches' rule), those candidates come first, each tier ordered by
   the trending score. Relevance says *whether* a post is about the query; among
   posts that are, trending is about what they are doing now, and a multiplier
   alone lets a busy off-topic post outrank a quiet on-topic one (decision 0028).
@@ -70,6 +70,7 @@ class ScoreParts(msgspec.Struct, frozen=True):
     engagement: float | None
     final: float
     log_final: float  # the order's key: ln(final) without underflow
+    on_topic: bool | None = None  # trending's gate for this candidate (None: no gate)
 
 
 def _relevance(candidates: Sequence[Candidate],
@@ -126,8 +127,11 @@ def order(mode: Mode, candidates: Sequence[Candidate], rerank: Sequence[float | 
         kept = [s for s in parts if s.relevance >= p.latest_min_relevance]
         return sorted(kept, key=lambda s: (-candidates[s.index].post.created_at.timestamp(),
                                            -s.log_final, candidates[s.index].post.id))
-    topical = (list(on_topic) if on_topic is not None and mode == "trending"
-               else [True] * len(candidates))
+    if on_topic is None or mode != "trending":
+        topical = [True] * len(candidates)
+    else:
+        topical = list(on_topic)
+        parts = [msgspec.structs.replace(s, on_topic=topical[s.index]) for s in parts]
     return sorted(parts, key=lambda s: (not topical[s.index], -s.log_final,
                                         -candidates[s.index].fused_score,
                                         candidates[s.index].post.id))

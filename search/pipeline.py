@@ -51,6 +51,7 @@ from search.recall import RecallQuery, assemble, recall
 from search.rerank import Reranker, rerank_within_budget
 from search.scope import fusion_knobs, query_coverage, recent_since, visible_until
 from search.store.base import Store
+from search.topical import Topical
 
 # Recall pool bound when phrases or collapsing thin the candidates out: 2x the
 # deepest page, so a deep page of heavily copied text still fills.
@@ -99,6 +100,8 @@ class SearchPipeline:
         # Trending's "typical count at this age": the forecaster's calibration, set by
         # whoever holds one (`server.services`, the eval's replay); None: raw counts.
         self.typical: Typical | None = None
+        # Trending's gate: the watches' rule, calibrated per query and moment.
+        self.topical = Topical(store)
         self.models = {
             "embedder": embedder.info.model_id,
             "reranker": reranker.model_id if reranker else "none",
@@ -167,9 +170,12 @@ class SearchPipeline:
         lap("recall")
         rerank, note = self._rerank(query.text, candidates, groups)
         lap("rerank")
-        gate = (counting.on_topic(self.store, [c.post.id for c in candidates], encoded.dense[0],
-                                  matches)
-                if request.mode == "trending" and self.params.trending_gate else None)
+        gate = None
+        if request.mode == "trending" and self.params.trending_gate:
+            ids = [c.post.id for c in candidates]
+            gate = self.topical.on_topic(ids, encoded.dense[0], encoded.sparse[0], as_of)
+            if gate is None:  # too few posts to calibrate on: the match rule decides
+                gate = counting.on_topic(self.store, ids, encoded.dense[0], matches)
         hits = self._order(request.mode, candidates, rerank, note, as_of, fusion, gate)
         if request.collapse:
             hits = collapse(hits, {c.post.id: g for c, g in zip(candidates, groups, strict=True)})

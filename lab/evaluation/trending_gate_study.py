@@ -43,8 +43,11 @@ from search.contracts import SearchParams
 from search.embed.cache import default_cache_dir
 from search.matching import dense_threshold
 from search.text import tokenize
+from search.watches import relevance
 
 POOL = 50
+ENGINE_LIKE = False
+LEVEL = "normal"  # the watches' relevance level the "watch" gate uses (`--level`)
 
 
 def _cached_dense(texts: list[str], model_id: str) -> np.ndarray:
@@ -71,6 +74,11 @@ def _rrf_rank(scores: np.ndarray, keep: np.ndarray, weights: np.ndarray, k: floa
 def main(argv: list[str]) -> int:
     from search.embed.e5 import E5Dense
 
+    global LEVEL, ENGINE_LIKE
+    ENGINE_LIKE = "--engine-like" in argv
+    for arg in argv:
+        if arg.startswith("--level="):
+            LEVEL = arg.split("=", 1)[1]
     data = beir.load_set(Path(argv[0]))
     e5 = E5Dense()
     model_id = e5.info.model_id
@@ -101,16 +109,42 @@ def main(argv: list[str]) -> int:
         for cid, n in (data.engagement or {}).get(q.as_of, {}).items():
             counts[row[cid]] = n
         terms = np.array([bool(qt) and all(w in h for w in set(qt)) for h in held])
+        # The watches' rule (`search.watches.relevance`): dense z against the cosines of
+        # recent visible posts holding none of the query's words, lexical share in average
+        # query terms (IDF among the visible posts).
+        words = sorted(set(qt))
+        has = np.array([[w in h for w in words] for h in held]) if words else np.zeros((len(docs), 0), bool)
+        recent_rows = np.where(visible & cached)[0]
+        recent_rows = recent_rows[np.argsort(-created[recent_rows])][:2000]
+        if ENGINE_LIKE:  # the last 48 h as the watches read it, the newest 2,000 if under 200
+            last = recent_rows[created[recent_rows] >= t - 48 * 3600]
+            recent_rows = last if len(last) >= 200 else recent_rows
+        sample = recent_rows[~has[recent_rows].any(axis=1)] if words else recent_rows
+        if len(sample) < relevance.MIN_SAMPLE:
+            sample = recent_rows
+        cal = relevance.calibrate(cos[sample][:, None].astype(np.float32), t)[0] if len(sample) else None
+        z = (cos - cal.median) / cal.spread if cal else np.zeros(len(docs))
+        n_vis = int(visible.sum())
+        if ENGINE_LIKE:  # document frequencies in the calibration's read, not the index
+            weights = np.array([relevance.idf(int(has[recent_rows, k].sum()), len(recent_rows))
+                                for k in range(len(words))])
+        else:
+            weights = np.array([relevance.idf(int((has[:, k] & visible).sum()), n_vis)
+                                for k in range(len(words))])
+        share = (has @ weights) / weights.sum() if words and weights.sum() > 0 else np.zeros(len(docs))
+        lex = share * len(words)
+        rule = relevance.LEVELS[LEVEL]
+        watch = np.array([relevance.counts(float(zi), float(li), rule) for zi, li in zip(z, lex)])
         age = (t - created) / 3600
         young = visible & (age < 24)
         typical = {True: np.median(counts[young]) if young.any() else 0.0,
                    False: np.median(counts[visible & ~young]) if (visible & ~young).any() else 0.0}
-        prepared.append((q.id, t, b, cos, counts, terms, age, visible, typical))
+        prepared.append((q.id, t, b, cos, counts, terms, age, visible, typical, watch))
 
     def score(horizon: float, half: float, weight: float, gate: str, key: str,
               for_age: bool, tau: float = 0.5) -> float:
         run = {}
-        for qid, _t, b, cos, counts, terms, age, visible, typical in prepared:
+        for qid, _t, b, cos, counts, terms, age, visible, typical, watch in prepared:
             window = visible & (age < horizon)
             lexw = np.minimum(1.0, b / p.lexical_scale) ** p.lexical_power * p.lexical_weight
             fused = (_rrf_rank(cos, window & np.isfinite(cos), np.ones(len(b)), p.lexical_rrf_k)
@@ -130,12 +164,22 @@ def main(argv: list[str]) -> int:
             value = rel * decay * eng if key == "rel" else decay * eng
             on_topic = {"none": np.zeros(len(cand), bool),
                         "match": terms[cand] | (cos[cand] >= threshold),
-                        "tau": rel >= tau}[gate]
+                        "tau": rel >= tau,
+                        "watch": watch[cand],
+                        "match|watch": terms[cand] | (cos[cand] >= threshold) | watch[cand],
+                        "match&watch": (terms[cand] | (cos[cand] >= threshold)) & watch[cand],
+                        }[gate]
             order = cand[np.lexsort((-value, ~on_topic))]
             run[qid] = {ids[r]: float(len(order) - i) for i, r in enumerate(order)}
         return float(evaluate(Qrels(qrels), Run(run), "ndcg@10", make_comparable=True))
 
     print(f"shipped (72 h, half-life 36 h, raw counts 0.1)  {score(72, 36, 0.1, 'none', 'rel', False):.3f}")
+    if "--watch-gate" in argv:
+        for gate in ["none", "match", "watch", "match|watch", "match&watch"]:
+            for key, w in (("rel", 0.1), ("rel", 1.0), ("decay", 1.0)):
+                print(f"horizon 24 half 36 w {w:.1f} gate {gate:<11} key {key:<5} for-age "
+                      f"{score(24, 36, w, gate, key, True):.3f}", flush=True)
+        return 0
     grid = itertools.product([72, 24], [36, 12], [0.1, 0.5, 1.0], ["none", "match", "tau"],
                              ["rel", "decay"], [False, True])
     for horizon, half, weight, gate, key, for_age in grid:
