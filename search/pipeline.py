@@ -173,8 +173,11 @@ class SearchPipeline:
         gate = None
         if request.mode == "trending" and self.params.trending_gate:
             ids = [c.post.id for c in candidates]
-            gate = self.topical.on_topic(ids, encoded.dense[0], encoded.sparse[0], as_of)
-            if gate is None:  # too few posts to calibrate on: the match rule decides
+            # The watches' rule needs the dense model to read the query (a MiniLM profile's
+            # Chinese query: noise) and enough posts to calibrate on; else the match rule.
+            if query_coverage(encoded, self.params) > 0:
+                gate = self.topical.on_topic(ids, encoded.dense[0], encoded.sparse[0], as_of)
+            if gate is None:
                 gate = counting.on_topic(self.store, ids, encoded.dense[0], matches)
         hits = self._order(request.mode, candidates, rerank, note, as_of, fusion, gate)
         if request.collapse:

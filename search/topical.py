@@ -17,6 +17,7 @@ Everything is read from the index (stored vectors; nothing re-embedded): one rea
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
@@ -72,6 +73,8 @@ class Topical:
     def __init__(self, store: Store) -> None:
         self.store = store
         self._samples: OrderedDict[float, Sample] = OrderedDict()
+        # The API's worker threads share one pipeline: one reader of a minute at a time.
+        self._lock = threading.Lock()
 
     def on_topic(self, post_ids: Sequence[str], dense: npt.NDArray[np.float32],
                  sparse: SparseVector, as_of: datetime) -> list[bool] | None:
@@ -117,12 +120,13 @@ class Topical:
         age when those are too few; cached for the last few minutes asked."""
         minute = as_of.replace(second=0, microsecond=0)
         key = minute.timestamp()
-        found = self._samples.get(key)
-        if found is None:
-            found = self._read(minute)
-            self._samples[key] = found
-            while len(self._samples) > _CACHED:
-                self._samples.popitem(last=False)
+        with self._lock:
+            found = self._samples.get(key)
+            if found is None:
+                found = self._read(minute)
+                self._samples[key] = found
+                while len(self._samples) > _CACHED:
+                    self._samples.popitem(last=False)
         return found
 
     def _read(self, until: datetime) -> Sample:
