@@ -17,6 +17,10 @@ also move with the clock. A cursor pins what page 1 saw:
 - `position`: how many results of the tier were handed out, and the id of the
   last one. A page resumes right after that id wherever it now stands (a
   backfilled old post or a takedown above it moves it), else at the count.
+- `gate`: trending's calibration of the query (`search.topical`), as page 1 read
+  it from the recent posts. A late post or a takedown would move that calibration
+  and could move a post between trending's tiers, repeating or skipping it; later
+  pages decide with page 1's numbers instead.
 - `fingerprint`: a hash of the query, mode, filters, collapse and explicit
   `as_of`. A cursor sent with another search is refused, naming `cursor`,
   rather than silently paging through something else. `limit` and `explain`
@@ -69,6 +73,9 @@ class Cursor(msgspec.Struct, array_like=True, frozen=True):
     # `latest` pages walk the matches by time: the last post read, as (created_ts,
     # post id); `pool` is 0 there (`search.latest`).
     last_ts: float = 0.0
+    # Trending's gate as page 1 calibrated it (`search.topical.QueryCalibration.pack`);
+    # None: page 1 decided by the match rule (or there was no gate).
+    gate: list[float] | None = None
 
     @property
     def as_of(self) -> datetime:
@@ -114,8 +121,8 @@ def decode(token: str, expected_fingerprint: bytes) -> Cursor:
 
 
 def paginate(hits: Sequence[Hit], offset: int, limit: int, state: Cursor | None, pool: int,
-             more: bool, as_of: datetime, print_: bytes,
-             seen: set[str]) -> tuple[int, list[Hit], str | None]:
+             more: bool, as_of: datetime, print_: bytes, seen: set[str],
+             gate: list[float] | None = None) -> tuple[int, list[Hit], str | None]:
     """(start in the tier's list, the page, the next page's cursor or None).
 
     `hits` is the ordering over `pool` candidates; `more` says the index holds
@@ -132,10 +139,10 @@ def paginate(hits: Sequence[Hit], offset: int, limit: int, state: Cursor | None,
     end = offset + len(page)
     if end < len(tier):
         following = Cursor(VERSION, micros(as_of), print_, pool, done, end,
-                           page[-1].post.id if page else "")
+                           page[-1].post.id if page else "", gate=gate)
     elif more and pool < MAX_POOL:
         following = Cursor(VERSION, micros(as_of), print_, min(pool * GROWTH, MAX_POOL), pool,
-                           0, "")
+                           0, "", gate=gate)
     else:
         return offset, page, None
     return offset, page, encode(following)

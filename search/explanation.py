@@ -12,6 +12,7 @@ from search.contracts import SearchParams
 from search.models import Candidate, Explain, Mode
 from search.ordering import ScoreParts
 from search.recall import RecallQuery
+from search.topical import TopicVerdict
 
 
 def describe_fusion(query: RecallQuery, fed_back: bool, p: SearchParams) -> str:
@@ -34,12 +35,16 @@ def describe_fusion(query: RecallQuery, fed_back: bool, p: SearchParams) -> str:
 
 
 def explained_hit(cand: Candidate, parts: ScoreParts, mode: Mode, fusion: str,
-             rerank: float | None, rerank_note: str, models: dict[str, str]) -> Explain:
-    """One hit's explain: every stage's rank and score, then the order's parts."""
+                  rerank: float | None, rerank_note: str, models: dict[str, str],
+                  gate: TopicVerdict | None = None) -> Explain:
+    """One hit's explain: every stage's rank and score, the order's parts, and trending's
+    gate with the evidence it weighed (`search.topical`)."""
     return Explain(
         mode=mode, fusion=fusion, dense_rank=cand.dense_rank, dense_score=cand.dense_score,
         sparse_rank=cand.sparse_rank, sparse_score=cand.sparse_score,
         fused_rank=cand.fused_rank, fused_score=cand.fused_score, rerank_score=rerank,
         rerank_rank=parts.rerank_rank, rerank_note=rerank_note, decay=parts.decay,
         engagement=parts.engagement, final=parts.final, models=models,
-        relevance=parts.relevance, on_topic=parts.on_topic)
+        relevance=parts.relevance,
+        on_topic=gate.on_topic if gate else None, on_topic_rule=gate.rule if gate else None,
+        topic_z=gate.z if gate else None, topic_terms=gate.terms if gate else None)

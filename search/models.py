@@ -177,9 +177,15 @@ class Explain(msgspec.Struct, frozen=True, omit_defaults=False):
     match: Literal["terms", "dense", "both"] | None = None
     similarity: float | None = None
     match_threshold: float | None = None
-    # Trending's gate (`search.topical`): whether the post counts for the query by the
-    # watches' rule; posts that do come first. None outside trending or with the gate off.
+    # Trending's gate (`search.topical`): whether the post counts for the query (posts that
+    # do come first), by which rule: "watch" (the watches' rule, with `topic_z`, the cosine's
+    # z against the query's usual, and `topic_terms`, the query's word weight held, in
+    # average query terms) or "match" (the match rule above, on an index too small to
+    # calibrate on). None outside trending or with the gate off.
     on_topic: bool | None = None
+    on_topic_rule: Literal["watch", "match"] | None = None
+    topic_z: float | None = None
+    topic_terms: float | None = None
 
 
 class Forecast(msgspec.Struct, frozen=True):

@@ -70,7 +70,6 @@ class ScoreParts(msgspec.Struct, frozen=True):
     engagement: float | None
     final: float
     log_final: float  # the order's key: ln(final) without underflow
-    on_topic: bool | None = None  # trending's gate for this candidate (None: no gate)
 
 
 def _relevance(candidates: Sequence[Candidate],
@@ -127,11 +126,8 @@ def order(mode: Mode, candidates: Sequence[Candidate], rerank: Sequence[float | 
         kept = [s for s in parts if s.relevance >= p.latest_min_relevance]
         return sorted(kept, key=lambda s: (-candidates[s.index].post.created_at.timestamp(),
                                            -s.log_final, candidates[s.index].post.id))
-    if on_topic is None or mode != "trending":
-        topical = [True] * len(candidates)
-    else:
-        topical = list(on_topic)
-        parts = [msgspec.structs.replace(s, on_topic=topical[s.index]) for s in parts]
+    topical = (list(on_topic) if on_topic is not None and mode == "trending"
+               else [True] * len(candidates))
     return sorted(parts, key=lambda s: (not topical[s.index], -s.log_final,
                                         -candidates[s.index].fused_score,
                                         candidates[s.index].post.id))

@@ -51,7 +51,7 @@ from search.recall import RecallQuery, assemble, recall
 from search.rerank import Reranker, rerank_within_budget
 from search.scope import fusion_knobs, query_coverage, recent_since, visible_until
 from search.store.base import Store
-from search.topical import Topical
+from search.topical import Topical, TopicVerdict
 
 # Recall pool bound when phrases or collapsing thin the candidates out: 2x the
 # deepest page, so a deep page of heavily copied text still fills.
@@ -170,15 +170,10 @@ class SearchPipeline:
         lap("recall")
         rerank, note = self._rerank(query.text, candidates, groups)
         lap("rerank")
-        gate = None
-        if request.mode == "trending" and self.params.trending_gate:
-            ids = [c.post.id for c in candidates]
-            # The watches' rule needs the dense model to read the query (a MiniLM profile's
-            # Chinese query: noise) and enough posts to calibrate on; else the match rule.
-            if query_coverage(encoded, self.params) > 0:
-                gate = self.topical.on_topic(ids, encoded.dense[0], encoded.sparse[0], as_of)
-            if gate is None:
-                gate = counting.on_topic(self.store, ids, encoded.dense[0], matches)
+        gate, packed = (self.topical.gate(
+            [c.post.id for c in candidates], encoded, as_of, position, matches,
+            query_coverage(encoded, self.params) > 0)
+            if request.mode == "trending" and self.params.trending_gate else (None, None))
         hits = self._order(request.mode, candidates, rerank, note, as_of, fusion, gate)
         if request.collapse:
             hits = collapse(hits, {c.post.id: g for c, g in zip(candidates, groups, strict=True)})
@@ -187,7 +182,8 @@ class SearchPipeline:
         seen = ({c.post.id for c in self._recall(request, query, encoded, as_of, shown)[0]}
                 if shown else set())
         start, page, following = cursors.paginate(
-            hits, request.offset, request.limit, position, pool, more, as_of, print_, seen)
+            hits, request.offset, request.limit, position, pool, more, as_of, print_, seen,
+            packed)
         facets = facet_counts(candidates, groups, request.collapse, {
             key: self._recall(msgspec.structs.replace(request, filters=wider), query, encoded,
                               as_of, pool)[:2]
@@ -293,13 +289,13 @@ class SearchPipeline:
 
     def _order(self, mode: Mode, candidates: list[Candidate], rerank_scores: list[float | None],
                rerank_note: str, as_of: datetime, fusion: str,
-               on_topic: list[bool] | None = None) -> list[Hit]:
+               gate: list[TopicVerdict] | None = None) -> list[Hit]:
         """`search.ordering` decides; this wraps its parts into explained hits."""
         parts = order(mode, candidates, rerank_scores, as_of, self._order_params, self.typical,
-                      on_topic)
+                      [v.on_topic for v in gate] if gate is not None else None)
         return [
             Hit(post=candidates[s.index].post, score=float(f"{s.final:.6g}"), explain=explained_hit(
                 candidates[s.index], s, mode, fusion, rerank_scores[s.index], rerank_note,
-                self.models))
+                self.models, gate[s.index] if gate is not None else None))
             for s in parts
         ]

@@ -7,12 +7,20 @@ loose where it matters: a query's topic words are common on a forum ("covid on c
 covid word), and a fixed cosine means something else for every query. The watches' rule is
 relative to the query itself: the dense evidence is a z of the post's cosine against the
 query's cosines to recent posts that hold none of its words (median and 1.4826 x MAD), the
-lexical evidence the IDF-weighted share of the query's words the post holds, in average query
-terms. One definition of "counts for this query" then serves watches and trending alike, with
-the bars chosen on the alert streams (decision 0026), not on the trending set.
+lexical evidence the share of the query's word weight the post holds (each word by its query
+weight x IDF), in average query terms. One definition of "counts for this query" then serves
+watches and trending alike, with the bars chosen on the alert streams (decision 0026), not on
+the trending set.
+
+Where it differs from a watch, and why: document frequencies come from the calibration's own
+sample (2,000 recent posts, plus the watches' prior of 1,000 posts that hold no query word),
+not from every post since start, which a search does not track; and the sample ignores the
+request's filters, as a watch's calibration does (what is usual is read from the whole feed).
 
 Everything is read from the index (stored vectors; nothing re-embedded): one read of up to
-`SAMPLE_POSTS` recent vectors per minute (shared by every query), one of the candidates' vectors.
+`SAMPLE_POSTS` recent vectors per minute (shared by every query), one of the candidates'
+vectors. Pages 2+ reuse page 1's calibration from the cursor (`QueryCalibration.pack`), so a
+post's verdict cannot change between pages of one search.
 """
 
 from __future__ import annotations
@@ -21,12 +29,15 @@ import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 import msgspec
 import numpy as np
 import numpy.typing as npt
 
+from search.contracts import Encoded
+from search.counting import MatchSet, on_topic
+from search.cursor import Cursor
 from search.models import SparseVector
 from search.store.base import Store
 from search.store.payload import point_id
@@ -55,7 +66,31 @@ class QueryCalibration(msgspec.Struct, frozen=True):
 
     dense: Calibration | None
     terms: list[int]  # the query's sparse indices: its words, as the index stores them
-    weights: list[float]  # each word's IDF in the sample
+    weights: list[float]  # each word's query weight x IDF in the sample
+
+    def pack(self) -> list[float] | None:
+        """What a cursor carries: median, spread, sample size, then each word's weight."""
+        if self.dense is None:
+            return None
+        return [self.dense.median, self.dense.spread, float(self.dense.n), *self.weights]
+
+    @classmethod
+    def unpack(cls, packed: Sequence[float], sparse: SparseVector) -> QueryCalibration | None:
+        """Page 1's calibration back, for the same query (None: it does not fit the query)."""
+        terms = _terms(sparse)
+        if len(packed) != 3 + len(terms):
+            return None
+        dense = Calibration(median=packed[0], spread=packed[1], n=int(packed[2]), at_ts=0.0)
+        return cls(dense=dense, terms=terms, weights=list(packed[3:]))
+
+
+class TopicVerdict(msgspec.Struct, frozen=True):
+    """One candidate's verdict and its evidence (None where the match rule decided)."""
+
+    on_topic: bool
+    rule: Literal["watch", "match"]
+    z: float | None = None
+    terms: float | None = None
 
 
 class Sample(msgspec.Struct, frozen=True):
@@ -73,37 +108,56 @@ class Topical:
     def __init__(self, store: Store) -> None:
         self.store = store
         self._samples: OrderedDict[float, Sample] = OrderedDict()
-        # The API's worker threads share one pipeline: one reader of a minute at a time.
+        # The API's worker threads share one pipeline: each minute is read once, under its
+        # own lock, so a slow read never holds up queries whose minute is already read.
         self._lock = threading.Lock()
+        self._reading: dict[float, threading.Lock] = {}
 
-    def on_topic(self, post_ids: Sequence[str], dense: npt.NDArray[np.float32],
-                 sparse: SparseVector, as_of: datetime) -> list[bool] | None:
-        """Whether each post counts for the query (`search.watches.relevance.counts`), or
-        None when the index holds too few posts to say what is usual for the query (under
-        `MIN_SAMPLE` before `as_of`): the caller then falls back on the match rule."""
-        if not post_ids:
-            return []
-        cal = self.calibration(dense, sparse, as_of)
-        if cal.dense is None or cal.dense.n < MIN_SAMPLE:
-            return None
-        stored = self.store.vectors([point_id(p) for p in post_ids])
+    def gate(self, post_ids: list[str], encoded: Encoded, as_of: datetime,
+             position: Cursor | None, matches: MatchSet, dense_reads_query: bool,
+             ) -> tuple[list[TopicVerdict], list[float] | None]:
+        """Trending's gate per candidate, and the calibration a cursor carries. The watches'
+        rule needs the dense model to read the query (`dense_reads_query`: a MiniLM
+        profile's Chinese query is noise to it) and enough posts to calibrate on; else the
+        match rule decides. Pages 2+ decide as page 1 did, with its calibration."""
+        dense, sparse = encoded.dense[0], encoded.sparse[0]
+        cal: QueryCalibration | None = None
+        if position is not None:
+            cal = (QueryCalibration.unpack(position.gate, sparse)
+                   if position.gate is not None else None)
+        elif dense_reads_query:
+            cal = self.calibration(dense, sparse, as_of)
+        if cal is not None:
+            return self.verdicts(post_ids, dense, cal), cal.pack()
+        matched = on_topic(self.store, post_ids, dense, matches)
+        return [TopicVerdict(on_topic=m, rule="match") for m in matched], None
+
+    def verdicts(self, post_ids: Sequence[str], dense: npt.NDArray[np.float32],
+                 cal: QueryCalibration) -> list[TopicVerdict]:
+        """Whether each post counts for the query (`search.watches.relevance.counts`)."""
+        assert cal.dense is not None
+        stored = self.store.vectors([point_id(p) for p in post_ids]) if post_ids else {}
         out = []
         for post_id in post_ids:
             vectors = stored.get(point_id(post_id))
             if vectors is None:
-                out.append(False)
+                out.append(TopicVerdict(on_topic=False, rule="watch"))
                 continue
             cosine = float(np.dot(np.asarray(vectors[0], dtype=np.float32), dense))
-            z = (cosine - cal.dense.median) / cal.dense.spread
-            out.append(counts(z, lexical_terms(vectors[1], cal), RULE))
+            z = round((cosine - cal.dense.median) / cal.dense.spread, 3)
+            terms = round(lexical_terms(vectors[1], cal), 3)
+            out.append(TopicVerdict(on_topic=counts(z, terms, RULE), rule="watch", z=z,
+                                    terms=terms))
         return out
 
     def calibration(self, dense: npt.NDArray[np.float32], sparse: SparseVector,
-                    as_of: datetime) -> QueryCalibration:
+                    as_of: datetime) -> QueryCalibration | None:
+        """The query's calibration at `as_of`, or None when fewer than `MIN_SAMPLE` posts
+        before it say what is usual (the caller then falls back on the match rule)."""
         sample = self.sample(as_of)
-        terms = sorted({int(i) for i in sparse.indices})
-        if not sample.words:
-            return QueryCalibration(dense=None, terms=terms, weights=[1.0] * len(terms))
+        terms = _terms(sparse)
+        if len(sample.words) < MIN_SAMPLE:
+            return None
         holds = np.array([[t in held for t in terms] for held in sample.words],
                          dtype=bool).reshape(len(sample.words), len(terms))
         cosines = sample.dense @ np.asarray(dense, dtype=np.float32)
@@ -112,21 +166,31 @@ class Topical:
         # closeness look ordinary.
         exclude = holds.any(axis=1, keepdims=True)
         dense_cal = calibrate(cosines[:, None], as_of.timestamp(), exclude)[0]
-        weights = [idf(int(holds[:, k].sum()), len(sample.words)) for k in range(len(terms))]
+        value = dict(zip((int(i) for i in sparse.indices), sparse.values, strict=True))
+        weights = [value[t] * idf(int(holds[:, k].sum()), len(sample.words))
+                   for k, t in enumerate(terms)]
         return QueryCalibration(dense=dense_cal, terms=terms, weights=weights)
 
     def sample(self, as_of: datetime) -> Sample:
         """The posts of the `SAMPLE_HOURS` before `as_of` (its minute), or the newest of any
-        age when those are too few; cached for the last few minutes asked."""
+        age when those are too few; the last `_CACHED` minutes read are kept."""
         minute = as_of.replace(second=0, microsecond=0)
         key = minute.timestamp()
         with self._lock:
             found = self._samples.get(key)
+            reading = self._reading.setdefault(key, threading.Lock())
+        if found is not None:
+            return found
+        with reading:
+            with self._lock:
+                found = self._samples.get(key)
             if found is None:
                 found = self._read(minute)
-                self._samples[key] = found
-                while len(self._samples) > _CACHED:
-                    self._samples.popitem(last=False)
+                with self._lock:
+                    self._samples[key] = found
+                    while len(self._samples) > _CACHED:
+                        self._samples.popitem(last=False)
+                    self._reading.pop(key, None)
         return found
 
     def _read(self, until: datetime) -> Sample:
@@ -148,6 +212,10 @@ def lexical_terms(post: SparseVector, cal: QueryCalibration) -> float:
     total = sum(cal.weights)
     if not cal.terms or total <= 0:
         return 0.0
-    held = set(int(i) for i in post.indices)
+    held = {int(i) for i in post.indices}
     share = sum(w for t, w in zip(cal.terms, cal.weights, strict=True) if t in held) / total
     return share * len(cal.terms)
+
+
+def _terms(sparse: SparseVector) -> list[int]:
+    return sorted({int(i) for i in sparse.indices})

@@ -6,15 +6,21 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
+import msgspec
 import numpy as np
 
 from migrations import open_live
-from search.contracts import Encoded, ModelInfo
+from search.contracts import Encoded, ModelInfo, SearchParams, SearchRequest
 from search.models import Post, SparseVector
 from search.store.edge_catalog import EdgeCatalog
+from search.embed.base import Embedder
+from search.pipeline import SearchPipeline
+from search.store.base import Store
+from search.store.payload import point_id
 from search.topical import Topical, lexical_terms
-from tests.factories import BASE_TIME
+from tests.factories import BASE_TIME, make_post
 
 DIM = 256
 MODEL = ModelInfo(model_id="hand-placed-256", dense_dim=DIM, sparse_idf=True)
@@ -36,7 +42,8 @@ def _post(post_id: str, minutes_ago: int) -> Post:
                 created_at=BASE_TIME - timedelta(minutes=minutes_ago))
 
 
-def _index(tmp_path: Path, rows: list[tuple[str, np.ndarray, list[int]]]) -> tuple[EdgeCatalog, object]:
+def _index(tmp_path: Path, rows: list[tuple[str, np.ndarray, list[int]]],
+           ) -> tuple[EdgeCatalog, object]:
     catalog = EdgeCatalog(tmp_path / "edge")
     store = open_live(catalog, MODEL, create=True)
     posts = [_post(pid, i + 1) for i, (pid, _, _) in enumerate(rows)]
@@ -66,12 +73,14 @@ def test_a_post_counts_by_meaning_and_words_measured_against_the_query_usual(
     try:
         gate = Topical(store)  # type: ignore[arg-type]
         sparse = SparseVector(indices=QUERY_WORDS, values=[1.0, 1.0])
-        verdict = gate.on_topic([p for p, _, _ in probes], query, sparse, BASE_TIME)
-        assert verdict is not None
-        assert dict(zip([p for p, _, _ in probes], verdict, strict=True)) == {
-            "named": True, "meaning-alone": True, "words-alone": False, "neither": False}
         cal = gate.calibration(query, sparse, BASE_TIME)
-        assert cal.dense is not None and cal.dense.n == 60 + 2  # background and two probes
+        assert cal is not None and cal.dense is not None
+        assert cal.dense.n == 60 + 2  # background and the two probes without the words
+        verdicts = gate.verdicts([p for p, _, _ in probes], query, cal)
+        assert {p: v.on_topic for (p, _, _), v in zip(probes, verdicts, strict=True)} == {
+            "named": True, "meaning-alone": True, "words-alone": False, "neither": False}
+        assert all(v.rule == "watch" and v.z is not None for v in verdicts)
+        assert verdicts[2].terms == 2.0 and verdicts[3].terms == 0.0
         # Calibrated on every post instead, the story would set the usual: the median
         # would sit well above the background's.
         every = np.asarray([v for _, v, _ in background + story + probes]) @ query
@@ -91,6 +100,7 @@ def test_lexical_evidence_is_the_idf_weighted_share_in_average_query_terms(
         cal = Topical(store).calibration(  # type: ignore[arg-type]
             _unit(rng.normal(size=DIM)), SparseVector(indices=[7, 9], values=[1.0, 1.0]),
             BASE_TIME)
+        assert cal is not None
         common = lexical_terms(SparseVector(indices=[7], values=[1.0]), cal)
         rare = lexical_terms(SparseVector(indices=[9], values=[1.0]), cal)
         both = lexical_terms(SparseVector(indices=[7, 9], values=[1.0, 1.0]), cal)
@@ -104,9 +114,60 @@ def test_too_few_posts_to_calibrate_leaves_the_decision_to_the_caller(tmp_path: 
     rows = [(f"p{i}", _unit(rng.normal(size=DIM)), QUERY_WORDS) for i in range(5)]
     catalog, store = _index(tmp_path, rows)
     try:
-        assert Topical(store).on_topic(  # type: ignore[arg-type]
-            ["p0"], _unit(rng.normal(size=DIM)), SparseVector(indices=QUERY_WORDS,
-                                                              values=[1.0, 1.0]),
+        assert Topical(store).calibration(  # type: ignore[arg-type]
+            _unit(rng.normal(size=DIM)), SparseVector(indices=QUERY_WORDS, values=[1.0, 1.0]),
             BASE_TIME) is None
     finally:
         catalog.close()
+
+
+WORDS = ["flood", "bridge", "river", "storm", "school", "exam", "campus", "vote", "market", "train"]
+
+
+def _feed(n: int, start_minutes: int) -> list[Post]:
+    return [make_post(id=f"f{start_minutes}-{i}",
+                      text=f"{WORDS[i % 10]} {WORDS[(3 * i + 1) % 10]} {WORDS[(i // 10) % 10]} "
+                           f"note {i}",
+                      created_at=BASE_TIME - timedelta(minutes=start_minutes + i),
+                      comments=i % 7) for i in range(n)]
+
+
+def test_trending_pages_decide_the_gate_with_page_one_calibration(
+        catalog: Any, tiny_embedder: Embedder) -> None:
+    """A backfill moves the query's calibration; the next page still weighs each post's
+    meaning and words with page 1's numbers (carried in the cursor), so no post changes tier."""
+    store: Store = open_live(catalog, tiny_embedder.info, create=True)
+    feed = _feed(60, 5)
+    store.upsert(feed, tiny_embedder.encode_documents([p.text for p in feed]))
+    store.flush()
+    pipeline = SearchPipeline(store, tiny_embedder, None, SearchParams(rerank_depth=0))
+    ask = SearchRequest(query="flood bridge", mode="trending", limit=5, as_of=BASE_TIME,
+                        explain=True)
+    first = pipeline.search(ask)
+    assert first.next_cursor is not None
+    assert all(h.explain.on_topic_rule == "watch" and h.explain.topic_z is not None
+               for h in first.hits)
+    verdicts = [h.explain.on_topic for h in first.hits]
+    assert verdicts == sorted(verdicts, reverse=True)  # counting posts come first
+    encoded = tiny_embedder.encode_queries(["flood bridge"])
+    before = pipeline.topical.calibration(encoded.dense[0], encoded.sparse[0], BASE_TIME)
+    assert before is not None
+
+    backfill = [make_post(id=f"late{i}", text=f"market vote train exam {i}",
+                          created_at=BASE_TIME - timedelta(hours=3, minutes=i))
+                for i in range(40)]
+    store.upsert(backfill, tiny_embedder.encode_documents([p.text for p in backfill]))
+    store.flush()
+    pipeline.topical._samples.clear()
+    after = pipeline.topical.calibration(encoded.dense[0], encoded.sparse[0], BASE_TIME)
+    assert after is not None and after.dense != before.dense  # the backfill moved it
+
+    second = pipeline.search(msgspec.structs.replace(ask, cursor=first.next_cursor))
+    assert second.hits and not {h.post.id for h in second.hits} & {h.post.id for h in first.hits}
+    stored = store.vectors([point_id(h.post.id) for h in second.hits])
+    assert before.dense is not None
+    for hit in second.hits:
+        dense, sparse = stored[point_id(hit.post.id)]
+        cosine = float(np.dot(np.asarray(dense, dtype=np.float32), encoded.dense[0]))
+        assert hit.explain.topic_z == round((cosine - before.dense.median) / before.dense.spread, 3)
+        assert hit.explain.topic_terms == round(lexical_terms(sparse, before), 3)
