@@ -190,8 +190,9 @@ class SearchParams(RankingSettings, frozen=True, forbid_unknown_fields=True):
     lexical_floor: Annotated[float, Meta(ge=0, le=1)] = 0.05
     rerank_batch: Annotated[int, Meta(ge=1)] = 16
     latest_min_relevance: Annotated[float, Meta(ge=0, le=1)] = 0.05
-    # Trending puts the candidates that match the query (`search.matching`) before the
-    # rest, each tier by its trending score (`search.ordering`); False: one tier.
+    # Trending puts the candidates that count for the query (`search.topical`: the watches'
+    # rule; the match rule on an index too small to calibrate on) before the rest, each
+    # tier by its trending score (`search.ordering`); False: one tier.
     trending_gate: bool = True
     # The cosine at or above which a post matches by meaning; None: the running
     # model's measured value (`search.matching.DENSE_THRESHOLDS`), if it has one.

@@ -6,7 +6,7 @@ Modes differ only in the last step:
 
 - `relevance`: cross-encoder order (recall order where the reranker did not reach);
 - `trending`: relevance x time decay x engagement, relative to `as_of`, the posts
-  that match the query first (`search.ordering`);
+  that count for the query first (`search.topical`: the watches' rule; `search.ordering`);
 - `latest`: the relevant candidates, newest first.
 
 An explicit `as_of` also hides posts created after it, so a replayed past

@@ -27,6 +27,7 @@ DERIVED_FIELDS = ("created_ts", "created_day", "created_hour", "image_count", "t
 # on: reads leave it out (`PayloadSelector.Exclude`).
 FILTER_ONLY_FIELDS = ["terms"]
 
+
 def point_id(post_id: str) -> str:
     """A UUID derived from the post id: re-indexing a file overwrites, never duplicates."""
     return str(uuid.uuid5(POINT_NAMESPACE, post_id))
