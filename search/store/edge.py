@@ -33,15 +33,8 @@ from search.store.base import (
     in_request_order,
     term_conditions,
 )
-from search.store.payload import (
-    ENGAGEMENT_KEYS,
-    FILTER_ONLY_FIELDS,
-    MATURED_KEYS,
-    from_payload,
-    point_id,
-    updated_engagement,
-    with_history,
-)
+from search.store.payload import ENGAGEMENT_KEYS, FILTER_ONLY_FIELDS, MATURED_KEYS
+from search.store.payload import from_payload, point_id, updated_engagement, with_history
 
 _KINDS: dict[FieldKind, Any] = {
     "keyword": qe.PayloadSchemaType.Keyword,

@@ -39,15 +39,8 @@ from search.store.base import (
     window_posts,
     window_vectors,
 )
-from search.store.payload import (
-    ENGAGEMENT_KEYS,
-    FILTER_ONLY_FIELDS,
-    MATURED_KEYS,
-    from_payload,
-    point_id,
-    updated_engagement,
-    with_history,
-)
+from search.store.payload import ENGAGEMENT_KEYS, FILTER_ONLY_FIELDS, MATURED_KEYS
+from search.store.payload import from_payload, point_id, updated_engagement, with_history
 from search.store.server_layout import LaidOutCalls, collection_config
 
 T = TypeVar("T")
