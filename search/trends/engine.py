@@ -158,7 +158,8 @@ def detect_traced(corpus: Corpus, *, as_of: datetime, window_s: float, baseline_
         if rule:
             sized.append(((members, msgspec.structs.replace(score, min_posts=need,
                                                             size_rule=rule), sims), trace))
-    sized = stages.enough_voices(corpus, buckets, sized, p)
+    sized = stages.coherent(corpus, buckets, sized, p)
+    sized = stages.enough_voices(corpus, buckets, sized, p, raw if p.voices_raw else None)
     hist_rows = None
     if history is not None and len(history.terms):
         hist_rows = cluster.combine(cluster.shrink_like(history.dense, raw, p.dense_common),
@@ -171,7 +172,9 @@ def detect_traced(corpus: Corpus, *, as_of: datetime, window_s: float, baseline_
     labels = naming.labels(corpus, buckets, hot, p)
     lead = naming.lead_terms(corpus, buckets, n_base, known, labels, p)
     chosen = [(h, t, lab, ld) for (h, t), lab, ld in zip(sized, labels, lead)
-              if ld[1] >= p.min_term_z]
+              if ld[1] >= p.min_term_z and (not p.min_lead_share or stages.lead_share(
+                  corpus, buckets, h[0], next((t for t, s in lab if s == ld[0]), ld[0]),
+                  p) >= p.min_lead_share)]
     chosen.sort(key=lambda c: -c[0][1].z)
     topics, traces = [], []
     for rank, (h, trace, lab, ld) in enumerate(chosen):

@@ -84,6 +84,16 @@ class TrendParams(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     # (`evidence`): a few copies of one text are one voice. 1 = off until an e5 replay
     # measures it (docs/decisions/0030-trends-on-unseen-streams.md); 3 when on.
     min_voices: Annotated[int, Meta(ge=1, le=20)] = 1
+    # Voices counted on the model's raw vectors instead of the shrunk ones (`evidence`):
+    # template spam ("#GottaAceMySATexam" fill-ins) differs only in the words the
+    # shrinking magnifies, so on raw vectors its fill-ins are near-copies of each other.
+    voices_raw: bool = False
+    # A topic's span posts must mean at least this pairwise dense cosine (shrunk vectors,
+    # `stages.coherent`; 0: off): a story's posts are about one thing, while chatter a loose
+    # clustering holds together by its common words ("lol, yeah, know") is about many.
+    min_cohesion: Annotated[float, Meta(ge=0, lt=1)] = 0.0
+    # ... and at least this share of them use its lead term (0: off).
+    min_lead_share: Annotated[float, Meta(ge=0, le=1)] = 0.0
 
 
 class TrendsRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -128,6 +138,8 @@ class TopicScore(msgspec.Struct, frozen=True):
     authors: int | None = None
     # Which size rule let it through: "span", "newest window" or "growth over N h".
     size_rule: str = ""
+    # Mean pairwise dense cosine of its span posts (shrunk vectors; `stages.coherent`).
+    cohesion: float = 0.0
 
 
 class Representative(msgspec.Struct, frozen=True):

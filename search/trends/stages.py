@@ -65,20 +65,65 @@ def continue_stories(corpus: Corpus, rows: cluster.Rows, buckets: npt.NDArray[np
     return out, traces
 
 
+def cohesion(dense: npt.NDArray[np.float32]) -> float:
+    """Mean pairwise cosine of unit rows (1.0 for fewer than two).
+
+    Why pairwise and not member-to-centroid: the centroid contains each member, so its
+    cosine to them rises as a topic shrinks (a pair always reads at least 0.7); the
+    pairwise mean, from the rows' sum, reads the same for a thin story and a busy one.
+    """
+    n = len(dense)
+    if n < 2:
+        return 1.0
+    total = dense.astype(np.float64).sum(axis=0)
+    return float((total @ total - n) / (n * (n - 1)))
+
+
+def coherent(corpus: Corpus, buckets: npt.NDArray[np.int64], hot: Sequence[Linked],
+             p: TrendParams) -> list[Linked]:
+    """Topics whose span posts mean `min_cohesion` pairwise dense cosine (shrunk vectors).
+
+    Why: at a loose clustering (`cluster_similarity` 0.25, which thin streams need to
+    seed a story from its first posts) conversation joins on its common words ("thank,
+    god, okay", "lol, yeah, know") through the term half of the similarity; its posts
+    are about many things, so their meanings scatter, while a story's posts are about
+    one. Size, the lead term's burst and voices do not separate the two (0030).
+    """
+    out = []
+    for (members, score, sims), trace in hot:
+        recent = in_span(members, buckets, p)
+        value = cohesion(corpus.dense[recent])
+        if value >= p.min_cohesion:
+            score = msgspec.structs.replace(score, cohesion=round(value, 3))
+            out.append(((members, score, sims), trace))
+    return out
+
+
 def enough_voices(corpus: Corpus, buckets: npt.NDArray[np.int64], hot: Sequence[Linked],
-                  p: TrendParams) -> list[Linked]:
-    """Topics carried by `min_voices` distinct wordings (and authors, where known)."""
+                  p: TrendParams, raw: npt.NDArray[np.float32] | None = None) -> list[Linked]:
+    """Topics carried by `min_voices` distinct wordings (and authors, where known);
+    near-copies judged on `raw` (the model's own vectors) where given (`voices_raw`)."""
+    dense = corpus.dense if raw is None else raw
     out = []
     for (members, score, sims), trace in hot:
         recent = in_span(members, buckets, p)
         # Best-matching posts first: near-copies collapse into the post the topic is about.
         recent = recent[np.argsort(-sims[recent], kind="stable")]
-        found = evidence.count([corpus.posts[i] for i in recent], corpus.dense[recent],
+        found = evidence.count([corpus.posts[i] for i in recent], dense[recent],
                                enough=max(p.min_voices, evidence.SHOWN))
         if evidence.sufficient(found, p.min_voices):
             score = msgspec.structs.replace(score, wordings=found.wordings, authors=found.authors)
             out.append(((members, score, sims), trace))
     return out
+
+
+def lead_share(corpus: Corpus, buckets: npt.NDArray[np.int64], members: npt.NDArray[np.int64],
+               term: str, p: TrendParams) -> float:
+    """The share of a topic's span posts that use its lead term (`min_lead_share`)."""
+    recent = in_span(members, buckets, p)
+    if not len(recent):
+        return 0.0
+    return sum(term in corpus.terms[i] for i in recent) / len(recent)
 
 
 def against_rhythm(rows: cluster.Rows, history_rows: cluster.Rows | None,
