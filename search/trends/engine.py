@@ -38,7 +38,7 @@ from scipy import sparse as sp
 from search.models import Post
 from search.rerank import Reranker
 from search.trends import cluster, naming, stages, window
-from search.trends.size import growing, large_enough, min_size, size_rule
+from search.trends.size import background_rise, growing, large_enough, min_size, size_rule
 from search.trends.identity import Trace
 from search.trends.models import Topic, TopicScore, TrendParams
 from search.trends.naming import topic_id
@@ -152,6 +152,9 @@ def detect_traced(corpus: Corpus, *, as_of: datetime, window_s: float, baseline_
     hot, claimed = _topics(corpus, rows, buckets, in_window, rescore, p)
     hot, linked = stages.continue_stories(corpus, rows, buckets, hot, previous, rescore, p)
     need = min_size(buckets, claimed, known, p)
+    if p.background_z:
+        hot, linked = stages.against_background(
+            hot, linked, background_rise(buckets, claimed, known, p), p)
     sized = []
     for (members, score, sims), trace in zip(hot, linked):
         rule = size_rule(window.bucket_counts(buckets[members], n_base + 1), need, p, window_s)

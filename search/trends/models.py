@@ -56,6 +56,9 @@ class TrendParams(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     # forum's P@10 0.67 -> 0.965 but delays thin stories at this clustering; no one set of
     # knobs met every public stream's bar with it (0030, the e5 re-tuning) ...
     background_now: bool = False
+    # A topic's expected count is raised by as much as the unclaimed posts rose in the
+    # span over their usual window (`size.background_rise`): chatter grows with its crowd.
+    background_z: bool = False
     # ... and never fewer than this many posts in those windows ...
     min_posts: Annotated[int, Meta(ge=2)] = 6
     # ... and this burst z-score against its baseline median.

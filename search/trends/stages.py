@@ -79,6 +79,22 @@ def cohesion(dense: npt.NDArray[np.float32]) -> float:
     return float((total @ total - n) / (n * (n - 1)))
 
 
+def against_background(hot: Sequence[Scored], linked: Sequence[Trace | None], rise: float,
+                       p: TrendParams) -> tuple[list[Scored], list[Trace | None]]:
+    """Topics still hot when their expected count rises with the unclaimed posts (`rise`,
+    `size.background_rise`; the reason is there)."""
+    out: list[Scored] = []
+    traces: list[Trace | None] = []
+    for (members, score, sims), trace in zip(hot, linked):
+        expected = score.expected * rise
+        z = window.burst_z(float(score.posts_in_span), expected, p.smoothing)
+        if z >= p.min_z:
+            out.append((members, msgspec.structs.replace(score, expected=round(expected, 3),
+                                                         z=round(z, 3)), sims))
+            traces.append(trace)
+    return out, traces
+
+
 def coherent(corpus: Corpus, buckets: npt.NDArray[np.int64], hot: Sequence[Linked],
              p: TrendParams) -> list[Linked]:
     """Topics whose span posts mean `min_cohesion` pairwise dense cosine (shrunk vectors).
