@@ -175,9 +175,7 @@ def detect_traced(corpus: Corpus, *, as_of: datetime, window_s: float, baseline_
     labels = naming.labels(corpus, buckets, hot, p)
     lead = naming.lead_terms(corpus, buckets, n_base, known, labels, p)
     chosen = [(h, t, lab, ld) for (h, t), lab, ld in zip(sized, labels, lead)
-              if ld[1] >= p.min_term_z and (not p.min_lead_share or stages.lead_share(
-                  corpus, buckets, h[0], next((t for t, s in lab if s == ld[0]), ld[0]),
-                  p) >= p.min_lead_share)]
+              if ld[1] >= p.min_term_z and _names_itself(corpus, buckets, h[0], lab, ld[0], p)]
     chosen.sort(key=lambda c: -c[0][1].z)
     topics, traces = [], []
     for rank, (h, trace, lab, ld) in enumerate(chosen):
@@ -189,6 +187,17 @@ def detect_traced(corpus: Corpus, *, as_of: datetime, window_s: float, baseline_
             topics.append(naming.describe(corpus, buckets, h, lab, ld, n_base, now, window_s, p,
                                           reranker, topic_id_=ident, first_seen=first))
     return topics, traces
+
+
+def _names_itself(corpus: Corpus, buckets: npt.NDArray[np.int64], members: npt.NDArray[np.int64],
+                  label_: list[tuple[str, str]], lead: str, p: TrendParams) -> bool:
+    """`min_lead_share` of the span's posts use the lead term, and `min_label_share` one of
+    the label's words (`stages.lead_share`; both off at 0)."""
+    if p.min_lead_share and stages.lead_share(corpus, buckets, members, frozenset(
+            t for t, shown in label_ if shown == lead) or frozenset([lead]), p) < p.min_lead_share:
+        return False
+    return not p.min_label_share or stages.lead_share(
+        corpus, buckets, members, frozenset(t for t, _s in label_), p) >= p.min_label_share
 
 
 def _known_buckets(corpus: Corpus, now: float, window_s: float, n_base: int) -> int:

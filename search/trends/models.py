@@ -95,8 +95,11 @@ class TrendParams(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     # `stages.coherent`; 0: off): a story's posts are about one thing, while chatter a loose
     # clustering holds together by its common words ("lol, yeah, know") is about many.
     min_cohesion: Annotated[float, Meta(ge=0, lt=1)] = 0.0
-    # ... and at least this share of them use its lead term (0: off).
+    # ... and at least this share of them use its lead term (0: off; `stages.lead_share`) ...
     min_lead_share: Annotated[float, Meta(ge=0, le=1)] = 0.0
+    # ... and at least this share use one of its label's words (0: off): a story told by
+    # "#yycflood", "calgary" and "alberta" in turn still names itself in every post.
+    min_label_share: Annotated[float, Meta(ge=0, le=1)] = 0.0
 
 
 class TrendsRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
