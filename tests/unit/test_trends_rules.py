@@ -230,3 +230,21 @@ def test_a_topic_few_of_whose_posts_use_its_lead_term_is_not_news() -> None:
     assert banter.explain.lead_term == "lol"
     topics = detect(corpus, **knobs, min_lead_share=0.3)
     assert [("tokyo" in t.label) for t in topics] == [True]
+    # Its label's words ("lol") are in no more of its posts: `min_label_share` agrees.
+    topics = detect(corpus, **knobs, min_label_share=0.3)
+    assert [("tokyo" in t.label) for t in topics] == [True]
+
+
+
+def test_a_story_told_by_several_names_names_itself_in_every_post() -> None:
+    """A flood told as "#yycflood", "calgary" and "alberta" in turn: no one word is in half
+    its posts, but every post uses one of its label's words. `min_label_share` keeps it
+    where `min_lead_share` at that level drops it."""
+    names = ["#yycflood downtown streets under water", "calgary bow overflows its banks",
+             "alberta evacuations ordered tonight"]
+    corpus = build([(names[i % 3], 0.05 + 0.08 * i, 1) for i in range(12)])
+    # A label of all its words: each wording's words are then in it.
+    knobs = {"min_term_z": 0.0, "cluster_similarity": 0.3, "label_terms": 10}
+    assert detect(corpus, **knobs, min_lead_share=0.5) == []
+    topics = detect(corpus, **knobs, min_label_share=0.8)
+    assert [("calgary" in t.label) for t in topics] == [True]
