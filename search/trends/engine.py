@@ -38,7 +38,7 @@ from scipy import sparse as sp
 from search.models import Post
 from search.rerank import Reranker
 from search.trends import cluster, naming, stages, window
-from search.trends.size import growing, large_enough, min_size, size_rule
+from search.trends.size import background_rise, growing, large_enough, min_size, size_rule
 from search.trends.identity import Trace
 from search.trends.models import Topic, TopicScore, TrendParams
 from search.trends.naming import topic_id
@@ -152,13 +152,17 @@ def detect_traced(corpus: Corpus, *, as_of: datetime, window_s: float, baseline_
     hot, claimed = _topics(corpus, rows, buckets, in_window, rescore, p)
     hot, linked = stages.continue_stories(corpus, rows, buckets, hot, previous, rescore, p)
     need = min_size(buckets, claimed, known, p)
+    if p.background_z:
+        hot, linked = stages.against_background(
+            hot, linked, background_rise(buckets, claimed, known, p), p)
     sized = []
     for (members, score, sims), trace in zip(hot, linked):
         rule = size_rule(window.bucket_counts(buckets[members], n_base + 1), need, p, window_s)
         if rule:
             sized.append(((members, msgspec.structs.replace(score, min_posts=need,
                                                             size_rule=rule), sims), trace))
-    sized = stages.enough_voices(corpus, buckets, sized, p)
+    sized = stages.coherent(corpus, buckets, sized, p)
+    sized = stages.enough_voices(corpus, buckets, sized, p, raw if p.voices_raw else None)
     hist_rows = None
     if history is not None and len(history.terms):
         hist_rows = cluster.combine(cluster.shrink_like(history.dense, raw, p.dense_common),
@@ -171,7 +175,7 @@ def detect_traced(corpus: Corpus, *, as_of: datetime, window_s: float, baseline_
     labels = naming.labels(corpus, buckets, hot, p)
     lead = naming.lead_terms(corpus, buckets, n_base, known, labels, p)
     chosen = [(h, t, lab, ld) for (h, t), lab, ld in zip(sized, labels, lead)
-              if ld[1] >= p.min_term_z]
+              if ld[1] >= p.min_term_z and _names_itself(corpus, buckets, h[0], lab, ld[0], p)]
     chosen.sort(key=lambda c: -c[0][1].z)
     topics, traces = [], []
     for rank, (h, trace, lab, ld) in enumerate(chosen):
@@ -183,6 +187,17 @@ def detect_traced(corpus: Corpus, *, as_of: datetime, window_s: float, baseline_
             topics.append(naming.describe(corpus, buckets, h, lab, ld, n_base, now, window_s, p,
                                           reranker, topic_id_=ident, first_seen=first))
     return topics, traces
+
+
+def _names_itself(corpus: Corpus, buckets: npt.NDArray[np.int64], members: npt.NDArray[np.int64],
+                  label_: list[tuple[str, str]], lead: str, p: TrendParams) -> bool:
+    """`min_lead_share` of the span's posts use the lead term, and `min_label_share` one of
+    the label's words (`stages.lead_share`; both off at 0)."""
+    if p.min_lead_share and stages.lead_share(corpus, buckets, members, frozenset(
+            t for t, shown in label_ if shown == lead) or frozenset([lead]), p) < p.min_lead_share:
+        return False
+    return not p.min_label_share or stages.lead_share(
+        corpus, buckets, members, frozenset(t for t, _s in label_), p) >= p.min_label_share
 
 
 def _known_buckets(corpus: Corpus, now: float, window_s: float, n_base: int) -> int:

@@ -56,6 +56,10 @@ class TrendParams(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     # forum's P@10 0.67 -> 0.965 but delays thin stories at this clustering; no one set of
     # knobs met every public stream's bar with it (0030, the e5 re-tuning) ...
     background_now: bool = False
+    # A topic's expected count is raised by as much as the unclaimed posts rose in the
+    # span over their usual window (`size.background_rise`): chatter grows with its crowd.
+    # Off: forum 0.901 at cluster 0.27, real unchanged (0030, session 15).
+    background_z: bool = False
     # ... and never fewer than this many posts in those windows ...
     min_posts: Annotated[int, Meta(ge=2)] = 6
     # ... and this burst z-score against its baseline median.
@@ -84,6 +88,21 @@ class TrendParams(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     # (`evidence`): a few copies of one text are one voice. 1 = off until an e5 replay
     # measures it (docs/decisions/0030-trends-on-unseen-streams.md); 3 when on.
     min_voices: Annotated[int, Meta(ge=1, le=20)] = 1
+    # Voices counted on the model's raw vectors instead of the shrunk ones (`evidence`):
+    # template spam ("#GottaAceMySATexam" fill-ins) differs only in the words the
+    # shrinking magnifies. Off: with `min_voices` 3 it moved real's P@10 0.866 -> 0.870 (0030).
+    voices_raw: bool = False
+    # A topic's span posts must mean at least this pairwise dense cosine (shrunk vectors,
+    # `stages.coherent`; 0: off). Off and unmeasured: on real the crisis topics read 0.27-0.43
+    # and the conversation it was meant for 0.35-0.48, so it would drop stories first (0030).
+    min_cohesion: Annotated[float, Meta(ge=0, lt=1)] = 0.0
+    # At least this share of a topic's span posts use its lead term (0: off;
+    # `stages.lead_share`) ... Off: 0.3 lifts real 0.866 -> 0.896 at cluster 0.25, short.
+    min_lead_share: Annotated[float, Meta(ge=0, le=1)] = 0.0
+    # ... and at least this share use one of its label's words (0: off): a story told by
+    # "#yycflood", "calgary" and "alberta" in turn still names itself in every post. Off:
+    # 0.7-0.8 meets real, sparse and the forum at cluster 0.27 only, not overlap's delay (0030).
+    min_label_share: Annotated[float, Meta(ge=0, le=1)] = 0.0
 
 
 class TrendsRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -128,6 +147,8 @@ class TopicScore(msgspec.Struct, frozen=True):
     authors: int | None = None
     # Which size rule let it through: "span", "newest window" or "growth over N h".
     size_rule: str = ""
+    # Mean pairwise dense cosine of its span posts (shrunk vectors; `stages.coherent`).
+    cohesion: float = 0.0
 
 
 class Representative(msgspec.Struct, frozen=True):

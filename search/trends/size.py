@@ -47,6 +47,25 @@ def min_size(buckets: npt.NDArray[np.int64], claimed: npt.NDArray[np.bool_], kno
     return max(p.min_posts, math.ceil(p.min_share * p.span_windows * usual - 1e-9))
 
 
+def background_rise(buckets: npt.NDArray[np.int64], claimed: npt.NDArray[np.bool_], known: int,
+                    p: TrendParams) -> float:
+    """How many times its usual window the span's unclaimed posts bring per window (at
+    least 1): the factor a topic's expected count is raised by with `background_z`.
+
+    Why: a community's conversation ("thank god you're safe", "lol yeah") grows with the
+    crowd that posts it, so when the crowd doubles its clusters double too and burst
+    against their own quiet past; their share of what is posted does not change. A story's
+    does. Unclaimed posts only, so a story does not raise its own expectation.
+    """
+    if not len(buckets):
+        return 1.0
+    covered = min(int(buckets.max()), known) + 1
+    counts = window.bucket_counts(buckets[~claimed], covered)
+    usual = float(np.median(counts))
+    now = float(counts[:p.span_windows].mean())
+    return max(1.0, now / usual) if usual > 0 else 1.0
+
+
 def large_enough(recent: npt.NDArray[np.float64], need: int) -> bool:
     """Whether a topic is big enough: `need` posts in its span (`recent`: counts of the
     span's windows, newest first), or `need / span` in the newest window alone.

@@ -210,3 +210,41 @@ def test_a_story_keeps_its_id_while_its_label_drifts() -> None:
     assert topics2[0].id == topics1[0].id and topics2[0].first_seen == earlier
     # Replaying an earlier moment does not borrow identities from later passes.
     assert memory.previous(earlier.timestamp(), 48 * 3600) == []
+
+
+# Twelve posts of one meaning ("how's everyone"), three of them saying "lol".
+BANTER = ["so glad you made it home", "thank god everybody okay tonight", "lol yeah same here",
+          "miss you guys already", "cannot sleep at all lately", "lol love this weather",
+          "who else watching movies", "finally weekend plans sorted", "pizza later anyone hungry",
+          "dad jokes never stop lol", "texting mom back soon", "need coffee right now"]
+
+
+def test_a_topic_few_of_whose_posts_use_its_lead_term_is_not_news() -> None:
+    """Banter that one meaning holds together (a loose clustering joins it) has no word
+    most of its posts share; a story's posts name it. With `min_lead_share` 0.3 only
+    the story stays; at 0.2 (the banter's "lol": 3 of 12) or off, both are topics."""
+    corpus = build([(BANTER[i], 0.05 + 0.07 * i, 3) for i in range(12)] + story(OTHER, 10, 1))
+    knobs = {"min_term_z": 0.0, "cluster_similarity": 0.3}
+    assert len(detect(corpus, **knobs)) == 2
+    banter = next(t for t in detect(corpus, **knobs, min_lead_share=0.2) if "tokyo" not in t.label)
+    assert banter.explain.lead_term == "lol"
+    topics = detect(corpus, **knobs, min_lead_share=0.3)
+    assert [("tokyo" in t.label) for t in topics] == [True]
+    # Its label's words ("lol") are in no more of its posts: `min_label_share` agrees.
+    topics = detect(corpus, **knobs, min_label_share=0.3)
+    assert [("tokyo" in t.label) for t in topics] == [True]
+
+
+
+def test_a_story_told_by_several_names_names_itself_in_every_post() -> None:
+    """A flood told as "#yycflood", "calgary" and "alberta" in turn: no one word is in half
+    its posts, but every post uses one of its label's words. `min_label_share` keeps it
+    where `min_lead_share` at that level drops it."""
+    names = ["#yycflood downtown streets under water", "calgary bow overflows its banks",
+             "alberta evacuations ordered tonight"]
+    corpus = build([(names[i % 3], 0.05 + 0.08 * i, 1) for i in range(12)])
+    # A label of all its words: each wording's words are then in it.
+    knobs = {"min_term_z": 0.0, "cluster_similarity": 0.3, "label_terms": 10}
+    assert detect(corpus, **knobs, min_lead_share=0.5) == []
+    topics = detect(corpus, **knobs, min_label_share=0.8)
+    assert [("calgary" in t.label) for t in topics] == [True]
