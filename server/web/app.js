@@ -493,7 +493,7 @@ function rankText(rank, score, signal) {
 
 const FINAL = {
   relevance: "relevance: the rerank score (recall order where the reranker did not reach)",
-  trending: "trending: relevance × time decay × engagement",
+  trending: "trending: relevance × time decay × engagement, posts about the query first",
   latest: "latest: relevant posts, newest first",
 };
 
@@ -508,6 +508,13 @@ function explainPanel(x, finalScore) {
        ? `#${x.rerank_rank} (score ${fmt(x.rerank_score)})${x.rerank_note ? ` · ${x.rerank_note}` : ""}`
        : (x.rerank_note || "not reranked")],
   ];
+  if (x.on_topic !== null && x.on_topic !== undefined) {  // trending's gate (search.topical)
+    const evidence = x.on_topic_rule === "watch"
+      ? ` · meaning z ${fmt(x.topic_z)}, words ${fmt(x.topic_terms)} of the query's`
+      : " · by the match rule";
+    rows.push(["3. About the query", "posts that count for the query come first",
+               `${x.on_topic ? "yes" : "no"}${evidence}`]);
+  }
   if (x.decay !== null && x.decay !== undefined) {
     rows.push(["3. Time decay", "newer posts weigh more", `× ${fmt(x.decay)}`]);
   }
@@ -517,7 +524,7 @@ function explainPanel(x, finalScore) {
   rows.push(["Final", FINAL[x.mode] || `${x.mode} mode`, fmt(x.final ?? finalScore)]);
   const known = new Set(["mode", "fusion", "dense_rank", "dense_score", "sparse_rank", "sparse_score",
     "fused_rank", "fused_score", "rerank_score", "rerank_rank", "rerank_note", "decay", "engagement",
-    "final", "models"]);
+    "final", "models", "on_topic", "on_topic_rule", "topic_z", "topic_terms"]);
   for (const [key, value] of Object.entries(x)) {  // fields added to explain later still show
     if (!known.has(key) && value !== null && typeof value !== "object") rows.push([key, "", fmt(value)]);
   }

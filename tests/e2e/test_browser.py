@@ -294,7 +294,7 @@ def test_why_this_result_shows_every_stage(page: Any, site: dict[str, Any]) -> N
     assert table.is_visible()
     stages = table.locator("tbody th").all_inner_texts()
     assert stages[:4] == ["1. Recall: meaning", "1. Recall: words", "1. Recall: fused", "2. Rerank"]
-    assert {"3. Time decay", "3. Engagement", "Final"} <= set(stages)
+    assert {"3. About the query", "3. Time decay", "3. Engagement", "Final"} <= set(stages)
     assert "Models:" in panel.inner_text() and "bge-reranker" in panel.inner_text()
     shot(page, "04-explain")
     panel.locator("summary").focus()
