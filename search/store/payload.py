@@ -20,7 +20,6 @@ from search.history import HISTORY_FIELDS, apply_update, ingest_fields
 from search.models import Engagement, Post
 from search.query import post_terms
 
-SCHEMA_VERSION_KEY = "schema"
 POINT_NAMESPACE = uuid.UUID("0b7c1a36-3f52-5c1e-9d5e-7a1c2b3d4e5f")
 DERIVED_FIELDS = ("created_ts", "created_day", "created_hour", "image_count", "terms")
 # Large (a Weibo post holds ~90 Han unigrams and bigrams) and only ever filtered
@@ -90,10 +89,6 @@ def updated_engagement(payload: Mapping[str, Any] | None, update: Engagement,
     if payload is None:
         return None
     return apply_update(payload, update, time.time() if at is None else at)
-
-
-def engagement_patch(update: Engagement) -> dict[str, int]:
-    return {k: v for k, v in msgspec.structs.asdict(update).items() if v is not None}
 
 
 def rfc3339(moment: datetime) -> str:
