@@ -79,3 +79,43 @@ def test_the_server_api_follows_a_reindex_without_reopening(
     # Vectors of the old model are never written into the new model's index.
     with pytest.raises(ModelMismatch):
         held.upsert(posts[:1], tiny_embedder.encode_documents([posts[0].text]))
+
+
+class _Counting:
+    """The real tiny model, counting the documents it embeds."""
+
+    def __init__(self, inner: Embedder) -> None:
+        self.inner = inner
+        self.info = inner.info
+        self.documents = 0
+
+    def encode_documents(self, texts: list[str]) -> Any:
+        self.documents += len(texts)
+        return self.inner.encode_documents(texts)
+
+    def encode_queries(self, texts: list[str]) -> Any:
+        return self.inner.encode_queries(texts)
+
+
+def test_a_same_model_rebuild_copies_the_stored_vectors(
+        catalog: Any, filled_store: Store, tiny_embedder: Embedder,
+        other_embedder: BgeM3Embedder) -> None:
+    """A schema step or a clean copy keeps the model: the rebuild reads each post's vectors
+    from the old index instead of running the model again; a new model embeds them all."""
+    from search.store.payload import point_id
+
+    ids = [point_id(p.id) for p in corpus()]
+    before = filled_store.vectors(ids)
+    same = _Counting(tiny_embedder)
+    reindex(catalog, same, batch_size=5)  # type: ignore[arg-type]
+    assert same.documents == 0
+    store = open_live(catalog, tiny_embedder.info, create=False)
+    after = store.vectors(ids)
+    assert set(after) == set(before)
+    for pid in ids:
+        assert after[pid][1] == before[pid][1]
+        assert after[pid][0] == pytest.approx(before[pid][0], abs=1e-6)
+
+    other = _Counting(other_embedder)
+    reindex(catalog, other, batch_size=5)  # type: ignore[arg-type]
+    assert other.documents == len(corpus())
