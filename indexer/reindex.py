@@ -23,6 +23,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from datetime import UTC, datetime
+from functools import partial
 from itertools import islice
 from typing import Any
 
@@ -48,8 +49,13 @@ __all__ = ["reindex"]
 MAX_CATCH_UP_PASSES = 20
 
 
-def _copy(old: Store, new: Store, embedder: Embedder, posts: Sequence[Post]) -> None:
-    stored = _stored_vectors(old, posts) if _same_model(old, embedder) else None
+Copy = Callable[[Sequence[Post]], None]
+
+
+def _copy(old: Store, new: Store, embedder: Embedder, reuse: bool,
+          posts: Sequence[Post]) -> None:
+    """Write `posts` into `new` as `old` holds them; `reuse`: the same model built `old`."""
+    stored = _stored_vectors(old, posts) if reuse else None
     if stored is None:
         write_batch(new, embedder, posts)
     else:
@@ -82,7 +88,7 @@ def _stored_vectors(old: Store, posts: Sequence[Post]) -> Encoded | None:
                    sparse=[held[i][1] for i in ids])
 
 
-def _replay(old: Store, new: Store, embedder: Embedder,
+def _replay(old: Store, new: Store, copy: Copy,
             changes: tuple[Sequence[str], Mapping[str, set[str]]], batch_size: int) -> int:
     """Bring the changed posts in `new` to their state in `old` now; how many were replayed.
 
@@ -103,7 +109,7 @@ def _replay(old: Store, new: Store, embedder: Embedder,
         chunk = post_ids[start:start + batch_size]
         found = old.get(chunk)
         if found:
-            _copy(old, new, embedder, found)
+            copy(found)
         gone = sorted(set(chunk) - {p.id for p in found})
         if gone:
             new.delete(gone)
@@ -130,24 +136,25 @@ def reindex(catalog: Any, embedder: Embedder, *, batch_size: int = 64, keep_old:
         served.open_journal()
     try:
         migrate(new, embedder.info, new_name)
+        copy = partial(_copy, old, new, embedder, _same_model(old, embedder))
         count = 0
         with event("reindex", source=old_name, target=new_name) as fields:
             posts = old.scroll(batch_size)
             while batch := list(islice(posts, batch_size)):
-                _copy(old, new, embedder, batch)
+                copy(batch)
                 count += len(batch)
                 tell("copy", count)
             fields["posts"] = count
-            replayed = _catch_up(old, new, embedder, served, batch_size, tell)
+            replayed = _catch_up(old, new, copy, served, batch_size, tell)
             build_index(new, reason="reindex")  # served from its HNSW index from the first query
             new.flush()  # an Edge flush is an fsync: done before writes wait, not while
             # What arrived during the build and the flush, which can take minutes at scale:
             # replayed now, not in the locked pass.
-            replayed += _catch_up(old, new, embedder, served, batch_size, tell)
+            replayed += _catch_up(old, new, copy, served, batch_size, tell)
             with pause or nullcontext():
                 paused = time.perf_counter()  # writes wait from here to the switch
                 if served is not None:
-                    replayed += _replay(old, new, embedder, served.take_changes(), batch_size)
+                    replayed += _replay(old, new, copy, served.take_changes(), batch_size)
                     tell("replay", replayed)
                 catalog.activate(new_name)
                 try:
@@ -180,7 +187,7 @@ def reindex(catalog: Any, embedder: Embedder, *, batch_size: int = 64, keep_old:
     return old_name, new_name, count
 
 
-def _catch_up(old: Store, new: Store, embedder: Embedder, served: Any, batch_size: int,
+def _catch_up(old: Store, new: Store, copy: Copy, served: Any, batch_size: int,
               tell: Callable[[str, int], None]) -> int:
     """Replay the writes made during the copy, pass after pass, without stopping writes."""
     if served is None:
@@ -190,7 +197,7 @@ def _catch_up(old: Store, new: Store, embedder: Embedder, served: Any, batch_siz
         changes = served.take_changes()
         if not changes[0] and not changes[1]:
             break
-        replayed += _replay(old, new, embedder, changes, batch_size)
+        replayed += _replay(old, new, copy, changes, batch_size)
         tell("replay", replayed)
         if len(changes[0]) <= batch_size:
             break  # the next pass (or the locked one) holds about what arrived meanwhile
