@@ -18,7 +18,7 @@ not from every post since start, which a search does not track; and the sample i
 request's filters, as a watch's calibration does (what is usual is read from the whole feed).
 
 Everything is read from the index (stored vectors; nothing re-embedded): one read of up to
-`SAMPLE_POSTS` recent vectors per minute (shared by every query), one of the candidates'
+`CALIBRATION_POSTS` recent vectors per minute (shared by every query), one of the candidates'
 vectors. Pages 2+ reuse page 1's calibration from the cursor (`QueryCalibration.pack`), so a
 post's verdict cannot change between pages of one search.
 """
@@ -42,6 +42,8 @@ from search.models import SparseVector
 from search.store.base import Store
 from search.store.payload import point_id
 from search.watches.relevance import (
+    CALIBRATION_MIN_POSTS,
+    CALIBRATION_POSTS,
     LEVELS,
     MIN_SAMPLE,
     Calibration,
@@ -49,13 +51,13 @@ from search.watches.relevance import (
     calibrate,
     counts,
     idf,
+    word_share,
 )
 
 # What the calibration reads, as a watch's periodic pass does (`search.watches.service`):
-# the posts of the last two days, or, when they are too few, the newest of any age.
+# the posts of the last two days (a burst trigger's default baseline), or, when they are
+# fewer than `CALIBRATION_MIN_POSTS`, the newest `CALIBRATION_POSTS` of any age.
 SAMPLE_HOURS = 48
-SAMPLE_POSTS = 2000
-SAMPLE_MIN_POSTS = 200
 RULE: RelevanceRule = LEVELS["normal"]  # a watch's default level
 _CACHED = 4  # minutes of samples kept (~3 MB each at 2,000 e5 posts)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -195,9 +197,9 @@ class Topical:
 
     def _read(self, until: datetime) -> Sample:
         read = self.store.window_vectors(until - timedelta(hours=SAMPLE_HOURS), until,
-                                         SAMPLE_POSTS)
-        if len(read.ids) < SAMPLE_MIN_POSTS:
-            read = self.store.window_vectors(_EPOCH, until, SAMPLE_POSTS)
+                                         CALIBRATION_POSTS)
+        if len(read.ids) < CALIBRATION_MIN_POSTS:
+            read = self.store.window_vectors(_EPOCH, until, CALIBRATION_POSTS)
         if not read.ids:
             return Sample(dense=np.zeros((0, 0), dtype=np.float32), words=[])
         stored = self.store.sparse_vectors([point_id(p) for p in read.ids])
@@ -209,12 +211,8 @@ class Topical:
 
 def lexical_terms(post: SparseVector, cal: QueryCalibration) -> float:
     """The share of the query's word weight the post holds, in average query terms."""
-    total = sum(cal.weights)
-    if not cal.terms or total <= 0:
-        return 0.0
     held = {int(i) for i in post.indices}
-    share = sum(w for t, w in zip(cal.terms, cal.weights, strict=True) if t in held) / total
-    return share * len(cal.terms)
+    return word_share(dict(zip(cal.terms, cal.weights, strict=True)), held) * len(cal.terms)
 
 
 def _terms(sparse: SparseVector) -> list[int]:

@@ -289,8 +289,7 @@ class Percolator:
         if not shared:
             return 0.0
         weight = {t: w * relevance.idf(self._df[t], self._posts) for t, w in c.terms.items()}
-        total = sum(weight.values())
-        return sum(weight[t] for t in shared) / total if total > 0 else 0.0
+        return relevance.word_share(weight, set(shared))
 
     def _count_terms(self, encoded: Encoded) -> None:
         """Document frequencies of the watches' terms, this batch included afterwards."""

@@ -29,6 +29,7 @@ stream was found 22 h earlier, and shown with 10 posts instead of 7). The levels
 from __future__ import annotations
 
 import math
+from collections.abc import Collection, Mapping
 
 import msgspec
 import numpy as np
@@ -36,9 +37,13 @@ import numpy.typing as npt
 
 from search.watches.models import Relevance
 
-__all__ = ["LEVELS", "Calibration", "RelevanceRule", "calibrate", "counts", "idf", "score",
-           "z_score"]
+__all__ = ["CALIBRATION_MIN_POSTS", "CALIBRATION_POSTS", "LEVELS", "Calibration",
+           "RelevanceRule", "calibrate", "counts", "idf", "score", "word_share", "z_score"]
 
+# Posts a calibration reads, newest first (a watch's pass, trending's gate) ...
+CALIBRATION_POSTS = 2000
+# ... and, when its span holds fewer than this, the newest posts of any age instead.
+CALIBRATION_MIN_POSTS = 200
 # Fewest posts a calibration is computed from (else the whole sample is used).
 MIN_SAMPLE = 20
 # Below this spread the sample says nothing (a handful of identical posts).
@@ -108,6 +113,12 @@ def idf(df: int, posts: int) -> float:
     """BM25's idf, over the posts seen plus `IDF_PRIOR_POSTS` that held no query term."""
     n = posts + IDF_PRIOR_POSTS
     return math.log(1.0 + (n - df + 0.5) / (df + 0.5))
+
+
+def word_share(weights: Mapping[int, float], held: Collection[int]) -> float:
+    """The share of the query's word weight (`weights`: term -> weight) the post holds."""
+    total = sum(weights.values())
+    return sum(w for t, w in weights.items() if t in held) / total if total > 0 else 0.0
 
 
 def counts(z: float, terms: float, rule: RelevanceRule) -> bool:

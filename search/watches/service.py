@@ -32,11 +32,7 @@ from search.watches.ledger import Ledger
 from search.watches.models import Alert, AlertPost, Watch, WatchPatch, WatchSpec
 from search.watches.percolate import Percolator
 
-# Posts read to calibrate the watches, newest first.
-CALIBRATION_POSTS = 2000
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-# Fewer than this in the baseline: calibrate on the newest posts of any age.
-CALIBRATION_MIN_POSTS = 200
 
 
 class WatchService:
@@ -187,11 +183,11 @@ class WatchService:
         trigger = watches[0].triggers.burst
         window = timedelta(minutes=trigger.window_minutes)
         read = store.window_vectors(now - timedelta(hours=trigger.baseline_hours), now - window,
-                                    CALIBRATION_POSTS)
+                                    relevance.CALIBRATION_POSTS)
         for until in (now - window, now):  # too few: the newest of any age, the window last
-            if len(read.ids) >= CALIBRATION_MIN_POSTS:
+            if len(read.ids) >= relevance.CALIBRATION_MIN_POSTS:
                 break
-            read = store.window_vectors(_EPOCH, until, CALIBRATION_POSTS)
+            read = store.window_vectors(_EPOCH, until, relevance.CALIBRATION_POSTS)
         if not read.ids:
             return
         cosines = np.asarray(read.dense, dtype=np.float32) @ percolator.dense_matrix(ids).T
