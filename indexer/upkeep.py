@@ -56,8 +56,10 @@ class IndexUpkeep:
         if self._every <= 0:
             return False
         with self._lock:
+            if self.paused:  # a rebuild copies the index: its writes are the new one's
+                return False
             self._written += posts
-            if self._stopped or self.paused or self._written < self._every or self.running:
+            if self._stopped or self._written < self._every or self.running:
                 return False
             self._written = 0
             self._thread = threading.Thread(target=self._build, name="index-build", daemon=True)

@@ -97,6 +97,7 @@ class ReindexJob:
         services = self._services
         if services.upkeep is not None:
             services.upkeep.paused = True
+            services.upkeep.wait()  # a build already under way ends before the copy starts
         try:
             old, new, _ = reindex(
                 services.catalog, services.models.embedder, batch_size=batch_size,

@@ -30,6 +30,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from search.contracts import Encoded
+from search.history import COUNTS, HISTORY_FIELDS
 from search.models import Engagement, Post
 
 __all__ = ["ServingStore"]
@@ -186,8 +187,8 @@ class ServingStore:
     def update_engagement(self, post_id: str, update: Engagement, at: float | None = None) -> bool:
         try:
             return bool(self._call("update_engagement", post_id, update, at))
-        finally:
-            self._record([post_id])
+        finally:  # counts and history only: replayed by copying them, not re-embedding
+            self._record_payload({post_id: dict.fromkeys((*COUNTS, *HISTORY_FIELDS))})
 
     def set_payload(self, fields_by_post: Mapping[str, Mapping[str, Any]]) -> None:
         try:
@@ -207,8 +208,9 @@ class ServingStore:
         return str(self._target.store.location)
 
     def __getattr__(self, attr: str) -> Any:
-        # Only reached for names this class lacks; its own (set in __init__) must not recurse.
-        if attr.startswith("__") or attr in ("_target", "_cond", "_journal"):
+        # Only reached for names this class lacks: private names are nobody else's business
+        # (and its own, set in __init__, must not recurse while they are being set).
+        if attr.startswith("_"):
             raise AttributeError(attr)
         value = getattr(self._target.store, attr)
         if not callable(value):

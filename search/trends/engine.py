@@ -38,7 +38,7 @@ from scipy import sparse as sp
 from search.models import Post
 from search.rerank import Reranker
 from search.trends import cluster, naming, stages, window
-from search.trends.size import background_rise, growing, large_enough, min_size, size_rule
+from search.trends.size import background_rise, min_size, size_rule
 from search.trends.identity import Trace
 from search.trends.models import Topic, TopicScore, TrendParams
 from search.trends.naming import topic_id
@@ -49,10 +49,7 @@ __all__ = [
     "Trace",
     "detect",
     "detect_traced",
-    "growing",
-    "large_enough",
     "lexical_rows",
-    "min_size",
     "topic_id",
 ]
 

@@ -79,7 +79,7 @@ def test_the_recorder_sees_the_filters() -> None:
 def test_every_filtered_field_is_indexed_on_edge(tmp_path: Path, tiny_embedder: Embedder) -> None:
     catalog = EdgeCatalog(tmp_path / "edge")
     store = open_live(catalog, tiny_embedder.info, create=True)
-    indexed = set(store._shard.info().payload_schema)
+    indexed = set(store.shard.info().payload_schema)
     catalog.close()
     assert filtered_fields() <= indexed, filtered_fields() - indexed
 

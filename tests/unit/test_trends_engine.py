@@ -9,7 +9,7 @@ from datetime import timedelta
 import numpy as np
 
 from search.models import Post
-from search.trends import engine, label
+from search.trends import engine, label, size
 from search.trends.models import TrendParams
 from tests.factories import BASE_TIME, make_post
 
@@ -141,12 +141,12 @@ def test_the_background_is_measured_since_the_oldest_post_read() -> None:
     buckets = np.asarray([0] * 30 + [1] * 30 + [2] * 30, dtype=np.int64)
     claimed = np.zeros(len(buckets), dtype=bool)
     params = TrendParams(min_posts=2, min_share=0.1, span_windows=3)
-    assert engine.min_size(buckets, claimed, known=48, p=params) == 9  # 0.1 * 3 * 30
+    assert size.min_size(buckets, claimed, known=48, p=params) == 9  # 0.1 * 3 * 30
     # Posts a story claims are not background ...
     claimed[::2] = True
-    assert engine.min_size(buckets, claimed, known=48, p=params) == 5  # 0.1 * 3 * 15
+    assert size.min_size(buckets, claimed, known=48, p=params) == 5  # 0.1 * 3 * 15
     # ... and the floor holds when there is none.
-    assert engine.min_size(buckets, np.ones(len(buckets), dtype=bool), known=48, p=params) == 2
+    assert size.min_size(buckets, np.ones(len(buckets), dtype=bool), known=48, p=params) == 2
 
 
 def test_a_story_that_broke_within_the_hour_needs_the_bar_of_one_window() -> None:
@@ -167,11 +167,11 @@ def test_a_story_that_broke_within_the_hour_needs_the_bar_of_one_window() -> Non
 def test_large_enough_in_the_span_or_at_its_rate_in_the_newest_window() -> None:
     def counts(*c: float) -> np.ndarray:
         return np.asarray(c, dtype=np.float64)
-    assert engine.large_enough(counts(10, 0, 0), 30)  # 10 an hour is the bar's rate
-    assert not engine.large_enough(counts(9, 0, 0), 30)
-    assert engine.large_enough(counts(5, 10, 15), 30)  # the span's count, though falling
-    assert not engine.large_enough(counts(9, 9, 9), 30)  # steady, just under the bar
-    assert engine.large_enough(counts(6), 6) and not engine.large_enough(counts(5), 6)
+    assert size.large_enough(counts(10, 0, 0), 30)  # 10 an hour is the bar's rate
+    assert not size.large_enough(counts(9, 0, 0), 30)
+    assert size.large_enough(counts(5, 10, 15), 30)  # the span's count, though falling
+    assert not size.large_enough(counts(9, 9, 9), 30)  # steady, just under the bar
+    assert size.large_enough(counts(6), 6) and not size.large_enough(counts(5), 6)
 
 
 def test_each_post_is_one_representative_once() -> None:

@@ -14,7 +14,7 @@ import msgspec
 import numpy as np
 
 from search.models import Post
-from search.trends import engine, identity, label, rhythm
+from search.trends import engine, identity, label, rhythm, size
 from search.trends.identity import Trace
 from search.trends.models import Topic, TrendParams
 from tests.unit.test_trends_engine import AS_OF, KNOBS, OTHER, STORY_A, STORY_B, build, story
@@ -151,14 +151,14 @@ def test_a_slowly_growing_story_is_found_on_its_first_day() -> None:
 def test_growing_needs_half_the_bar_and_two_doublings() -> None:
     counts = np.asarray([8, 8, 8, 4, 4, 4, 2, 2, 2, 1, 1, 1] + [0] * 13, dtype=np.float64)
     # 24 in the span, half of 48 >= 40; 36 >= 2 * 9 over 12 h and 24 >= 2 * 12 over 6 h.
-    assert engine.growing(counts, need=40, span=3, doublings=2) == 12
-    assert engine.growing(counts, need=50, span=3, doublings=2) == 0  # less than half the bar
-    assert engine.growing(counts, need=40, span=3, doublings=3) == 24  # and x8 over 24 h
-    assert engine.growing(counts, need=40, span=3, doublings=0) == 0
+    assert size.growing(counts, need=40, span=3, doublings=2) == 12
+    assert size.growing(counts, need=50, span=3, doublings=2) == 0  # less than half the bar
+    assert size.growing(counts, need=40, span=3, doublings=3) == 24  # and x8 over 24 h
+    assert size.growing(counts, need=40, span=3, doublings=0) == 0
     # Doubled over 12 h (16 after 8) but not within its newer half (8 after 8): steady lately.
     flat_then = np.asarray([4, 4, 0, 4, 4, 0, 2, 2, 0, 2, 2, 0, 0], dtype=np.float64)
-    assert engine.growing(flat_then, need=16, span=3, doublings=2) == 0
-    assert engine.growing(np.full(24, 5.0), need=30, span=3, doublings=2) == 0
+    assert size.growing(flat_then, need=16, span=3, doublings=2) == 0
+    assert size.growing(np.full(24, 5.0), need=30, span=3, doublings=2) == 0
 
 
 def test_one_story_stays_one_entry_across_passes() -> None:
