@@ -27,8 +27,6 @@ from functools import partial
 from itertools import islice
 from typing import Any
 
-import numpy as np
-
 from indexer.run import write_batch
 from indexer.upkeep import build_index
 from migrations import migrate
@@ -38,7 +36,7 @@ from search.errors import IndexNotReady
 from search.history import HISTORY_FIELDS
 from search.log import event, log
 from search.models import Post
-from search.store.base import Store, new_index_name
+from search.store.base import Store, new_index_name, stored_encoded
 from search.store.payload import point_id
 
 __all__ = ["reindex"]
@@ -81,11 +79,8 @@ def _stored_vectors(old: Store, posts: Sequence[Post]) -> Encoded | None:
     need not run the model again; e5 embeds ~70 posts/s here, a read of stored vectors is
     thousands a second."""
     ids = [point_id(p.id) for p in posts]
-    held = old.vectors(ids)
-    if len(held) < len(ids):
-        return None
-    return Encoded(dense=np.asarray([held[i][0] for i in ids], dtype=np.float32),
-                   sparse=[held[i][1] for i in ids])
+    found, encoded = stored_encoded(old, ids)
+    return encoded if len(found) == len(ids) else None
 
 
 def _replay(old: Store, new: Store, copy: Copy,

@@ -290,6 +290,17 @@ def in_request_order(found: Mapping[str, Post], post_ids: Sequence[str]) -> list
     return [by_id[p] for p in post_ids if p in by_id]
 
 
+def stored_encoded(store: Store, point_ids: Sequence[str]) -> tuple[list[str], Encoded]:
+    """The vectors the index holds for `point_ids`, as an upsert or a scoring takes them:
+    the ids that have them (in the order asked) and their `Encoded`. Nothing is embedded."""
+    import numpy as np
+
+    held = store.vectors(point_ids)
+    ids = [p for p in point_ids if p in held]
+    return ids, Encoded(dense=np.asarray([held[p][0] for p in ids], dtype=np.float32),
+                        sparse=[held[p][1] for p in ids])
+
+
 def window_bounds(since: datetime, until: datetime) -> tuple[float, float]:
     """[since, until) as `created_ts` floats, the indexed field trends range over."""
     return since.astimezone(UTC).timestamp(), until.astimezone(UTC).timestamp()

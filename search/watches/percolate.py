@@ -34,7 +34,7 @@ from search.contracts import Encoded
 from search.embed.base import Embedder
 from search.models import Post, SearchFilters, SparseVector
 from search.query import parse_query, phrase_matcher, post_terms, term_keys
-from search.store.base import Signal, Store, WatchIndex
+from search.store.base import Signal, Store, WatchIndex, stored_encoded
 from search.watches import relevance
 from search.watches.db import WatchDB, ts
 from search.watches.models import Match, Watch
@@ -217,10 +217,7 @@ class Percolator:
         if not found:
             return 0
         posts = store.posts_at(list(found))
-        vectors = store.vectors(list(posts))
-        ids = [p for p in posts if p in vectors]
-        encoded = Encoded(dense=np.asarray([vectors[p][0] for p in ids], dtype=np.float32),
-                          sparse=[vectors[p][1] for p in ids])
+        ids, encoded = stored_encoded(store, list(posts))
         out: list[Match] = []
         with self._lock:
             for i, point in enumerate(ids):
