@@ -9,23 +9,32 @@ ends, through one filter (`search.store.base.match_conditions`):
    the terms half already holds (`Store.similar`), at most `MAX_DENSE_MATCHES`;
 2. `Store.count_matches`: "holds every required term, or is one of those
    points", exact, on the payload index;
-3. with facets: `Store.facet` on `platform` and `lang` (each without its own
-   filter, so a count says what choosing it would give: one more dense search
-   per such filter in use) and on `created_day`, then `created_hour` when the
-   story spans under `HOURLY_DAYS` days: the histogram is one facet call, not a
-   count per bucket.
+3. with facets, instead of (2): one pass over each half's matches, newest first,
+   reading (point id, created_ts) from the payload index alone (`Store.match_times`:
+   ~6 us a match, where reading stored payloads cost ~160 us and Qdrant's `facet`
+   on `created_day` walks every day's posts, 47-52 s at 1M points): the exact
+   count and the histogram (per day, or per hour when the story spans under
+   `HOURLY_DAYS` days). Platform and language are Qdrant's `facet` over at most
+   `FACET_SAMPLE` of those points, taken evenly along the time line; past that
+   many the counts are scaled up and flagged (`exact` false, `sample`). Each
+   platform or language filter in use costs one more pass without it, so a
+   facet's count says what choosing it would give.
 
 `total` is exact unless the dense half was cut; then it is a lower bound and
-`total_exact` is false. A quoted phrase is counted by its words in any order
-(Qdrant cannot check order); pages check the order, so a total can run above
-what pages of a phrase query hold.
+`total_exact` is false. Past `PASS_LIMIT` matches in a half the pass itself is
+replaced by a sample (`Store.match_ids`: the first `FACET_SAMPLE` point ids,
+uniform because point ids are hashes) and the histogram is scaled and flagged
+too. A quoted phrase is counted by its words in any order (Qdrant cannot check
+order); pages check the order, so a total can run above what pages of a phrase
+query hold.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import msgspec
 import numpy as np
@@ -42,19 +51,17 @@ __all__ = ["HOURLY_DAYS", "MatchSet", "Tally", "as_facets", "explain_matches", "
 
 # Stories shorter than this many days get hourly buckets, longer ones daily.
 HOURLY_DAYS = 3
-# Facet limits: values per field (platforms and languages are few; days cover 50 years).
+# Platforms and languages are few; a facet's limit only has to exceed them.
 FACET_VALUES = 200
-MAX_DAYS = 20_000
-# A half of at most this many posts is counted by reading three small fields of each
-# (~11 us a post on Edge at 100k points); a bigger one by Qdrant's `facet`. Its cost
-# grows with the index, not with the matches: a day facet under a query's filter took
-# 50-900 ms at 100k points and 47-52 s at 1M (28k matches, `trendsearch bench`,
-# decision 0025), where reading 28k posts' fields would cost ~0.4 s at the 100k
-# rate (not yet measured at 1M). So read up to 100k matches; past that the facet's
-# cost is still paid (said in 0025).
-SCAN_LIMIT = 100_000
-_FIELDS = ("platform", "lang", "created_hour")
+# Facets read at most this many points per half (~10 us a point for both fields at
+# 100k; decision 0025 has the error this leaves: a share's standard error is at most
+# 1.6 points at 1,000).
+FACET_SAMPLE = 1_000
+# One pass reads at most this many matches per half (~1.5 s at the 100k rate);
+# past it the half is sampled.
+PASS_LIMIT = 200_000
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_HOUR = 3600.0
 
 
 class MatchSet(msgspec.Struct, frozen=True):
@@ -92,42 +99,78 @@ def resolve(store: Store, require: tuple[str, ...], dense: list[float] | None,
 
 
 class Tally(msgspec.Struct):
-    """Matches per platform, language, UTC day and (when known) UTC hour."""
+    """Matches per platform, language, UTC day and UTC hour, and how they were counted.
+
+    `total` is exact (both halves). `sample` is 0 when every match's platform and
+    language were counted, else how many were read for them (the counts are then
+    scaled estimates); `times_exact` is false when the histogram was scaled too."""
 
     platform: Counter[str]
     lang: Counter[str]
     days: Counter[int]
-    hours: Counter[int] | None
+    hours: Counter[int]
+    total: int = 0
+    sample: int = 0
+    times_exact: bool = True
 
 
-def tally(store: Store, matches: MatchSet, terms_total: int | None = None) -> Tally:
-    """Counts per value over both halves: read their few fields when a half holds at most
-    `SCAN_LIMIT` posts, else ask Qdrant's `facet` (exact)."""
+def tally(store: Store, matches: MatchSet) -> Tally:
+    """Count both halves: one pass of times each, platform and language from at most
+    `FACET_SAMPLE` points of each."""
     out = Tally(Counter(), Counter(), Counter(), Counter())
-    size = store.count_matches(matches.terms_half) if terms_total is None else terms_total
-    for half, n in ((matches.terms_half, size), (matches.dense_half, len(matches.filter.point_ids))):
-        if half.empty or not n:
+    for half in (matches.terms_half, matches.dense_half):
+        if half.empty:
             continue
-        if n <= SCAN_LIMIT:
-            for row in store.field_values(half, _FIELDS, n):
-                out.platform[str(row["platform"])] += 1
-                if row.get("lang"):
-                    out.lang[str(row["lang"])] += 1
-                hour = int(row["created_hour"])
-                out.days[hour // 24] += 1
-                if out.hours is not None:
-                    out.hours[hour] += 1
+        times = store.match_times(half, PASS_LIMIT + 1)
+        if len(times) <= PASS_LIMIT:
+            n = len(times)
+            step = max(1.0, n / FACET_SAMPLE)  # evenly along the time line, newest first
+            picked = [times[int(i * step)][0] for i in range(min(n, FACET_SAMPLE))]
+            _add_times(out, (ts for _, ts in times), 1)
+        else:  # too many to walk: a uniform sample for the histogram as well
+            n = store.count_matches(half)
+            picked = store.match_ids(half, FACET_SAMPLE)
+            sample = store.match_times(MatchFilter(filters=None, point_ids=tuple(picked)),
+                                       len(picked))
+            _add_times(out, (ts for _, ts in sample), n / max(len(sample), 1))
+            out.times_exact = False
+        out.total += n
+        if not picked:
             continue
-        out.platform.update({str(k): v for k, v in store.facet(half, "platform", FACET_VALUES).items()})
-        out.lang.update({str(k): v for k, v in store.facet(half, "lang", FACET_VALUES).items()})
-        out.days.update({int(k): v for k, v in store.facet(half, "created_day", MAX_DAYS).items()})
-        if out.days and max(out.days) - min(out.days) < HOURLY_DAYS:
-            hours = store.facet(half, "created_hour", 24 * (HOURLY_DAYS + 1))
-            if out.hours is not None:
-                out.hours.update({int(k): v for k, v in hours.items()})
+        scale = n / len(picked)
+        if scale > 1:
+            out.sample += len(picked)
         else:
-            out.hours = None  # not needed: the span is long enough for days
+            scale = 1  # whole counts stay integers
+        ids = MatchFilter(filters=None, point_ids=tuple(picked))
+        for field, counts in (("platform", out.platform), ("lang", out.lang)):
+            for value, k in store.facet(ids, field, FACET_VALUES).items():
+                counts[str(value)] += k * scale
+    if out.sample:  # scaled counts as whole posts
+        out.platform, out.lang = _rounded(out.platform), _rounded(out.lang)
+    if not out.times_exact:
+        out.days, out.hours = _rounded(out.days), _rounded(out.hours)
     return out
+
+
+def _add_times(out: Tally, stamps: Iterable[float], weight: float) -> None:
+    """Each time into its UTC day and hour; `weight` 1 counts, a larger one scales."""
+    for ts in stamps:
+        hour = int(ts // _HOUR)
+        out.days[hour // 24] += weight
+        out.hours[hour] += weight
+
+
+def _rounded(counts: Counter[Any]) -> Counter[Any]:
+    """Scaled counts as whole numbers with the same sum, rounded (largest remainders
+    first), so a facet's or a histogram's counts add up to the posts they stand for."""
+    if not counts:
+        return counts
+    whole = {k: int(v) for k, v in counts.items()}
+    short = round(sum(counts.values())) - sum(whole.values())
+    for k in sorted(counts, key=lambda k: (whole[k] - counts[k], str(k)))[:max(short, 0)]:
+        whole[k] += 1
+    return Counter({k: v for k, v in whole.items() if v})
 
 
 def _sorted(counts: Mapping[str, int]) -> dict[str, int]:
@@ -137,8 +180,10 @@ def _sorted(counts: Mapping[str, int]) -> dict[str, int]:
 def match_facets(base: Tally, wider: Mapping[str, Tally]) -> MatchFacets:
     """Matches per platform and language; `wider[key]` is the tally without `key`'s
     filter, where that filter is in use (`search.facets.widened`)."""
-    return MatchFacets(platform=_sorted(wider.get("platform", base).platform),
-                       lang=_sorted(wider.get("lang", base).lang))
+    platform, lang = wider.get("platform", base), wider.get("lang", base)
+    sample = max(platform.sample, lang.sample)
+    return MatchFacets(platform=_sorted(platform.platform), lang=_sorted(lang.lang),
+                       exact=not sample, sample=sample)
 
 
 def histogram(counts: Tally) -> Histogram:
@@ -150,9 +195,11 @@ def histogram(counts: Tally) -> Histogram:
     if last - first < HOURLY_DAYS and counts.hours:
         h0, h1 = min(counts.hours), max(counts.hours)
         return Histogram(unit="hour", start=_EPOCH + timedelta(hours=h0),
-                         counts=[counts.hours.get(h, 0) for h in range(h0, h1 + 1)])
+                         counts=[counts.hours.get(h, 0) for h in range(h0, h1 + 1)],
+                         exact=counts.times_exact)
     return Histogram(unit="day", start=_EPOCH + timedelta(days=first),
-                     counts=[counts.days.get(d, 0) for d in range(first, last + 1)])
+                     counts=[counts.days.get(d, 0) for d in range(first, last + 1)],
+                     exact=counts.times_exact)
 
 
 def as_facets(counts: MatchFacets, base: Tally) -> Facets:

@@ -253,6 +253,10 @@ class MatchFacets(msgspec.Struct, frozen=True):
 
     platform: dict[str, int]
     lang: dict[str, int]
+    # False when a half had more than `search.counting.FACET_SAMPLE` matches: the counts
+    # are then scaled up from `sample` matches taken evenly along the story's time line.
+    exact: bool = True
+    sample: int = 0
 
 
 class Histogram(msgspec.Struct, frozen=True):
@@ -263,6 +267,8 @@ class Histogram(msgspec.Struct, frozen=True):
     unit: Literal["hour", "day"]
     start: datetime | None
     counts: list[int]
+    # False only past `search.counting.PASS_LIMIT` matches: scaled from a uniform sample.
+    exact: bool = True
 
 
 class SearchResult(msgspec.Struct, frozen=True):

@@ -132,12 +132,10 @@ class SearchPipeline:
                                                                 matches)
         if request.explain and request.mode != "latest":  # latest pages know already
             page = counting.explain_matches(self.store, page, encoded.dense[0], matches)
-        terms_total = self.store.count_matches(matches.terms_half)
-        total = terms_total + len(matches.filter.point_ids)
-        lap("count")
         match_facets = histogram = None
-        if request.facets:
-            base = counting.tally(self.store, matches, terms_total)
+        if request.facets:  # the facets' pass counts too: no separate count
+            base = counting.tally(self.store, matches)
+            total = base.total
             match_facets = counting.match_facets(base, {
                 key: counting.tally(self.store, self._matches(
                     msgspec.structs.replace(request, filters=wider), query, encoded, as_of))
@@ -146,6 +144,9 @@ class SearchPipeline:
             if request.mode == "latest":  # no recall pool: the old field counts the matches
                 facets = counting.as_facets(match_facets, base)
             lap("facets")
+        else:
+            total = self.store.count_matches(matches.terms_half) + len(matches.filter.point_ids)
+            lap("count")
         log("search", mode=request.mode, candidates=read, total=total, returned=len(page),
             phrases=len(query.phrases), excluded=len(query.excluded), **clock.fields())
         return SearchResult(hits=page, total_candidates=read, timings_ms=clock.ms, as_of=as_of,

@@ -42,9 +42,6 @@ class EdgeConditions:
         return qe.HasIdCondition(set(point_ids))
 
 
-_PAGE = 4096
-
-
 def match_filter(match: MatchFilter) -> Any:
     must, should, must_not = match_conditions(match, EdgeConditions())
     return qe.Filter(must=must or None, should=should or None, must_not=must_not or None)
@@ -75,20 +72,22 @@ class EdgeMatchReads:
             order_by=qe.OrderBy("created_ts", qe.Direction.Desc)))
         return [(float(r.payload["created_ts"]), from_payload(r.payload)) for r in records]
 
-    def field_values(self, match: MatchFilter, keys: Sequence[str],
-                     limit: int) -> list[dict[str, Any]]:
+    def match_times(self, match: MatchFilter, limit: int) -> list[tuple[str, float]]:
         if match.empty:
             return []
-        out: list[dict[str, Any]] = []
-        offset = None
-        while len(out) < limit:
-            records, offset = self.shard.scroll(qe.ScrollRequest(
-                offset=offset, limit=min(limit - len(out), _PAGE), filter=match_filter(match),
-                with_payload=qe.PayloadSelector.Include(list(keys)), with_vector=False))
-            out += [r.payload for r in records]
-            if offset is None:
-                break
-        return out
+        # No payload: each record's time is the order value, read from the payload
+        # index (~6 us a record at 100k points, against ~160 us with the stored payload).
+        records, _ = self.shard.scroll(qe.ScrollRequest(
+            limit=limit, filter=match_filter(match), with_payload=False, with_vector=False,
+            order_by=qe.OrderBy("created_ts", qe.Direction.Desc)))
+        return [(str(r.id), float(r.order_value)) for r in records]
+
+    def match_ids(self, match: MatchFilter, limit: int) -> list[str]:
+        if match.empty:
+            return []
+        records, _ = self.shard.scroll(qe.ScrollRequest(
+            limit=limit, filter=match_filter(match), with_payload=False, with_vector=False))
+        return [str(r.id) for r in records]
 
     def holding(self, point_ids: Sequence[str], require: tuple[str, ...]) -> set[str]:
         if not point_ids or not require:

@@ -80,21 +80,22 @@ class ServerMatchReads:
         return [(float((r.payload or {})["created_ts"]), from_payload(r.payload or {}))
                 for r in records]
 
-    def field_values(self, match: MatchFilter, keys: Sequence[str],
-                     limit: int) -> list[dict[str, Any]]:
+    def match_times(self, match: MatchFilter, limit: int) -> list[tuple[str, float]]:
         if match.empty:
             return []
-        out: list[dict[str, Any]] = []
-        offset: Any = None
-        while len(out) < limit:
-            records, offset = self._call(
-                self._client.scroll, self._collection, scroll_filter=match_filter(match),
-                limit=min(limit - len(out), _PAGE), offset=offset, with_vectors=False,
-                with_payload=qm.PayloadSelectorInclude(include=list(keys)))
-            out += [r.payload or {} for r in records]
-            if offset is None:
-                break
-        return out
+        records, _ = self._call(
+            self._client.scroll, self._collection, scroll_filter=match_filter(match),
+            limit=limit, with_vectors=False, with_payload=False,
+            order_by=qm.OrderBy(key="created_ts", direction=qm.Direction.DESC))
+        return [(str(r.id), float(r.order_value)) for r in records]
+
+    def match_ids(self, match: MatchFilter, limit: int) -> list[str]:
+        if match.empty:
+            return []
+        records, _ = self._call(
+            self._client.scroll, self._collection, scroll_filter=match_filter(match),
+            limit=limit, with_vectors=False, with_payload=False)
+        return [str(r.id) for r in records]
 
     def holding(self, point_ids: Sequence[str], require: tuple[str, ...]) -> set[str]:
         if not point_ids or not require:

@@ -172,9 +172,13 @@ class Store(Protocol):
         """The newest `limit` posts `match` admits, as (created_ts, post), newest first
         (order among equal times is the back end's: callers sort ties)."""
 
-    def field_values(self, match: MatchFilter, keys: Sequence[str],
-                     limit: int) -> list[dict[str, Any]]:
-        """These payload fields of at most `limit` posts `match` admits (any order)."""
+    def match_times(self, match: MatchFilter, limit: int) -> list[tuple[str, float]]:
+        """(point id, created_ts) of at most `limit` posts `match` admits, newest first,
+        read from the payload index without the stored payloads (`search.counting`)."""
+
+    def match_ids(self, match: MatchFilter, limit: int) -> list[str]:
+        """The point ids of at most `limit` posts `match` admits, in point-id order: point
+        ids are UUIDv5 hashes of post ids, so the first `limit` are a uniform sample."""
 
     def holding(self, point_ids: Sequence[str], require: tuple[str, ...]) -> set[str]:
         """Which of these points hold every key of `require` in `terms` (for explain:

@@ -42,7 +42,7 @@ class PercolatingStore:
 
     def __getattr__(self, attr: str) -> Any:
         """Reads the store gained after this wrapper was written (the match reads:
-        `count_matches`, `facet`, `newest`, `field_values`, `holding`, `similar`) are the
+        `count_matches`, `facet`, `newest`, `match_times`, `match_ids`, `holding`, `similar`) are the
         inner store's as they are: only writes need intercepting."""
         return getattr(self.inner, attr)
 

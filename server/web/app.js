@@ -327,7 +327,9 @@ function renderResults(data, state, append) {
 // Counts come from the API (`match_facets`: every match per platform and language, see
 // search/counting.py); each list's own filter is left out of its counts, so the numbers
 // say what ticking another box would give. The strip below is the matches over time.
+// Past a thousand matches the API scales the counts up from a sample (`exact` false): "~".
 function showFacets(facets, histogram) {
+  const about = facets && !facets.exact ? "~" : "";
   for (const input of $("platforms").querySelectorAll("input[name=platform]")) {
     const label = input.closest("label");
     let badge = label.querySelector(".facet");
@@ -336,13 +338,13 @@ function showFacets(facets, histogram) {
       label.append(badge);
     }
     const n = facets ? facets.platform[input.value] || 0 : null;
-    badge.textContent = n === null ? "" : ` (${n})`;
+    badge.textContent = n === null ? "" : ` (${about}${n})`;
     label.classList.toggle("zero", n === 0);
   }
   for (const option of $("lang").options) {
     if (!option.dataset.name) option.dataset.name = option.textContent;
     const n = facets && option.value ? facets.lang[option.value] || 0 : null;
-    option.textContent = n === null ? option.dataset.name : `${option.dataset.name} (${n})`;
+    option.textContent = n === null ? option.dataset.name : `${option.dataset.name} (${about}${n})`;
   }
   renderHistogram($("facet-days"), histogram);
 }

@@ -28,8 +28,9 @@ export function renderHistogram(box, histogram) {
   const top = Math.max(...bars.map(([, n]) => n));
   const end = start + (counts.length - 1) * UNIT_MS[unit];
   const per = fold === 1 ? unit : `${fold} ${unit}s`;
+  const scaled = histogram.exact === false ? ", estimated from a sample" : "";
   box.append(el("span", {class: "muted"},
-    `Matches per ${per} (UTC), ${label(start, unit)} to ${label(end, unit)}: `),
+    `Matches per ${per} (UTC${scaled}), ${label(start, unit)} to ${label(end, unit)}: `),
     ...bars.map(([ms, n]) => {
       const bar = el("span", {class: "bar"});
       bar.style.height = `${Math.max(n ? 2 : 0, Math.round(18 * n / top))}px`;  // CSSOM: CSP allows it

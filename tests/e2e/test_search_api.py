@@ -107,9 +107,10 @@ def test_totals_match_facets_and_histogram_over_http(client: TestClient[Any]) ->
     # every post holding "flood": the three copies and "other" (the tiny model has no
     # measured dense threshold, so terms alone decide)
     assert (body["total"], body["total_exact"]) == (4, True)
-    assert body["match_facets"] == {"platform": {"twitter": 4}, "lang": {"en": 4}}
+    assert body["match_facets"] == {"platform": {"twitter": 4}, "lang": {"en": 4},
+                                    "exact": True, "sample": 0}
     histogram = body["histogram"]
-    assert histogram["unit"] == "hour" and sum(histogram["counts"]) == 4
+    assert histogram["unit"] == "hour" and sum(histogram["counts"]) == 4 and histogram["exact"]
     assert histogram["start"] == "2024-05-01T03:00:00Z"  # rt-2: 11:00+08:00, the first
     assert len(histogram["counts"]) == 10  # 03:00 .. 12:00 UTC, empty hours included
     latest = search(client, query="flood", mode="latest", limit=2, explain=True)

@@ -187,16 +187,40 @@ def test_nothing_matches_a_query_of_unknown_words(store: Store, tiny_embedder: E
     assert (latest.hits, latest.next_cursor, latest.total) == ([], None, 0)
 
 
-def test_qdrant_facets_count_what_reading_the_fields_counts(
+def test_past_the_sample_size_facets_are_scaled_estimates_and_say_so(
         store: Store, tiny_embedder: Embedder, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Past `SCAN_LIMIT` posts a half is counted by Qdrant's `facet` instead of reading its
-    fields: the same numbers either way (hourly buckets included)."""
+    """Past `FACET_SAMPLE` matches a half's platform and language come from a sample
+    taken evenly along its time line, scaled up and flagged; the total and the
+    histogram stay exact (they come from the whole pass)."""
     from search import counting
 
     pipeline = SearchPipeline(store, tiny_embedder, None, SearchParams(rerank_depth=0))
-    read = run(pipeline, facets=True, filters={"platform": ["twitter", "reddit"]})
-    monkeypatch.setattr(counting, "SCAN_LIMIT", 10)
-    faceted = run(pipeline, facets=True, filters={"platform": ["twitter", "reddit"]})
-    assert read.total > 10 and read.histogram is not None and read.histogram.unit == "hour"
-    assert (faceted.match_facets, faceted.histogram) == (read.match_facets, read.histogram)
+    whole = run(pipeline, facets=True)
+    assert whole.match_facets is not None and whole.match_facets.exact
+    assert whole.match_facets.sample == 0
+    monkeypatch.setattr(counting, "FACET_SAMPLE", 60)
+    sampled = run(pipeline, facets=True)
+    facets = sampled.match_facets
+    assert facets is not None and sampled.histogram is not None
+    assert (facets.exact, sampled.total, sampled.total_exact) == (False, whole.total, True)
+    assert 60 <= facets.sample <= 120  # one sample per half past the size
+    assert sum(facets.platform.values()) == whole.total
+    for platform, n in whole.match_facets.platform.items():
+        assert abs(facets.platform.get(platform, 0) - n) / whole.total < 0.1
+    assert (sampled.histogram, sampled.histogram.exact) == (whole.histogram, True)
 
+
+def test_past_the_pass_limit_the_histogram_is_scaled_too(
+        store: Store, tiny_embedder: Embedder, monkeypatch: pytest.MonkeyPatch) -> None:
+    from search import counting
+
+    pipeline = SearchPipeline(store, tiny_embedder, None, SearchParams(rerank_depth=0))
+    whole = run(pipeline, facets=True)
+    monkeypatch.setattr(counting, "PASS_LIMIT", 100)
+    monkeypatch.setattr(counting, "FACET_SAMPLE", 100)
+    sampled = run(pipeline, facets=True)
+    hist = sampled.histogram
+    assert hist is not None and whole.histogram is not None
+    assert (sampled.total, sampled.total_exact, hist.exact) == (whole.total, True, False)
+    assert sum(hist.counts) == whole.total and hist.unit == whole.histogram.unit
+    assert sampled.match_facets is not None and not sampled.match_facets.exact
