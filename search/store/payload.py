@@ -51,8 +51,9 @@ def to_payload(post: Post) -> dict[str, Any]:
 
 
 def time_buckets(created: datetime) -> dict[str, int]:
-    """Whole UTC days and hours since the epoch: integer keyword-like fields that Qdrant's
-    `facet` counts per value, so a histogram over every match is one call (m0004)."""
+    """Whole UTC days and hours since the epoch (m0004). Written for indexes that have
+    them; counting no longer reads them (Qdrant's `facet` on them walked every day's
+    posts, 47 s at 1M): the histogram buckets `created_ts` instead (decision 0025)."""
     ts = int(created.astimezone(UTC).timestamp() // 1)
     return {"created_day": ts // 86_400, "created_hour": ts // 3_600}
 
