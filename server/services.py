@@ -22,6 +22,7 @@ from search.store.serving import ServingStore
 from search.trends.service import TrendsService
 from server.profiles import Models, load_models, open_catalog
 from server.settings import Settings
+from server.switching import SwitchGate
 from server.watches.runtime import WatchRuntime
 
 
@@ -40,6 +41,9 @@ class Services(msgspec.Struct):
     # The live index under the watches' wrapper: a reindex in this process switches it.
     served: ServingStore | None = None
     reindex_job: Any = None
+    # Held shared by the work that uses the models, alone by a model change's swap
+    # (`server.switching`): no request sees one model with the other's index.
+    gate: SwitchGate = msgspec.field(default_factory=SwitchGate)
 
     @classmethod
     def build(cls, settings: Settings, models: Models | None = None, catalog: Any = None) -> Services:

@@ -26,6 +26,7 @@ class WatchRuntime:
     def __init__(self, settings: Settings, catalog: Any, store: Store,
                  embedder: Embedder) -> None:
         self.settings = settings
+        self.catalog = catalog
         self.db = WatchDB.in_folder(settings.data_path)
         self.guard = UrlGuard(settings.webhook_schemes, settings.webhook_allow_networks)
         self.index = catalog.watch_index(embedder.info)
@@ -37,6 +38,30 @@ class WatchRuntime:
         self.deliverer = Deliverer(self.ledger, self.guard)
         self.scheduler: Scheduler | None = None
         self.index_name = store.manifest().name
+        # Watch indexes of models this process served before a model change: a watch pass
+        # begun before the swap may still read one, so they close with the runtime.
+        self._retired: list[Any] = []
+
+    def percolator_for(self, embedder: Embedder) -> Percolator:
+        """A percolator over another model's watch index, synced with every watch (each
+        query embedded by that model): built before a model change's switch, not during it."""
+        index = self.catalog.watch_index(embedder.info)
+        try:
+            percolator = Percolator(index, self.db, embedder)
+            percolator.sync()
+        except BaseException:
+            index.close()
+            raise
+        return percolator
+
+    def follow(self, percolator: Percolator) -> None:
+        """Percolate with `percolator` from now on (a model change's switch): writes, the
+        watch routes and the pass all reach it through these attributes."""
+        self._retired.append(self.index)
+        self.index, self.percolator = percolator.index, percolator
+        self.store.percolator = percolator
+        self.service.percolator = percolator
+        percolator.refresh()  # a watch changed since its sync
 
     def scheduler_wanted(self, *, own_process: bool) -> bool:
         """`serve` runs the scheduler with the embedded store (or when told to);
@@ -57,5 +82,6 @@ class WatchRuntime:
         if self.scheduler is not None:
             self.scheduler.stop()
         self.deliverer.close()
-        self.index.close()
+        for index in (*self._retired, self.index):
+            index.close()
         self.db.close()

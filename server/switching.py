@@ -1,0 +1,124 @@
+"""A model change inside the serving process: the new models beside the old, one swap.
+
+A rebuild that moves the live index to another profile's model (`server.reindexing`)
+must change, together with the index, everything the process holds that depends
+on the model: the embedder and reranker, the search pipeline (its fusion knobs and
+dense threshold are the model's), trends (its cache and models), and the watches'
+percolator with its query-vector index (each model has its own, `Catalog.watch_index`).
+A search that embedded its query with the old model must not read the new index,
+nor a new query the old one.
+
+Why a gate and not per-request pinning: a request touches the model and the index
+several times (embed, recall, rerank, more reads), through objects built once at
+start-up. Pinning each of them to a generation would thread a handle through every
+route and store call, and on a Qdrant server the old handle reads through the alias,
+which moves at the switch anyway. Instead the requests that use the model (the
+`server.admission` work: searches, rising, trends, ingests) each hold the gate's
+shared side for their whole run, and the swap holds it alone: it waits for those in
+flight to end and holds new ones back for the moment of the swap (the last replay,
+the switch, a few assignments: milliseconds to one batch's embedding). A rebuild
+with the process's own model changes no model and never closes the gate.
+
+Everything for the new model is loaded and built before the gate closes (the new
+watch index synced with every watch), so the swap itself is assignments only.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import msgspec
+
+from search.contracts import SearchParams
+from search.log import log
+from search.pipeline import SearchPipeline
+from server.profiles import Models, load_models
+
+__all__ = ["ModelSwap", "SwitchGate"]
+
+
+class SwitchGate:
+    """A readers-writer gate that prefers the writer: once a swap waits, new readers wait
+    behind it (else a steady stream of searches would hold it off for good)."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._readers = 0
+        self._closed = False
+
+    @contextmanager
+    def reading(self) -> Iterator[None]:
+        with self._cond:
+            while self._closed:
+                self._cond.wait()
+            self._readers += 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._readers -= 1
+                if self._readers == 0:
+                    self._cond.notify_all()
+
+    @contextmanager
+    def closed(self) -> Iterator[None]:
+        """Alone: no reader runs until this block ends."""
+        with self._cond:
+            while self._closed:
+                self._cond.wait()
+            self._closed = True
+            while self._readers:
+                self._cond.wait()
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._closed = False
+                self._cond.notify_all()
+
+    @property
+    def readers(self) -> int:
+        return self._readers
+
+
+class ModelSwap:
+    """The models and model-bound parts of `services` for `profile`, built beside the
+    running ones; `apply` puts them in place (under the gate, at the index switch)."""
+
+    def __init__(self, services: Any, profile: str) -> None:
+        self._services = services
+        self.settings = msgspec.structs.replace(services.settings, profile=profile)
+        self.models: Models = load_models(self.settings)
+        embedder = self.models.embedder
+        self.pipeline = SearchPipeline(services.store, embedder, self.models.reranker,
+                                       SearchParams.from_settings(self.settings))
+        # Trending's typical counts are the posts', not the model's: the same forecaster.
+        self.pipeline.typical = services.pipeline.typical
+        self.percolator = (services.watches.percolator_for(embedder)
+                           if services.watches is not None else None)
+
+    @property
+    def model_id(self) -> str:
+        return str(self.models.embedder.info.model_id)
+
+    def apply(self) -> None:
+        """Assignments only: called with the gate closed and the write lock held, right
+        after the serving store moved to the new index."""
+        services = self._services
+        services.settings = self.settings
+        services.models = self.models
+        services.pipeline = self.pipeline
+        services.trends = None  # rebuilt on first use, with the new models and an empty cache
+        if self.percolator is not None:
+            services.watches.follow(self.percolator)
+        log("reindex.models_swapped", profile=self.models.profile, embedder=self.model_id,
+            note=f"set TRENDSEARCH_PROFILE={self.models.profile} before the next start: "
+                 f"the live index is this model's now")
+
+    def discard(self) -> None:
+        """The rebuild failed before the switch: the new watch index is let go."""
+        if self.percolator is not None:
+            self.percolator.index.close()
