@@ -80,8 +80,9 @@ class SwitchGate:
                 self._cond.notify_all()
 
     @property
-    def readers(self) -> int:
-        return self._readers
+    def shut(self) -> bool:
+        """Whether a swap holds the gate or waits for the readers in flight."""
+        return self._closed
 
 
 class ModelSwap:
