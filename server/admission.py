@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from search.errors import Overloaded
 
 if TYPE_CHECKING:
-    from server.switching import SwitchGate
+    from server.gate import SwitchGate
 
 T = TypeVar("T")
 

@@ -8,16 +8,8 @@ percolator with its query-vector index (each model has its own, `Catalog.watch_i
 A search that embedded its query with the old model must not read the new index,
 nor a new query the old one.
 
-Why a gate and not per-request pinning: a request touches the model and the index
-several times (embed, recall, rerank, more reads), through objects built once at
-start-up. Pinning each of them to a generation would thread a handle through every
-route and store call, and on a Qdrant server the old handle reads through the alias,
-which moves at the switch anyway. Instead the requests that use the model (the
-`server.admission` work: searches, rising, trends, ingests) each hold the gate's
-shared side for their whole run, and the swap holds it alone: it waits for those in
-flight to end and holds new ones back for the moment of the swap (the last replay,
-the switch, a few assignments: milliseconds to one batch's embedding). A rebuild
-with the process's own model changes no model and never closes the gate.
+The swap happens with `server.gate.SwitchGate` closed: no request that uses the
+model runs across it (why a gate: that module).
 
 Everything for the new model is loaded and built before the gate closes (the new
 watch index synced with every watch), so the swap itself is assignments only.
@@ -25,9 +17,6 @@ watch index synced with every watch), so the swap itself is assignments only.
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import msgspec
@@ -37,52 +26,7 @@ from search.log import log
 from search.pipeline import SearchPipeline
 from server.profiles import Models, load_models
 
-__all__ = ["ModelSwap", "SwitchGate"]
-
-
-class SwitchGate:
-    """A readers-writer gate that prefers the writer: once a swap waits, new readers wait
-    behind it (else a steady stream of searches would hold it off for good)."""
-
-    def __init__(self) -> None:
-        self._cond = threading.Condition()
-        self._readers = 0
-        self._closed = False
-
-    @contextmanager
-    def reading(self) -> Iterator[None]:
-        with self._cond:
-            while self._closed:
-                self._cond.wait()
-            self._readers += 1
-        try:
-            yield
-        finally:
-            with self._cond:
-                self._readers -= 1
-                if self._readers == 0:
-                    self._cond.notify_all()
-
-    @contextmanager
-    def closed(self) -> Iterator[None]:
-        """Alone: no reader runs until this block ends."""
-        with self._cond:
-            while self._closed:
-                self._cond.wait()
-            self._closed = True
-            while self._readers:
-                self._cond.wait()
-        try:
-            yield
-        finally:
-            with self._cond:
-                self._closed = False
-                self._cond.notify_all()
-
-    @property
-    def shut(self) -> bool:
-        """Whether a swap holds the gate or waits for the readers in flight."""
-        return self._closed
+__all__ = ["ModelSwap"]
 
 
 class ModelSwap:

@@ -17,6 +17,7 @@ from search.watches.percolate import Percolator
 from search.watches.percolating import PercolatingStore
 from search.watches.service import WatchService
 from server.settings import Settings
+from server.gate import SwitchGate
 from server.watches.delivery import Deliverer
 from server.watches.scheduler import Scheduler
 from server.watches.urlguard import UrlGuard
@@ -24,8 +25,11 @@ from server.watches.urlguard import UrlGuard
 
 class WatchRuntime:
     def __init__(self, settings: Settings, catalog: Any, store: Store,
-                 embedder: Embedder) -> None:
+                 embedder: Embedder, gate: SwitchGate | None = None) -> None:
         self.settings = settings
+        # What uses the percolator's model holds it shared (watch writes, the pass): a
+        # model change in this process swaps the percolator alone (`server.switching`).
+        self.gate = gate or SwitchGate()
         self.catalog = catalog
         self.db = WatchDB.in_folder(settings.data_path)
         self.guard = UrlGuard(settings.webhook_schemes, settings.webhook_allow_networks)
@@ -75,7 +79,7 @@ class WatchRuntime:
 
     def make_scheduler(self) -> Scheduler:
         self.scheduler = Scheduler(self.service, self.deliverer, f"scheduler:{self.index_name}",
-                                   max(1, self.settings.watch_pass_minutes))
+                                   max(1, self.settings.watch_pass_minutes), gate=self.gate)
         return self.scheduler
 
     def close(self) -> None:
