@@ -25,13 +25,13 @@ import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 import msgspec
 from msgspec import Meta
 
 from indexer.reindex import reindex
-from search.errors import ReindexRunning
+from search.errors import FieldError, ReindexRunning
 from search.log import log
 from server.settings import Profile
 from server.switching import ModelSwap
@@ -39,14 +39,17 @@ from server.switching import ModelSwap
 __all__ = ["ReindexJob", "ReindexRequest", "ReindexStatus"]
 
 State = Literal["idle", "running", "done", "failed"]
+PROFILES: tuple[str, ...] = get_args(Profile)
 
 
 class ReindexRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     batch_size: Annotated[int, Meta(ge=1, le=10_000, description="Posts embedded per batch.")] = 64
     keep_old: Annotated[bool, Meta(description="Keep the previous index after the switch.")] = False
-    profile: Annotated[Profile | None, Meta(description=(
-        "Rebuild with this profile's models and switch the API to them with the index "
-        "(a model change); default: the running profile."))] = None
+    # A plain string checked by `ReindexJob.start`, not the `Profile` literal: msgspec would
+    # answer "Invalid enum value" without the names to choose from.
+    profile: Annotated[Annotated[str, Meta(max_length=40)] | None, Meta(description=(
+        "Rebuild with this profile's models (`offline`, `bge-m3`, `tiny`) and switch the API "
+        "to them with the index (a model change); default: the running profile."))] = None
 
 
 class ReindexStatus(msgspec.Struct, frozen=True):
@@ -88,6 +91,9 @@ class ReindexJob:
 
     def start(self, batch_size: int = 64, keep_old: bool = False,
               profile: str | None = None) -> ReindexStatus:
+        if profile is not None and profile not in PROFILES:
+            raise FieldError("profile", f"unknown profile {profile!r}; one of: "
+                                        f"{', '.join(PROFILES)}")
         with self._lock:
             if self._thread is not None and self._thread.is_alive():
                 raise ReindexRunning(

@@ -65,3 +65,49 @@ def test_the_api_reindexes_under_writes_and_answers_from_the_new_index(
         assert client.patch("/v1/posts/late-1/engagement", json={"likes": 3}).status_code == 200
         assert services.catalog.open(status.target).get(["late-1"])[0].likes == 3
         assert client.get("/v1/admin/reindex").json()["target"] == status.target
+
+
+
+def test_a_bad_profile_is_named_and_a_failed_load_keeps_the_api_as_it_was(
+        tmp_path: Path, tiny_embedder: Any, tiny_reranker: Any) -> None:
+    with tiny_api(str(tmp_path), tiny_embedder, tiny_reranker) as client:
+        services = client.app.state.services
+        assert client.post("/v1/posts", json={"posts": POSTS}).status_code == 200
+        old = client.get("/ready").json()["store"]["index"]
+        bad = client.post("/v1/admin/reindex", json={"profile": "e5"})
+        assert bad.status_code == 422
+        assert bad.json()["errors"] == [{"field": "profile", "problem": "unknown profile 'e5'; "
+                                                                        "one of: offline, bge-m3, tiny"}]
+        assert client.get("/v1/admin/reindex").json()["state"] == "idle"
+
+        # `bge-m3` names BAAI/bge-m3 here (TRENDSEARCH_MODEL unset), which cannot load here.
+        started = client.post("/v1/admin/reindex", json={"profile": "bge-m3"}).json()
+        assert (started["stage"], started["profile"]) == ("load", "bge-m3")
+        failed = services.reindexing().wait(60)
+        assert failed.state == "failed" and (failed.error or "").startswith("ModelLoadFailed: ")
+        ready = client.get("/ready").json()
+        assert ready["profile"] == "tiny" and ready["store"]["index"] == old
+        assert services.catalog.names() == [old]  # nothing was built
+        assert client.post("/v1/search", json={"query": "Calgary flood"}).status_code == 200
+
+
+def test_a_model_change_through_the_api(tmp_path: Path, tiny_embedder: Any, tiny_reranker: Any,
+                                        tiny_reranker_path: Path, second_m3_path: Path) -> None:
+    """`{"profile": "bge-m3"}` with `TRENDSEARCH_MODEL` at another (tiny) BGE-M3: the index
+    and the API move to that model; `/ready` and searches use it, no restart."""
+    env = {"TRENDSEARCH_MODEL": str(second_m3_path), "TRENDSEARCH_RERANKER": str(tiny_reranker_path)}
+    with tiny_api(str(tmp_path), tiny_embedder, tiny_reranker, env) as client:
+        services = client.app.state.services
+        assert client.app.state.work.gate is services.gate  # searches hold the swap's gate
+        assert client.post("/v1/posts", json={"posts": POSTS}).status_code == 200
+        old = client.get("/ready").json()["store"]["index"]
+        assert client.post("/v1/admin/reindex", json={"profile": "bge-m3"}).status_code == 202
+        done = services.reindexing().wait(60)
+        assert done.state == "done", done
+        ready = client.get("/ready").json()
+        assert ready["profile"] == "bge-m3" and ready["store"]["index"] == done.target != old
+        assert ready["models"]["embedder"] == done.model and ":tiny-bge-m3-seed1:" in done.model
+        assert ready["store"]["points"] == len(POSTS)
+        found = client.post("/v1/search", json={"query": POSTS[3]["text"], "limit": 20}).json()
+        assert len(found["results"]) == len(POSTS)
+        assert client.get("/v1/admin/reindex").json()["profile"] == "bge-m3"

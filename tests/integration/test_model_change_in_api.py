@@ -2,7 +2,8 @@
 
 The process serves the `tiny` profile; `ReindexJob.start(profile="bge-m3")` loads
 that profile's models (a second tiny BGE-M3, other random weights, through
-`TRENDSEARCH_MODEL` as a user would point at a local folder) beside the running
+`TRENDSEARCH_MODEL` as a user would point at a local folder; `second_m3_path` in
+tests/conftest.py) beside the running
 ones, rebuilds, replays the writes made meanwhile with the new model and switches
 the index and the models together. Real tiny models and real Qdrant (Edge, and
 qdrant-client's local mode for the server back end): nothing is mocked.
@@ -10,7 +11,6 @@ qdrant-client's local mode for the server back end): nothing is mocked.
 
 from __future__ import annotations
 
-import shutil
 import threading
 import time
 from collections.abc import Iterator
@@ -24,7 +24,6 @@ import pytest
 from indexer.takedowns import Takedowns
 from search.contracts import SearchRequest
 from search.embed.loading import local_model_id
-from search.embed.tiny import build_tiny_m3
 from search.engagement import apply_updates
 from search.models import Engagement
 from search.store.base import stored_encoded
@@ -39,15 +38,6 @@ from tests.integration.conftest import make_catalog
 
 LATE = {"id": "late-1", "text": "Flood barriers go up along the Bow river",
         "platform": "twitter", "created_at": "2024-05-01T12:00:00Z"}
-
-
-@pytest.fixture(scope="module")
-def second_m3_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Another tiny BGE-M3: same architecture, other weights (seed 1), another folder name
-    (the model id is `bge-m3:<folder>:<config hash>`, and the config is the same)."""
-    root = tmp_path_factory.mktemp("second-model")
-    built = build_tiny_m3(root / "build", seed=1)
-    return Path(shutil.move(str(built), str(root / "tiny-bge-m3-seed1")))
 
 
 @pytest.fixture(params=["edge", "server"])
