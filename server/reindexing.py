@@ -148,6 +148,10 @@ class ReindexJob:
         finally:
             if services.upkeep is not None:
                 services.upkeep.paused = False
+        if swap is not None:
+            log("reindex.models_swapped", profile=profile, embedder=swap.model_id,
+                note=f"set TRENDSEARCH_PROFILE={profile} before the next start: the live "
+                     f"index is this model's now")
         self._update(state="done", source=old, target=new, finished_at=_now())
 
     def _pause(self, swap: ModelSwap | None) -> AbstractContextManager[Any]:

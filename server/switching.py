@@ -22,7 +22,6 @@ from typing import Any
 import msgspec
 
 from search.contracts import SearchParams
-from search.log import log
 from search.pipeline import SearchPipeline
 from server.profiles import Models, load_models
 
@@ -50,18 +49,20 @@ class ModelSwap:
         return str(self.models.embedder.info.model_id)
 
     def apply(self) -> None:
-        """Assignments only: called with the gate closed and the write lock held, right
-        after the serving store moved to the new index."""
+        """Called with the gate closed and the write lock held, right after the serving
+        store moved to the new index; past the refresh, assignments only."""
         services = self._services
+        if self.percolator is not None:
+            # The only step that can fail (it reads the watches database), so it goes
+            # first: a failure here leaves everything as it was, and the rebuild rolls
+            # the index back (`indexer.reindex`).
+            self.percolator.refresh()  # a watch created or changed since its sync
         services.settings = self.settings
         services.models = self.models
         services.pipeline = self.pipeline
         services.trends = None  # rebuilt on first use, with the new models and an empty cache
         if self.percolator is not None:
             services.watches.follow(self.percolator)
-        log("reindex.models_swapped", profile=self.models.profile, embedder=self.model_id,
-            note=f"set TRENDSEARCH_PROFILE={self.models.profile} before the next start: "
-                 f"the live index is this model's now")
 
     def discard(self) -> None:
         """The rebuild failed before the switch: the new watch index is let go."""

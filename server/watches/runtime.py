@@ -60,12 +60,12 @@ class WatchRuntime:
 
     def follow(self, percolator: Percolator) -> None:
         """Percolate with `percolator` from now on (a model change's switch): writes, the
-        watch routes and the pass all reach it through these attributes."""
+        watch routes and the pass all reach it through these attributes. Assignments
+        only: the caller refreshed it (a watch changed since its sync) beforehand."""
         self._retired.append(self.index)
         self.index, self.percolator = percolator.index, percolator
         self.store.percolator = percolator
         self.service.percolator = percolator
-        percolator.refresh()  # a watch changed since its sync
 
     def scheduler_wanted(self, *, own_process: bool) -> bool:
         """`serve` runs the scheduler with the embedded store (or when told to);
