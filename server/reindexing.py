@@ -40,14 +40,15 @@ __all__ = ["ReindexJob", "ReindexRequest", "ReindexStatus"]
 
 State = Literal["idle", "running", "done", "failed"]
 PROFILES: tuple[str, ...] = get_args(Profile)
+PROFILE_PATTERN = f"^({'|'.join(PROFILES)})$"
 
 
 class ReindexRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     batch_size: Annotated[int, Meta(ge=1, le=10_000, description="Posts embedded per batch.")] = 64
     keep_old: Annotated[bool, Meta(description="Keep the previous index after the switch.")] = False
-    # A plain string checked by `ReindexJob.start`, not the `Profile` literal: msgspec would
-    # answer "Invalid enum value" without the names to choose from.
-    profile: Annotated[Annotated[str, Meta(max_length=40)] | None, Meta(description=(
+    # A pattern of the `Profile` names, not the literal itself: msgspec would answer "Invalid
+    # enum value" without the names to choose from; the pattern's error lists them.
+    profile: Annotated[Annotated[str, Meta(pattern=PROFILE_PATTERN)] | None, Meta(description=(
         "Rebuild with this profile's models (`offline`, `bge-m3`, `tiny`) and switch the API "
         "to them with the index (a model change); default: the running profile."))] = None
 

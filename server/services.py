@@ -20,9 +20,9 @@ from search.pipeline import SearchPipeline
 from search.store.base import Store
 from search.store.serving import ServingStore
 from search.trends.service import TrendsService
+from server.gate import SwitchGate
 from server.profiles import Models, load_models, open_catalog
 from server.settings import Settings
-from server.gate import SwitchGate
 from server.watches.runtime import WatchRuntime
 
 

@@ -16,8 +16,8 @@ from search.watches.ledger import Ledger
 from search.watches.percolate import Percolator
 from search.watches.percolating import PercolatingStore
 from search.watches.service import WatchService
-from server.settings import Settings
 from server.gate import SwitchGate
+from server.settings import Settings
 from server.watches.delivery import Deliverer
 from server.watches.scheduler import Scheduler
 from server.watches.urlguard import UrlGuard

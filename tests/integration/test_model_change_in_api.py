@@ -25,6 +25,7 @@ from indexer.takedowns import Takedowns
 from search.contracts import SearchRequest
 from search.embed.loading import local_model_id
 from search.engagement import apply_updates
+from search.errors import FieldError
 from search.models import Engagement
 from search.store.base import stored_encoded
 from search.store.payload import point_id
@@ -99,6 +100,9 @@ def test_a_model_change_under_writes_switches_index_and_models_together(
         progress(stage, count)
 
     progress, job._progress = job._progress, write_meanwhile  # type: ignore[method-assign]
+    with pytest.raises(FieldError, match=r"^`profile`: unknown profile 'e5'; one of: offline, "
+                                          r"bge-m3, tiny$"):
+        job.start(profile="e5")  # in-process callers: the same rule, in words
     reading = served.scroll(2)  # a read on the old index, open across the switch
     assert next(reading).id
     started = job.start(batch_size=5, profile="bge-m3")
