@@ -107,15 +107,17 @@ def test_a_model_change_under_writes_switches_index_and_models_together(
     assert next(reading).id
     started = job.start(batch_size=5, profile="bge-m3")
     assert (started.stage, started.profile) == ("load", "bge-m3")
-
-    # The swap waits for the request in flight: no switch, the old models answer.
-    _wait(lambda: services.gate.shut or served.switches, "the swap to wait at the gate")
-    time.sleep(0.2)
-    assert served.switches == 0 and services.models.profile == "tiny"
-    release.set()
+    try:
+        # The swap waits for the request in flight: no switch, the old models answer.
+        _wait(lambda: services.gate.shut or served.switches, "the swap to wait at the gate")
+        time.sleep(0.2)
+        assert served.switches == 0 and services.models.profile == "tiny"
+    finally:
+        release.set()
     _wait(lambda: served.switches == 1, "the switch")
     assert old_name in catalog.names()  # the open read still holds it
-    assert sum(1 for _ in reading) == len(posts) - 1  # and finishes whole, on the old index
+    # ... and finishes on it (the writes during the build may or may not be on its pages).
+    assert len(posts) - 3 <= sum(1 for _ in reading) <= len(posts)
     status = job.wait(60)
 
     assert status.state == "done", status
