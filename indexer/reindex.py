@@ -113,12 +113,16 @@ def _replay(old: Store, new: Store, copy: Copy,
 
 def reindex(catalog: Any, embedder: Embedder, *, batch_size: int = 64, keep_old: bool = False,
             served: Any = None, pause: AbstractContextManager[Any] | None = None,
-            progress: Callable[[str, int], None] | None = None) -> tuple[str, str, int]:
+            progress: Callable[[str, int], None] | None = None,
+            on_switch: Callable[[], None] | None = None) -> tuple[str, str, int]:
     """Build, catch up, switch, drop; returns (old name, new name, posts copied).
 
     `served` is the running process's `ServingStore` (None for a standalone run:
     nothing else writes then); `pause` blocks the process's writes for the last
-    pass and the switch; `progress(stage, posts)` is told each batch.
+    pass and the switch; `progress(stage, posts)` is told each batch. `on_switch`
+    runs inside `pause` right after the serving store moved: a model change puts
+    the process's new models in place there (`server.switching`); if it fails, the
+    old index is live and served again.
     """
     old_name = catalog.live_name()
     if old_name is None:
@@ -152,11 +156,16 @@ def reindex(catalog: Any, embedder: Embedder, *, batch_size: int = 64, keep_old:
                     replayed += _replay(old, new, copy, served.take_changes(), batch_size)
                     tell("replay", replayed)
                 catalog.activate(new_name)
+                retired = None
                 try:
-                    retired = (served.switch(catalog.serving(new_name, embedder.info.model_id))
-                               if served is not None else None)
+                    if served is not None:
+                        retired = served.switch(catalog.serving(new_name, embedder.info.model_id))
+                    if on_switch is not None:
+                        on_switch()
                 except BaseException:
                     catalog.activate(old_name)  # this process still serves the old one
+                    if retired is not None:
+                        served.switch(retired.store)
                     raise
                 fields["paused_ms"] = round((time.perf_counter() - paused) * 1000, 1)
             fields["replayed"] = replayed

@@ -18,6 +18,10 @@ unchanged. Threads, not processes: the models are loaded once, and torch
 releases the GIL in its kernels.
 
 The counter is only touched on the event loop thread, so it needs no lock.
+
+With a `gate` (`server.switching.SwitchGate`), each piece of work runs holding its
+shared side: this is the work that uses the models, so a model change's swap, which
+holds the gate alone, never lands in the middle of one.
 """
 
 from __future__ import annotations
@@ -29,9 +33,12 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from search.errors import Overloaded
+
+if TYPE_CHECKING:
+    from server.gate import SwitchGate
 
 T = TypeVar("T")
 
@@ -47,8 +54,10 @@ def _lower_priority(nice: int) -> None:
 
 
 class Admission:
-    def __init__(self, threads: int, queue: int, retry_after_s: int, nice: int = 0) -> None:
+    def __init__(self, threads: int, queue: int, retry_after_s: int, nice: int = 0,
+                 gate: SwitchGate | None = None) -> None:
         self.threads = threads
+        self.gate = gate
         self.queue = queue
         self.retry_after_s = retry_after_s
         self.admitted = 0  # running plus waiting
@@ -64,9 +73,16 @@ class Admission:
             raise Overloaded(self.retry_after_s)
         self.admitted += 1
         try:
-            return await asyncio.get_running_loop().run_in_executor(self._pool, partial(fn, *args))
+            return await asyncio.get_running_loop().run_in_executor(
+                self._pool, partial(self._gated, fn, *args))
         finally:
             self.admitted -= 1
+
+    def _gated(self, fn: Callable[..., T], *args: Any) -> T:
+        if self.gate is None:
+            return fn(*args)
+        with self.gate.reading():
+            return fn(*args)
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)

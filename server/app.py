@@ -32,8 +32,6 @@ from indexer.repair import repair_takedowns
 from indexer.takedowns import Takedowns
 from search.errors import IndexNotReady
 from search.log import log
-from search.pipeline import SearchPipeline
-from search.trends.service import TrendsService
 from server.admission import Admission
 from server.auth import KeyRing
 from server.body import strict_json_body
@@ -67,16 +65,6 @@ RATE_LIMIT_HEADERS = ["RateLimit-Policy", "RateLimit-Limit", "RateLimit-Remainin
 def _services(state: State) -> Services:
     services: Services = state.services
     return services
-
-
-def _pipeline(state: State) -> SearchPipeline:
-    pipeline: SearchPipeline = state.services.pipeline
-    return pipeline
-
-
-def _trends(state: State) -> TrendsService:
-    service: TrendsService = state.services.trends_service()
-    return service
 
 
 def _work(state: State) -> Admission:
@@ -140,7 +128,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
         app.state.services = built
         app.state.takedowns = Takedowns(built.settings.data_path)
         app.state.work = Admission(settings.work_threads, settings.work_queue,
-                                   settings.retry_after_s, settings.work_nice)
+                                   settings.retry_after_s, settings.work_nice, built.gate)
         # Also done where the catalog opens the index (`indexer.repair`); again here
         # for services handed in with a catalog of their own.
         repair_takedowns(built.store, app.state.takedowns)
@@ -179,8 +167,6 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
                                                    name="web", include_in_schema=False,
                                                    file_system=_WebFiles())],
         dependencies={"services": Provide(_services, sync_to_thread=False),
-                      "pipeline": Provide(_pipeline, sync_to_thread=False),
-                      "trends_service": Provide(_trends, sync_to_thread=False),
                       "takedowns": Provide(_takedowns, sync_to_thread=False),
                       "work": Provide(_work, sync_to_thread=False),
                       "watch_runtime": Provide(_watch_runtime, sync_to_thread=False)},

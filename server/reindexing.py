@@ -5,37 +5,57 @@ embedded store a rebuild beside `serve` is only possible within `serve`; and on
 either back end only the process that takes the writes can journal them and
 pause them for the switch (`indexer.reindex`). `POST /v1/admin/reindex` starts
 one job (one at a time), `GET` reads its progress; `trendsearch reindex --server
-URL` drives both. The job rebuilds with the process's own model: a schema step,
-a new index layout, a clean copy. A model change needs a process that runs the
-new model (`trendsearch reindex` with the new profile, with writes stopped).
+URL` drives both.
+
+Without `profile` (or with the running one) the job rebuilds with the process's
+own model: a schema step, a new index layout, a clean copy. With another
+`profile` it is a model change: the job loads that profile's models beside the
+running ones (stage `load`; memory for both until the switch), builds the new
+index with them (writes made meanwhile are re-embedded by the new model at
+replay), and at the switch the process's models, pipeline, trends and watch
+percolator move with the index in one step (`server.switching`), so the API
+follows without a restart. The process's settings are not written anywhere: set
+`TRENDSEARCH_PROFILE` to the new profile before the next start (the old one is
+refused then, with the model-mismatch error).
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 import msgspec
 from msgspec import Meta
 
 from indexer.reindex import reindex
-from search.errors import ReindexRunning
+from search.errors import FieldError, ReindexRunning
 from search.log import log
+from server.settings import Profile
+from server.switching import ModelSwap
 
 __all__ = ["ReindexJob", "ReindexRequest", "ReindexStatus"]
 
 State = Literal["idle", "running", "done", "failed"]
+PROFILES: tuple[str, ...] = get_args(Profile)
+PROFILE_PATTERN = f"^({'|'.join(PROFILES)})$"
 
 
 class ReindexRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     batch_size: Annotated[int, Meta(ge=1, le=10_000, description="Posts embedded per batch.")] = 64
     keep_old: Annotated[bool, Meta(description="Keep the previous index after the switch.")] = False
+    # A pattern of the `Profile` names, not the literal itself: msgspec would answer "Invalid
+    # enum value" without the names to choose from; the pattern's error lists them.
+    profile: Annotated[Annotated[str, Meta(pattern=PROFILE_PATTERN)] | None, Meta(description=(
+        "Rebuild with this profile's models (`offline`, `bge-m3`, `tiny`) and switch the API "
+        "to them with the index (a model change); default: the running profile."))] = None
 
 
 class ReindexStatus(msgspec.Struct, frozen=True):
     state: State
-    stage: str | None = None  # copy, replay, switched
+    stage: str | None = None  # load (a model change), copy, replay, switched
     posts: int = 0  # copied so far
     replayed: int = 0  # posts written during the build, carried over from the journal
     source: str | None = None
@@ -43,6 +63,8 @@ class ReindexStatus(msgspec.Struct, frozen=True):
     started_at: str | None = None
     finished_at: str | None = None
     error: str | None = None
+    profile: str | None = None  # the profile whose model the new index is built with
+    model: str | None = None  # its embedder's model id
 
 
 def _now() -> str:
@@ -68,16 +90,25 @@ class ReindexJob:
         with self._lock:
             self._status = msgspec.structs.replace(self._status, **changes)
 
-    def start(self, batch_size: int = 64, keep_old: bool = False) -> ReindexStatus:
+    def start(self, batch_size: int = 64, keep_old: bool = False,
+              profile: str | None = None) -> ReindexStatus:
+        if profile is not None and profile not in PROFILES:
+            raise FieldError("profile", f"unknown profile {profile!r}; one of: "
+                                        f"{', '.join(PROFILES)}")
         with self._lock:
             if self._thread is not None and self._thread.is_alive():
                 raise ReindexRunning(
                     f"a reindex started at {self._status.started_at} is still running "
                     f"(stage {self._status.stage}); follow it with GET /v1/admin/reindex")
-            self._status = ReindexStatus(state="running", stage="copy",
-                                         source=self._services.catalog.live_name(),
-                                         started_at=_now())
-            self._thread = threading.Thread(target=self._run, args=(batch_size, keep_old),
+            models = self._services.models
+            change = profile is not None and profile != models.profile
+            self._status = ReindexStatus(
+                state="running", stage="load" if change else "copy",
+                source=self._services.catalog.live_name(), started_at=_now(),
+                profile=profile if change else models.profile,
+                model=None if change else models.embedder.info.model_id)
+            self._thread = threading.Thread(target=self._run,
+                                            args=(batch_size, keep_old, profile if change else None),
                                             name="reindex", daemon=True)
             self._thread.start()
             return self._status
@@ -93,17 +124,24 @@ class ReindexJob:
         else:
             self._update(stage=stage, posts=posts)
 
-    def _run(self, batch_size: int, keep_old: bool) -> None:
+    def _run(self, batch_size: int, keep_old: bool, profile: str | None) -> None:
         services = self._services
+        swap: ModelSwap | None = None
         if services.upkeep is not None:
             services.upkeep.paused = True
             services.upkeep.wait()  # a build already under way ends before the copy starts
         try:
+            if profile is not None:
+                swap = ModelSwap(services, profile)  # loaded while the old models serve
+                self._update(stage="copy", model=swap.model_id)
             old, new, _ = reindex(
-                services.catalog, services.models.embedder, batch_size=batch_size,
-                keep_old=keep_old, served=services.served, pause=services.write_lock,
-                progress=self._progress)
+                services.catalog, swap.models.embedder if swap else services.models.embedder,
+                batch_size=batch_size, keep_old=keep_old, served=services.served,
+                pause=self._pause(swap), progress=self._progress,
+                on_switch=swap.apply if swap else None)
         except Exception as exc:  # noqa: BLE001 - reported by GET, the API keeps serving
+            if swap is not None and services.models is not swap.models:
+                swap.discard()
             log("reindex.failed", error=type(exc).__name__, detail=str(exc)[:500])
             self._update(state="failed", finished_at=_now(),
                          error=f"{type(exc).__name__}: {str(exc)[:500]}")
@@ -111,7 +149,26 @@ class ReindexJob:
         finally:
             if services.upkeep is not None:
                 services.upkeep.paused = False
+        if swap is not None:
+            log("reindex.models_swapped", profile=profile, embedder=swap.model_id,
+                note=f"set TRENDSEARCH_PROFILE={profile} before the next start: the live "
+                     f"index is this model's now")
         self._update(state="done", source=old, target=new, finished_at=_now())
+
+    def _pause(self, swap: ModelSwap | None) -> AbstractContextManager[Any]:
+        """The write lock for the last pass and the switch; for a model change the gate
+        too, taken first (an ingest holds the gate, then waits for the write lock: the
+        other order could deadlock), so no request runs across the swap."""
+        services = self._services
+        if swap is None:
+            return services.write_lock  # type: ignore[no-any-return]
+
+        @contextmanager
+        def both() -> Iterator[None]:
+            with services.gate.closed(), services.write_lock:
+                yield
+
+        return both()
 
     def stop(self) -> None:
         """At shutdown: the running rebuild stops at its next batch and is dropped."""

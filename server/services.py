@@ -20,6 +20,7 @@ from search.pipeline import SearchPipeline
 from search.store.base import Store
 from search.store.serving import ServingStore
 from search.trends.service import TrendsService
+from server.gate import SwitchGate
 from server.profiles import Models, load_models, open_catalog
 from server.settings import Settings
 from server.watches.runtime import WatchRuntime
@@ -40,11 +41,15 @@ class Services(msgspec.Struct):
     # The live index under the watches' wrapper: a reindex in this process switches it.
     served: ServingStore | None = None
     reindex_job: Any = None
+    # Held shared by the work that uses the models, alone by a model change's swap
+    # (`server.switching`): no request sees one model with the other's index.
+    gate: SwitchGate = msgspec.field(default_factory=SwitchGate)
 
     @classmethod
     def build(cls, settings: Settings, models: Models | None = None, catalog: Any = None) -> Services:
         models = models or load_models(settings)
         catalog = catalog if catalog is not None else open_catalog(settings)
+        gate = SwitchGate()
         try:
             store = open_live(catalog, models.embedder.info, create=True)
         except Exception:
@@ -52,7 +57,7 @@ class Services(msgspec.Struct):
             raise
         try:
             # Watches wrap the store: every write of this process percolates.
-            watches = WatchRuntime(settings, catalog, store, models.embedder)
+            watches = WatchRuntime(settings, catalog, store, models.embedder, gate)
         except Exception:
             catalog.close()
             raise
@@ -61,7 +66,8 @@ class Services(msgspec.Struct):
         pipeline = SearchPipeline(store, models.embedder, models.reranker, SearchParams.from_settings(settings))
         upkeep = IndexUpkeep(store, 0 if settings.qdrant_url else settings.edge_optimize_every)
         services = cls(settings=settings, models=models, catalog=catalog, store=store,
-                       pipeline=pipeline, watches=watches, upkeep=upkeep, served=served)
+                       pipeline=pipeline, watches=watches, upkeep=upkeep, served=served,
+                       gate=gate)
         services.forecasts()  # trending ranks by the forecaster's typical-for-age counts
         return services
 

@@ -8,6 +8,7 @@ hub model must fail at once, not retry the network for ~50 s.
 from __future__ import annotations
 
 import os
+import shutil
 
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
@@ -30,6 +31,16 @@ def tiny_models_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def tiny_m3_path(tiny_models_dir: Path) -> Path:
     return build_tiny_m3(tiny_models_dir)
+
+
+@pytest.fixture(scope="session")
+def second_m3_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Another tiny BGE-M3 for model changes: same architecture, other weights (seed 1),
+    another folder name (a folder's model id is `bge-m3:<folder name>:<config hash>`,
+    and the config is the same)."""
+    root = tmp_path_factory.mktemp("second-model")
+    built = build_tiny_m3(root / "build", seed=1)
+    return Path(shutil.move(str(built), str(root / "tiny-bge-m3-seed1")))
 
 
 @pytest.fixture(scope="session")

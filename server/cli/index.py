@@ -117,9 +117,10 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--batch-size", type=bounded_int(1, 10_000), default=64)
     p.add_argument("--keep-old", action="store_true", help="keep the previous index on disk")
     p.add_argument("--server", metavar="URL",
-                   help="run the rebuild inside the API serving at URL (its own model), which "
-                        "keeps serving and taking writes; needed beside `serve` on the embedded "
-                        "store")
+                   help="run the rebuild inside the API serving at URL, which keeps serving and "
+                        "taking writes; needed beside `serve` on the embedded store. With "
+                        "--profile, a model change: the API switches to that profile's models "
+                        "with the new index; without, its own model")
     p.add_argument("--api-key", help="a write key of that server (default: TRENDSEARCH_API_KEY)")
     p.add_argument("--poll-s", type=float, default=1.0, help=argparse.SUPPRESS)
     p.set_defaults(run=_reindex)

@@ -4,7 +4,10 @@ The embedded store belongs to the process that serves it, and only that process
 can journal the writes it takes during a rebuild (`server.reindexing`): so the
 supported way to reindex beside `serve` is to ask it. This starts the job
 (`POST /v1/admin/reindex`), prints its progress until it ends and exits 0 when
-the new index is live, 1 when it failed (the reason on one line).
+the new index is live, 1 when it failed (the reason on one line). With
+`--profile NAME` (given on the command line, not read from the environment: the
+environment here need not be the server's) it asks for a model change: the API
+builds the index with that profile's models and switches to them with it.
 """
 
 from __future__ import annotations
@@ -36,14 +39,17 @@ def reindex_through(args: argparse.Namespace) -> int:
     base = args.server.rstrip("/")
     key = args.api_key or os.environ.get(KEY_VARIABLE)
     headers = {"authorization": f"Bearer {key}"} if key else {}
-    body = {"batch_size": args.batch_size, "keep_old": args.keep_old}
+    body: dict[str, Any] = {"batch_size": args.batch_size, "keep_old": args.keep_old}
+    if getattr(args, "profile", None):  # a model change: the API switches to that profile
+        body["profile"] = args.profile
     try:
         with httpx.Client(base_url=base, headers=headers, timeout=30) as http:
             started = http.post("/v1/admin/reindex", json=body)
             if started.status_code != 202:
                 raise TrendsearchError(f"{base} refused the reindex: {_problem(started)}")
             status = started.json()
-            print(f"reindex of {status['source']} started on {base}", file=sys.stderr, flush=True)
+            print(f"reindex of {status['source']} with profile {status.get('profile')} started "
+                  f"on {base}", file=sys.stderr, flush=True)
             shown = None
             while status["state"] == "running":
                 time.sleep(min(max(args.poll_s, 0.05), 60.0))
@@ -66,4 +72,8 @@ def reindex_through(args: argparse.Namespace) -> int:
         raise TrendsearchError(f"the reindex on {base} failed: {status['error']}")
     print(f"reindexed {status['source']} into {status['target']} on {base}; "
           f"{status['target']} is now live")
+    if getattr(args, "profile", None):
+        print(f"the API at {base} now runs profile {status.get('profile')} "
+              f"({status.get('model')}); set TRENDSEARCH_PROFILE={status.get('profile')} "
+              f"before its next start", file=sys.stderr)
     return 0

@@ -78,7 +78,9 @@ def replay_demo(settings: Settings, sample: Path, speed: float, models: Any = No
 
                     write_batch(services.store, services.models.embedder, batch)
                     services.store.flush()
-            for alert in runtime.service.run_pass(clock, render=render):
+            with runtime.gate.reading():  # one model per pass, as the scheduler's
+                alerts = runtime.service.run_pass(clock, render=render)
+            for alert in alerts:
                 print(f"{clock:%Y-%m-%d %H:%M} ALERT {alert.watch_id}: {alert.observed} posts in "
                       f"the hour, expected {alert.expected} (z {alert.z}); hot topics then: "
                       f"{base}/?view=trends&as_of={clock:%Y-%m-%dT%H:%M:%SZ}", file=sys.stderr,

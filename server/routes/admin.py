@@ -16,11 +16,12 @@ from server.services import Services
 
 @post("/v1/admin/reindex", status_code=202, sync_to_thread=True, tags=["admin"], opt=WRITE)
 def start_reindex(data: ReindexRequest, services: Services) -> ReindexStatus:
-    """Start a rebuild with this process's model; 409 while one runs.
+    """Start a rebuild, with this process's model or another `profile`'s (a model change:
+    the API switches to it with the index); 409 while one runs.
 
     In a worker thread: starting reads the live index's name, which on a Qdrant
     server is an alias lookup (with retries) that must not stall the event loop."""
-    return services.reindexing().start(data.batch_size, data.keep_old)
+    return services.reindexing().start(data.batch_size, data.keep_old, data.profile)
 
 
 @get("/v1/admin/reindex", sync_to_thread=False, tags=["admin"], opt=WRITE)

@@ -93,10 +93,16 @@ def result_item(hit: Hit, explain: bool, query: ParsedQuery,
 
 
 @post("/v1/search", status_code=200, tags=["search"])
-async def search(data: SearchRequest, pipeline: SearchPipeline, work: Admission,
-                 services: Services) -> SearchResponse:
-    """Computed on a worker thread (`server.admission`); 503 when every one is taken."""
-    return await work.run(run_search, data, pipeline, services.forecasts())
+async def search(data: SearchRequest, work: Admission, services: Services) -> SearchResponse:
+    """Computed on a worker thread (`server.admission`); 503 when every one is taken.
+
+    The pipeline is read there, not here: a model change swaps it while no work runs
+    (`server.switching`), so the one read in the work is the current model's."""
+    return await work.run(_search_now, data, services)
+
+
+def _search_now(data: SearchRequest, services: Services) -> SearchResponse:
+    return run_search(data, services.pipeline, services.forecasts())
 
 
 def run_search(data: SearchRequest, pipeline: SearchPipeline,

@@ -14,9 +14,9 @@ from search.bounds import check_instant
 from search.errors import FieldError
 from search.models import AuthorName, LangCode, SearchFilters, ShortText
 from search.trends.models import MAX_TOPICS, Topic, TrendParams, TrendsRequest
-from search.trends.service import TrendsService
 from search.trends.window import format_duration, parse_duration
 from server.admission import Admission
+from server.services import Services
 
 MAX_WINDOW = timedelta(days=7)
 MAX_BASELINE = timedelta(days=30)
@@ -84,7 +84,7 @@ def trends_request(*, window: str, baseline: str | None, as_of: datetime | None,
 
 @get("/v1/trends", tags=["trends"])
 async def trends(
-    trends_service: TrendsService,
+    services: Services,
     work: Admission,
     window: str = "1h",
     baseline: str | None = None,
@@ -118,7 +118,8 @@ async def trends(
     request = trends_request(window=window, baseline=baseline, as_of=as_of, limit=limit,
                              query=topic_query,
                              filters=filters if msgspec.to_builtins(filters) else None)
-    result = await work.run(trends_service.trends, request)  # `server.admission`
+    # The service is fetched in the work (`server.admission`): a model change replaces it.
+    result = await work.run(lambda: services.trends_service().trends(request))
     return TrendsResponse(
         as_of=result.as_of, window=format_duration(request.window),
         baseline=format_duration(request.baseline), query=request.query,

@@ -47,7 +47,8 @@ def _check_webhook(runtime: WatchRuntime, url: str | None) -> None:
 @post("/v1/watches", status_code=201, sync_to_thread=True, tags=["watches"], opt=WRITE)
 def create_watch(data: WatchSpec, watch_runtime: WatchRuntime) -> dict[str, Any]:
     _check_webhook(watch_runtime, data.webhook.url if data.webhook else None)
-    return watch_runtime.service.create(data).public()
+    with watch_runtime.gate.reading():  # compiled and backfilled by one model
+        return watch_runtime.service.create(data).public()
 
 
 @get("/v1/watches", sync_to_thread=True, tags=["watches"], opt=WRITE)
@@ -67,7 +68,8 @@ def get_watch(watch_id: str, watch_runtime: WatchRuntime) -> dict[str, Any]:
 def update_watch(watch_id: str, data: WatchPatch, watch_runtime: WatchRuntime) -> dict[str, Any]:
     if data.webhook is not msgspec.UNSET and data.webhook is not None:
         _check_webhook(watch_runtime, data.webhook.url)
-    return watch_runtime.service.update(watch_id, data).public()
+    with watch_runtime.gate.reading():
+        return watch_runtime.service.update(watch_id, data).public()
 
 
 @delete("/v1/watches/{watch_id:str}", status_code=204, sync_to_thread=True, tags=["watches"],

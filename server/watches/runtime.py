@@ -16,6 +16,7 @@ from search.watches.ledger import Ledger
 from search.watches.percolate import Percolator
 from search.watches.percolating import PercolatingStore
 from search.watches.service import WatchService
+from server.gate import SwitchGate
 from server.settings import Settings
 from server.watches.delivery import Deliverer
 from server.watches.scheduler import Scheduler
@@ -24,8 +25,12 @@ from server.watches.urlguard import UrlGuard
 
 class WatchRuntime:
     def __init__(self, settings: Settings, catalog: Any, store: Store,
-                 embedder: Embedder) -> None:
+                 embedder: Embedder, gate: SwitchGate | None = None) -> None:
         self.settings = settings
+        # What uses the percolator's model holds it shared (watch writes, the pass): a
+        # model change in this process swaps the percolator alone (`server.switching`).
+        self.gate = gate or SwitchGate()
+        self.catalog = catalog
         self.db = WatchDB.in_folder(settings.data_path)
         self.guard = UrlGuard(settings.webhook_schemes, settings.webhook_allow_networks)
         self.index = catalog.watch_index(embedder.info)
@@ -37,6 +42,30 @@ class WatchRuntime:
         self.deliverer = Deliverer(self.ledger, self.guard)
         self.scheduler: Scheduler | None = None
         self.index_name = store.manifest().name
+        # Watch indexes of models this process served before a model change: a watch pass
+        # begun before the swap may still read one, so they close with the runtime.
+        self._retired: list[Any] = []
+
+    def percolator_for(self, embedder: Embedder) -> Percolator:
+        """A percolator over another model's watch index, synced with every watch (each
+        query embedded by that model): built before a model change's switch, not during it."""
+        index = self.catalog.watch_index(embedder.info)
+        try:
+            percolator = Percolator(index, self.db, embedder)
+            percolator.sync()
+        except BaseException:
+            index.close()
+            raise
+        return percolator
+
+    def follow(self, percolator: Percolator) -> None:
+        """Percolate with `percolator` from now on (a model change's switch): writes, the
+        watch routes and the pass all reach it through these attributes. Assignments
+        only: the caller refreshed it (a watch changed since its sync) beforehand."""
+        self._retired.append(self.index)
+        self.index, self.percolator = percolator.index, percolator
+        self.store.percolator = percolator
+        self.service.percolator = percolator
 
     def scheduler_wanted(self, *, own_process: bool) -> bool:
         """`serve` runs the scheduler with the embedded store (or when told to);
@@ -50,12 +79,13 @@ class WatchRuntime:
 
     def make_scheduler(self) -> Scheduler:
         self.scheduler = Scheduler(self.service, self.deliverer, f"scheduler:{self.index_name}",
-                                   max(1, self.settings.watch_pass_minutes))
+                                   max(1, self.settings.watch_pass_minutes), gate=self.gate)
         return self.scheduler
 
     def close(self) -> None:
         if self.scheduler is not None:
             self.scheduler.stop()
         self.deliverer.close()
-        self.index.close()
+        for index in (*self._retired, self.index):
+            index.close()
         self.db.close()

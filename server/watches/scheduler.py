@@ -21,6 +21,7 @@ from datetime import UTC, datetime, timedelta
 from search.log import log
 from search.watches.ledger import Ledger
 from search.watches.service import WatchService
+from server.gate import SwitchGate
 from server.watches.delivery import Deliverer, render
 
 # How often the loop wakes: deliveries go out within this, the lease is renewed.
@@ -31,8 +32,10 @@ LEASE_S = 60.0
 
 class Scheduler:
     def __init__(self, service: WatchService, deliverer: Deliverer, lease_name: str,
-                 pass_minutes: int, clock: Callable[[], datetime] | None = None) -> None:
+                 pass_minutes: int, clock: Callable[[], datetime] | None = None,
+                 gate: SwitchGate | None = None) -> None:
         self.service = service
+        self.gate = gate or SwitchGate()
         self.deliverer = deliverer
         self.ledger: Ledger = service.ledger
         self.lease_name = lease_name
@@ -62,7 +65,8 @@ class Scheduler:
 
     def run_pass(self, now: datetime) -> None:
         try:
-            opened = self.service.run_pass(now, render=render)
+            with self.gate.reading():  # a model change waits: one model per pass
+                opened = self.service.run_pass(now, render=render)
             self.passes += 1
             log("watch.pass", at=now.isoformat(), opened=len(opened))
         except Exception as exc:  # one failed pass must not stop the scheduler

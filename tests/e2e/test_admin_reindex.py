@@ -3,9 +3,21 @@ while it keeps answering and taking writes, then answers from the new one, no re
 
 from __future__ import annotations
 
+import socket
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
+import httpx
+import pytest
+import uvicorn
+
+from server.app import create_app
+from server.cli import main
+from server.profiles import Models
+from server.services import Services
+from server.settings import load_settings
 from tests.factories import tiny_api
 
 POSTS = [{"id": f"a-{i}", "text": f"Calgary flood update {i}: the Bow river keeps rising",
@@ -65,3 +77,76 @@ def test_the_api_reindexes_under_writes_and_answers_from_the_new_index(
         assert client.patch("/v1/posts/late-1/engagement", json={"likes": 3}).status_code == 200
         assert services.catalog.open(status.target).get(["late-1"])[0].likes == 3
         assert client.get("/v1/admin/reindex").json()["target"] == status.target
+
+
+
+def test_a_bad_profile_is_named_and_a_failed_load_keeps_the_api_as_it_was(
+        tmp_path: Path, tiny_embedder: Any, tiny_reranker: Any) -> None:
+    with tiny_api(str(tmp_path), tiny_embedder, tiny_reranker) as client:
+        services = client.app.state.services
+        assert client.post("/v1/posts", json={"posts": POSTS}).status_code == 200
+        old = client.get("/ready").json()["store"]["index"]
+        bad = client.post("/v1/admin/reindex", json={"profile": "e5"})
+        assert bad.status_code == 422
+        assert bad.json()["errors"] == [{"field": "profile", "problem": (
+            "Expected `str` matching regex '^(offline|bge-m3|tiny)$'")}]
+        assert client.get("/v1/admin/reindex").json()["state"] == "idle"
+
+        # `bge-m3` names BAAI/bge-m3 here (TRENDSEARCH_MODEL unset), which cannot load here.
+        started = client.post("/v1/admin/reindex", json={"profile": "bge-m3"}).json()
+        assert (started["stage"], started["profile"]) == ("load", "bge-m3")
+        failed = services.reindexing().wait(60)
+        assert failed.state == "failed" and (failed.error or "").startswith("ModelLoadFailed: ")
+        ready = client.get("/ready").json()
+        assert ready["profile"] == "tiny" and ready["store"]["index"] == old
+        assert services.catalog.names() == [old]  # nothing was built
+        assert client.post("/v1/search", json={"query": "Calgary flood"}).status_code == 200
+
+
+def test_a_model_change_from_the_cli_through_a_served_api(
+        tmp_path: Path, tiny_embedder: Any, tiny_reranker: Any, tiny_reranker_path: Path,
+        second_m3_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`trendsearch reindex --server URL --profile bge-m3`, the API on 127.0.0.1 (uvicorn)
+    with `TRENDSEARCH_MODEL` at another (tiny) BGE-M3: the index and the API move to that
+    model; `/ready` and searches use it, no restart."""
+    port = free_port()
+    env = {"TRENDSEARCH_MODEL": str(second_m3_path), "TRENDSEARCH_RERANKER": str(tiny_reranker_path)}
+    settings = load_settings(env, profile="tiny", data_dir=str(tmp_path), port=port)
+    services = Services.build(settings, Models(embedder=tiny_embedder, reranker=tiny_reranker,
+                                               profile="tiny"))
+    app = create_app(settings, services)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while not server.started:
+            assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
+            time.sleep(0.05)
+        assert app.state.work.gate is services.gate  # searches hold the swap's gate
+        assert httpx.post(f"{base}/v1/posts", json={"posts": POSTS}, timeout=60).status_code == 200
+        old = httpx.get(f"{base}/ready", timeout=10).json()["store"]["index"]
+
+        assert main(["reindex", "--server", base, "--profile", "bge-m3", "--poll-s", "0.05"]) == 0
+        out, err = capsys.readouterr()
+        ready = httpx.get(f"{base}/ready", timeout=10).json()
+        assert ready["profile"] == "bge-m3" and ready["store"]["index"] != old
+        assert ":tiny-bge-m3-seed1:" in ready["models"]["embedder"]
+        assert ready["store"]["points"] == len(POSTS)
+        assert f"{ready['store']['index']} is now live" in out
+        assert (f"now runs profile bge-m3 ({ready['models']['embedder']}); set "
+                f"TRENDSEARCH_PROFILE=bge-m3 before its next start") in err
+        found = httpx.post(f"{base}/v1/search", json={"query": POSTS[3]["text"], "limit": 20},
+                           timeout=60).json()
+        assert len(found["results"]) == len(POSTS)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        services.close()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])

@@ -86,6 +86,7 @@ def test_settings_lists_every_variable(capsys: pytest.CaptureFixture[str]) -> No
     (["search", "tornado", "--limit", "ten"], "--limit"),
     (["trends", "--limit", "0"], "--limit"),
     (["rising", "--limit", "0"], "--limit"),
+    (["reindex", "--server", "http://127.0.0.1:9", "--profile", "e5"], "--profile"),
 ])
 def test_bad_flags_are_one_line_errors_naming_the_flag(
         data_dir: Path, argv: list[str], named: str, capsys: pytest.CaptureFixture[str]) -> None:

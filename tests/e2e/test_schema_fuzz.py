@@ -12,7 +12,8 @@ least the window, at most 1000 windows), and the query rule no portable regex
 can say (a letter, digit or emoji outside -exclusions); ids are unique within a
 batch; an engagement snapshot's `at` lies between its post's time and now (so the
 fuzz dates its posts at the latest now and sends snapshots without `at`); a cursor is only valid as issued; a watch's query has a word, its filters no time
-range, its id is free and its webhook on the allow-list. Each is in the schema's descriptions.
+range, its id is free and its webhook on the allow-list; a reindex keeps the app's profile (another
+one loads real models: a model change). Each is in the schema's descriptions.
 """
 
 from __future__ import annotations
@@ -103,6 +104,11 @@ def api_schema(tmp_path_factory: pytest.TempPathFactory, tiny_embedder: Embedder
                     case.body["query"] = "flood"
             if case.path.startswith("/v1/watches") and isinstance(case.body, dict):
                 _watch_told(case)
+            if case.path == "/v1/admin/reindex" and isinstance(case.body, dict) \
+                    and case.body.get("profile") is not None:
+                # Another profile is a model change: it would load that profile's real
+                # models into this tiny app (tests/e2e/test_admin_reindex.py does that).
+                case.body["profile"] = "tiny"
             return case
 
         yield loaded

@@ -13,6 +13,8 @@ import time
 from datetime import timedelta
 from typing import Any
 
+import pytest
+
 from indexer.reindex import reindex
 from migrations import open_live
 from search.embed.base import Embedder
@@ -192,3 +194,21 @@ def test_engagement_writes_are_journaled_as_payload_only(catalog: Any,
     assert rewrite == [second]
     assert set(payload) == {first} and {"likes", "history"} <= payload[first]
     served.close_journal()
+
+
+def test_a_failed_switch_hook_leaves_the_old_index_live(catalog: Any,
+                                                      tiny_embedder: Embedder) -> None:
+    """`on_switch` (a model change puts the new models in place there) failing undoes the
+    switch: the old index is live and served again, the new one is dropped."""
+    served = _fill(catalog, tiny_embedder)
+    old_name = catalog.live_name()
+
+    def fail() -> None:
+        raise RuntimeError("the swap failed")
+
+    with pytest.raises(RuntimeError, match="the swap failed"):
+        reindex(catalog, tiny_embedder, batch_size=7, served=served, on_switch=fail)
+    assert catalog.live_name() == old_name and catalog.names() == [old_name]
+    assert served.manifest().name == old_name and served.count() == len(corpus())
+    served.update_engagement(corpus()[0].id, Engagement(likes=5, at=BASE_TIME))
+    assert catalog.open(old_name).get([corpus()[0].id])[0].likes == 5

@@ -1,0 +1,67 @@
+"""The gate a model change closes: no request that uses the model runs across the swap.
+
+Why a gate and not per-request pinning: a request touches the model and the index
+several times (embed, recall, rerank, more reads), through objects built once at
+start-up. Pinning each of them to a generation would thread a handle through every
+route and store call, and on a Qdrant server the old handle reads through the alias,
+which moves at the switch anyway. Instead the requests that use the model (the
+`server.admission` work: searches, rising, trends, ingests; the watch writes and the
+watches' pass) each hold the gate's shared side for their whole run, and the swap
+(`server.switching`) holds it alone: it waits for those in
+flight to end and holds new ones back for the moment of the swap (the last replay,
+the switch, a few assignments: milliseconds to one batch's embedding). A rebuild
+with the process's own model changes no model and never closes the gate.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+__all__ = ["SwitchGate"]
+
+
+class SwitchGate:
+    """A readers-writer gate that prefers the writer: once a swap waits, new readers wait
+    behind it (else a steady stream of searches would hold it off for good)."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._readers = 0
+        self._closed = False
+
+    @contextmanager
+    def reading(self) -> Iterator[None]:
+        with self._cond:
+            while self._closed:
+                self._cond.wait()
+            self._readers += 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._readers -= 1
+                if self._readers == 0:
+                    self._cond.notify_all()
+
+    @contextmanager
+    def closed(self) -> Iterator[None]:
+        """Alone: no reader runs until this block ends."""
+        with self._cond:
+            while self._closed:
+                self._cond.wait()
+            self._closed = True
+            while self._readers:
+                self._cond.wait()
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._closed = False
+                self._cond.notify_all()
+
+    @property
+    def shut(self) -> bool:
+        """Whether a swap holds the gate or waits for the readers in flight."""
+        return self._closed
