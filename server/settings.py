@@ -127,7 +127,7 @@ class Settings(RankingSettings, frozen=True, forbid_unknown_fields=True):
         'HNSW build-time search width of a new embedded index.'))] = 100
     edge_hnsw_ef: Annotated[int, Meta(ge=1, le=4096, description=(
         'HNSW search width of each dense query on the embedded store (more: better recall, '
-        'slower).'))] = 128
+        'slower).'))] = 256
     edge_payload_m: Annotated[int, Meta(ge=0, le=128, description=(
         'Links of the filtered sub-graphs a new embedded index builds per value of each '
         'indexed field (0: none, filtered queries walk the one graph with ACORN: a faster '
@@ -145,7 +145,8 @@ class Settings(RankingSettings, frozen=True, forbid_unknown_fields=True):
         '`int8`: scalar-quantize a new embedded index\'s dense vectors (faster build and '
         'search; the originals rescore the top hits).'))] = "int8"
     edge_oversampling: Annotated[float, Meta(ge=1.0, le=16.0, description=(
-        'Quantized candidates fetched per wanted hit before the originals rescore them.'))] = 2.0
+        'Quantized candidates fetched per wanted hit before the originals rescore them '
+        '(at most 2,048 a query).'))] = 8.0
     edge_max_search_threads: Annotated[int, Meta(ge=0, le=256, description=(
         'Threads one embedded dense query may use (0: from the CPU count).'))] = 0
     edge_optimize_every: Annotated[int, Meta(ge=0, description=(

@@ -49,7 +49,7 @@ def match_filter(match: MatchFilter) -> Any:
 
 class EdgeMatchReads:
     shard: Any
-    _dense_params: Any  # the layout's HNSW width and int8 rescoring (`edge_layout`)
+    _dense_params_for: Any  # the layout's HNSW width and int8 rescoring (`edge_layout`)
 
     def count_matches(self, match: MatchFilter) -> int:
         if match.empty:
@@ -109,5 +109,6 @@ class EdgeMatchReads:
                if must or must_not else None)
         hits = self.shard.query(qe.QueryRequest(
             limit=limit, filter=flt, with_payload=False, score_threshold=min_score,
-            params=self._dense_params, query=qe.Query.Nearest(list(dense), using="dense")))
+            params=self._dense_params_for(limit),
+            query=qe.Query.Nearest(list(dense), using="dense")))
         return [ScoredId(str(p.id), p.score) for p in hits]

@@ -28,7 +28,7 @@ import qdrant_edge as qe
 
 from search.contracts import ModelInfo
 
-__all__ = ["EdgeLayout", "edge_config", "dense_search_params"]
+__all__ = ["MAX_RESCORED", "EdgeLayout", "edge_config", "dense_search_params"]
 
 
 class EdgeLayout(msgspec.Struct, frozen=True):
@@ -42,8 +42,10 @@ class EdgeLayout(msgspec.Struct, frozen=True):
     hnsw_m: int = 16
     # Build-time search width (more: better graph, slower build).
     hnsw_ef_construct: int = 100
-    # Search width per dense query (more: better recall, slower query).
-    hnsw_ef: int = 128
+    # Search width per dense query (more: better recall, slower query). 256 with
+    # oversampling 8: recall@10 against exact 0.468 -> 0.826 at 1M synthetic points
+    # (0.964 -> 0.997 at 100k) for ~0.1 ms a query (decision 0031, session 16).
+    hnsw_ef: int = 256
     # Links of the per-value filtered sub-graphs; 0 builds none (see module docstring).
     payload_m: int = 0
     # A segment at most this many KB of dense vectors is scanned, not walked.
@@ -54,8 +56,9 @@ class EdgeLayout(msgspec.Struct, frozen=True):
     # Largest segment the optimizer builds, KB (0: Qdrant's choice). Bounds one build's stall.
     max_segment_size_kb: int = 0
     quantization: Literal["none", "int8"] = "int8"
-    # Quantized candidates fetched per wanted hit before the originals rescore them.
-    oversampling: float = 2.0
+    # Quantized candidates fetched per wanted hit before the originals rescore them
+    # (at most `MAX_RESCORED` a query: see `dense_search_params`).
+    oversampling: float = 8.0
     # Threads one query may use (0: Qdrant's choice from the CPU count).
     max_search_threads: int = 0
 
@@ -82,11 +85,19 @@ def edge_config(layout: EdgeLayout, model: ModelInfo) -> Any:
         max_search_threads=layout.max_search_threads or None)
 
 
-def dense_search_params(layout: EdgeLayout, exact: bool = False) -> Any:
-    """Search parameters of a dense query: the HNSW width and the rescoring of int8 hits."""
+# Originals one dense query rescores at most. Int8 cannot order near-ties, so a top 10
+# wants many candidates rescored; the counting's threshold search (limit 1,001) at
+# oversampling 8 rescored 8,000 and its stage went from 13 to 35 ms p50 at 1M.
+MAX_RESCORED = 2048
+
+
+def dense_search_params(layout: EdgeLayout, exact: bool = False, limit: int = 10) -> Any:
+    """Search parameters of a dense query of `limit` hits: the HNSW width and the
+    rescoring of int8 hits (`oversampling`, down to what keeps `MAX_RESCORED`)."""
     if exact:
         return qe.SearchParams(exact=True)
-    rescore = (qe.QuantizationSearchParams(rescore=True, oversampling=layout.oversampling)
+    oversampling = max(1.0, min(layout.oversampling, MAX_RESCORED / max(limit, 1)))
+    rescore = (qe.QuantizationSearchParams(rescore=True, oversampling=oversampling)
                if layout.quantization == "int8" else None)
     return qe.SearchParams(hnsw_ef=layout.hnsw_ef, quantization=rescore,
                            acorn=qe.AcornSearchParams(enable=True))
