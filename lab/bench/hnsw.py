@@ -31,12 +31,14 @@ from search.store.edge_layout import dense_search_params
 __all__ = ["HnswRow", "hnsw_row", "print_hnsw"]
 
 RECALL_QUERIES = 200
+TIE = 1e-4
 
 
 class HnswRow(msgspec.Struct):
     build_s: float
     segments: int
     recall_at_10: float
+    recall_at_10_tied: float
     dense_ms: tuple[float, float]
     exact_ms: tuple[float, float]
     recall_stage: dict[str, tuple[float, float]]
@@ -88,13 +90,23 @@ def hnsw_row(store: Any, pipeline: SearchPipeline, queries: Sequence[str],
     shard = store.shard
     vectors = [v.tolist() for v in query_dense[:RECALL_QUERIES]]
 
-    def dense(params: Any) -> Any:
-        return lambda v: [p.id for p in shard.query(qe.QueryRequest(
-            limit=10, query=qe.Query.Nearest(v, using="dense"), params=params))]
+    def dense(params: Any, limit: int = 10) -> Any:
+        return lambda v: {str(p.id): p.score for p in shard.query(qe.QueryRequest(
+            limit=limit, query=qe.Query.Nearest(v, using="dense"), params=params))}
 
     approx, dense_ms = _timed(dense(dense_search_params(store.layout)), vectors)
-    exact, exact_ms = _timed(dense(dense_search_params(store.layout, exact=True)), vectors)
-    recall = float(np.mean([len(set(a) & set(e)) / 10 for a, e in zip(approx, exact, strict=True)]))
+    _, exact_ms = _timed(dense(dense_search_params(store.layout, exact=True)), vectors)
+    # The exact top 200 with scores: synthetic posts are noisy copies, so the 10th and
+    # 11th exact scores differ by ~3e-5 at 1M; a hit within `TIE` of the 10th counts too.
+    exact = [dense(dense_search_params(store.layout, exact=True), 200)(v) for v in vectors]
+    strict, tied = [], []
+    for got, truth in zip(approx, exact, strict=True):
+        ranked = sorted(truth.values(), reverse=True)
+        tenth = ranked[min(9, len(ranked) - 1)] if ranked else 0.0
+        top = set(sorted(truth, key=truth.__getitem__, reverse=True)[:10])
+        strict.append(len(set(got) & top) / 10)
+        tied.append(sum(1 for pid in got if truth.get(pid, -2.0) >= tenth - TIE) / 10)
+    recall, recall_tied = float(np.mean(strict)), float(np.mean(tied))
 
     stage = _recall_stage(pipeline, queries, rounds=2)
     encoded = pipeline.embedder.encode_queries(list(queries))
@@ -111,6 +123,7 @@ def hnsw_row(store: Any, pipeline: SearchPipeline, queries: Sequence[str],
 
     _, raw_ms = _timed(raw, list(range(len(queries))) * 2)
     return HnswRow(build_s=built.seconds, segments=built.segments, recall_at_10=recall,
+                   recall_at_10_tied=recall_tied,
                    dense_ms=dense_ms, exact_ms=exact_ms, recall_stage=stage, raw_ms=raw_ms,
                    rss_mb=_rss_mb(), disk_mb=_disk_mb(Path(store.location)), reopen_s=0.0)
 
@@ -130,6 +143,8 @@ def print_hnsw(rows: dict[str, HnswRow]) -> None:
     line("index build (s), segments", [f"{r.build_s:.1f}, {r.segments}" for r in rows.values()])
     line(f"recall@10 vs exact ({RECALL_QUERIES} queries)",
          [f"{r.recall_at_10:.3f}" for r in rows.values()])
+    line(f"recall@10, a hit within {TIE:g} of the 10th exact score counting",
+         [f"{r.recall_at_10_tied:.3f}" for r in rows.values()])
     line("dense query HNSW ms p50 / p95", [pair(r.dense_ms) for r in rows.values()])
     line("dense query exact ms p50 / p95", [pair(r.exact_ms) for r in rows.values()])
     for kind in next(iter(rows.values())).recall_stage:
