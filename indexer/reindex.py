@@ -184,7 +184,12 @@ def reindex(catalog: Any, embedder: Embedder, *, batch_size: int = 64, keep_old:
     if served is not None:
         served.close_journal()
     if not keep_old:
-        _retire(catalog, served, retired, old_name)
+        try:
+            _retire(catalog, served, retired, old_name)
+        except Exception as exc:  # noqa: BLE001 - the switch is made: the job is done
+            log("reindex.old_kept", index=old_name, error=type(exc).__name__,
+                detail=str(exc)[:300], reason="dropping it failed after the switch; remove it "
+                "by hand (its folder under DATA_DIR/edge/indexes, or its collection)")
     elif served is not None and served.drain(retired):
         # Kept on disk; the serving process no longer reads it, so its shard can close.
         catalog.release(old_name)

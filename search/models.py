@@ -253,8 +253,10 @@ class MatchFacets(msgspec.Struct, frozen=True):
 
     platform: dict[str, int]
     lang: dict[str, int]
-    # False when a half had more than `search.counting.FACET_SAMPLE` matches: the counts
-    # are then scaled up from `sample` matches taken evenly along the story's time line.
+    # False when a half counted had more than `search.counting.FACET_SAMPLE` matches (the
+    # query's, or the query's without that facet's filter): the counts are then scaled up
+    # from `sample` matches, taken evenly along the time line (uniform by point id past
+    # `search.counting.PASS_LIMIT`).
     exact: bool = True
     sample: int = 0
 

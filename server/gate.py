@@ -52,8 +52,13 @@ class SwitchGate:
             while self._closed:
                 self._cond.wait()
             self._closed = True
-            while self._readers:
-                self._cond.wait()
+            try:  # an interrupt while readers drain must not leave the gate shut
+                while self._readers:
+                    self._cond.wait()
+            except BaseException:
+                self._closed = False
+                self._cond.notify_all()
+                raise
         try:
             yield
         finally:

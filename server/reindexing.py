@@ -49,7 +49,8 @@ class ReindexRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     # A pattern of the `Profile` names, not the literal itself: msgspec would answer "Invalid
     # enum value" without the names to choose from; the pattern's error lists them.
     profile: Annotated[Annotated[str, Meta(pattern=PROFILE_PATTERN)] | None, Meta(description=(
-        "Rebuild with this profile's models (`offline`, `bge-m3`, `tiny`) and switch the API "
+        f"Rebuild with this profile's models ({', '.join(f'`{p}`' for p in PROFILES)}) and "
+        "switch the API "
         "to them with the index (a model change); default: the running profile."))] = None
 
 

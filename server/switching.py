@@ -43,6 +43,12 @@ class ModelSwap:
         self.pipeline.typical = services.pipeline.typical
         self.percolator = (services.watches.percolator_for(embedder)
                            if services.watches is not None else None)
+        if self.percolator is not None:
+            # Calibrations (each watch's median and spread of cosines) are the old model's:
+            # scored against them, the new cosines would be kept or dropped on the wrong
+            # basis. Without one a watch records every match until the next pass
+            # calibrates it on the new index.
+            self.percolator.calibrations = {}
 
     @property
     def model_id(self) -> str:

@@ -42,9 +42,6 @@ class ClientConditions:
         return qm.HasIdCondition(has_id=list(point_ids))
 
 
-_PAGE = 4096
-
-
 def match_filter(match: MatchFilter) -> qm.Filter:
     must, should, must_not = match_conditions(match, ClientConditions())
     return qm.Filter(must=must or None, should=should or None, must_not=must_not or None)

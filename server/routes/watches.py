@@ -75,7 +75,8 @@ def update_watch(watch_id: str, data: WatchPatch, watch_runtime: WatchRuntime) -
 @delete("/v1/watches/{watch_id:str}", status_code=204, sync_to_thread=True, tags=["watches"],
         opt=WRITE)
 def delete_watch(watch_id: str, watch_runtime: WatchRuntime) -> None:
-    watch_runtime.service.delete(watch_id)
+    with watch_runtime.gate.reading():  # the percolator it removes from is the model's
+        watch_runtime.service.delete(watch_id)
 
 
 @get("/v1/alerts", sync_to_thread=True, tags=["watches"])

@@ -42,9 +42,6 @@ class WatchRuntime:
         self.deliverer = Deliverer(self.ledger, self.guard)
         self.scheduler: Scheduler | None = None
         self.index_name = store.manifest().name
-        # Watch indexes of models this process served before a model change: a watch pass
-        # begun before the swap may still read one, so they close with the runtime.
-        self._retired: list[Any] = []
 
     def percolator_for(self, embedder: Embedder) -> Percolator:
         """A percolator over another model's watch index, synced with every watch (each
@@ -61,11 +58,15 @@ class WatchRuntime:
     def follow(self, percolator: Percolator) -> None:
         """Percolate with `percolator` from now on (a model change's switch): writes, the
         watch routes and the pass all reach it through these attributes. Assignments
-        only: the caller refreshed it (a watch changed since its sync) beforehand."""
-        self._retired.append(self.index)
+        only, and the old model's watch index closes here: the caller holds the gate closed,
+        and everything that reads the percolator (ingests, the watch routes, the pass)
+        holds it shared, so nothing reads the old index now. Closing it at once also lets a
+        later change back to that model open it again (Edge allows one opener)."""
+        old = self.index
         self.index, self.percolator = percolator.index, percolator
         self.store.percolator = percolator
         self.service.percolator = percolator
+        old.close()
 
     def scheduler_wanted(self, *, own_process: bool) -> bool:
         """`serve` runs the scheduler with the embedded store (or when told to);
@@ -86,6 +87,5 @@ class WatchRuntime:
         if self.scheduler is not None:
             self.scheduler.stop()
         self.deliverer.close()
-        for index in (*self._retired, self.index):
-            index.close()
+        self.index.close()
         self.db.close()

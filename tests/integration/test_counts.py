@@ -224,3 +224,23 @@ def test_past_the_pass_limit_the_histogram_is_scaled_too(
     assert (sampled.total, sampled.total_exact, hist.exact) == (whole.total, True, False)
     assert sum(hist.counts) == whole.total and hist.unit == whole.histogram.unit
     assert sampled.match_facets is not None and not sampled.match_facets.exact
+
+
+def test_the_counting_reads_give_times_newest_first_and_ids_in_point_id_order(
+        store: Store) -> None:
+    """What the pass and the sample rest on: `match_times` reads each match's `created_ts`
+    from the index, newest first; `match_ids` gives the first point ids in id order (a
+    uniform sample, since point ids are hashes of post ids)."""
+    from search.contracts import MatchFilter
+
+    match = MatchFilter(filters=None, require=tuple(required_terms(parse_query(QUERY))))
+    expected = by_terms(store, QUERY)
+    posts = {p.id: p for p in store.scroll() if p.id in expected}
+    times = store.match_times(match, len(expected) + 5)
+    assert sorted(pid for pid, _ in times) == sorted(point_id(p) for p in expected)
+    stamps = [ts for _, ts in times]
+    assert stamps == sorted(stamps, reverse=True)
+    by_point = {point_id(p.id): p.created_at.timestamp() for p in posts.values()}
+    assert all(ts == by_point[pid] for pid, ts in times)
+    first = store.match_ids(match, 50)
+    assert first == sorted(by_point)[:50]

@@ -160,3 +160,25 @@ def test_a_model_change_under_writes_switches_index_and_models_together(
     # Writes after the switch are the new model's, into the new index.
     run_ingest(msgspec.json.encode({"posts": [dict(LATE, id="after-1")]}), services, takedowns)
     assert store.get(["after-1"])[0].text == LATE["text"]
+
+
+def test_a_change_back_to_a_model_reopens_its_watch_index(
+        services: Services, tiny_embedder: Any, second_m3_path: Path,
+        tiny_reranker_path: Path) -> None:
+    """The old model's watch index closes at the swap (nothing reads it: the gate is
+    closed), so a later change back opens it again; Edge allows one opener, and an
+    index kept open until exit made tiny -> bge-m3 -> tiny fail at its load."""
+    from server.profiles import load_models
+
+    runtime = services.watches
+    assert runtime is not None
+    watch = runtime.service.create(WatchSpec(name="flood", query="river flood barriers"))
+    other = load_models(load_settings({}, profile="bge-m3", data_dir=str(services.settings.data_path),
+                                      model=str(second_m3_path),
+                                      reranker=str(tiny_reranker_path))).embedder
+    for embedder in (other, tiny_embedder, other):
+        percolator = runtime.percolator_for(embedder)
+        with services.gate.closed():
+            runtime.follow(percolator)
+        query = embedder.encode_queries([watch.query]).dense[0]
+        assert np.allclose(runtime.percolator.dense_matrix([watch.id])[0], query, atol=1e-4)
