@@ -260,7 +260,9 @@ async function runSearch({append = false} = {}) {
   }
   const ticket = begin();
   if (append && !(lastBody && nextCursor)) return;
-  const body = append ? {...lastBody, cursor: nextCursor} : searchBody(state);
+  // More results: the counts above do not change, so the next page does not ask for them
+  // again (each costs a pass over every match).
+  const body = append ? {...lastBody, cursor: nextCursor, facets: false} : searchBody(state);
   setBusy("results", true);
   setStatus(append ? "Loading more…" : "Searching…");
   try {
