@@ -165,9 +165,9 @@ def test_a_model_change_under_writes_switches_index_and_models_together(
 def test_a_change_back_to_a_model_reopens_its_watch_index(
         services: Services, tiny_embedder: Any, second_m3_path: Path,
         tiny_reranker_path: Path) -> None:
-    """The old model's watch index closes at the swap (nothing reads it: the gate is
-    closed), so a later change back opens it again; Edge allows one opener, and an
-    index kept open until exit made tiny -> bge-m3 -> tiny fail at its load."""
+    """Changing models back and forth: each change opens that model's watch index again,
+    synced, with the query vectors of that model (the old one closes at the swap, so a
+    process that changes back does not hold two handles on one folder)."""
     from server.profiles import load_models
 
     runtime = services.watches
