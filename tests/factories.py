@@ -75,6 +75,40 @@ def tiny_api(data_dir: str, embedder: Any, reranker: Any,
         services.close()
 
 
+def free_port() -> int:
+    """A port nothing listens on now, on 127.0.0.1 (network tests stay on this host)."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def served_api(app: Any, services: Any, port: int) -> Iterator[str]:
+    """`app` served by uvicorn on 127.0.0.1:`port` in a thread, as its base URL; stopped
+    and `services` closed on the way out (for tests that need a real socket: a browser,
+    a CLI talking to the server)."""
+    import threading
+    import time
+
+    import uvicorn
+
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 30
+        while not server.started:
+            assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
+            time.sleep(0.05)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        services.close()
+
+
 class TinyLexical:
     """An `Embedder` built like the offline profile, small: the tiny model's dense vectors
     with the real lexical (BM25) sparse side, so word-level matching is what ships."""

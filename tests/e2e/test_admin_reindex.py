@@ -3,22 +3,18 @@ while it keeps answering and taking writes, then answers from the new one, no re
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
 from server.app import create_app
 from server.cli import main
 from server.profiles import Models
 from server.services import Services
 from server.settings import load_settings
-from tests.factories import tiny_api
+from tests.factories import free_port, served_api, tiny_api
 
 POSTS = [{"id": f"a-{i}", "text": f"Calgary flood update {i}: the Bow river keeps rising",
           "platform": "twitter", "created_at": "2024-05-01T12:00:00Z", "likes": i}
@@ -115,15 +111,7 @@ def test_a_model_change_from_the_cli_through_a_served_api(
     services = Services.build(settings, Models(embedder=tiny_embedder, reranker=tiny_reranker,
                                                profile="tiny"))
     app = create_app(settings, services)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while not server.started:
-            assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-            time.sleep(0.05)
+    with served_api(app, services, port) as base:
         assert app.state.work.gate is services.gate  # searches hold the swap's gate
         assert httpx.post(f"{base}/v1/posts", json={"posts": POSTS}, timeout=60).status_code == 200
         old = httpx.get(f"{base}/ready", timeout=10).json()["store"]["index"]
@@ -140,13 +128,3 @@ def test_a_model_change_from_the_cli_through_a_served_api(
         found = httpx.post(f"{base}/v1/search", json={"query": POSTS[3]["text"], "limit": 20},
                            timeout=60).json()
         assert len(found["results"]) == len(POSTS)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        services.close()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])

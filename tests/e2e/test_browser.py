@@ -15,9 +15,6 @@ import json
 import os
 import re
 import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -36,14 +33,13 @@ sync_api = (importlib.import_module("playwright.sync_api") if IN_CI else
             pytest.importorskip("playwright.sync_api",
                                 reason="Playwright is not installed (pip install playwright)"))
 
-import uvicorn
-
 from search.embed.base import Embedder
 from search.rerank import Reranker
 from server.app import create_app
 from server.profiles import Models
 from server.services import Services
 from server.settings import load_settings
+from tests.factories import free_port, served_api
 
 REPO = Path(__file__).resolve().parents[2]
 SHOTS = REPO / "test-artifacts" / "browser"
@@ -89,12 +85,6 @@ def posts(base: str) -> list[dict[str, Any]]:
     ]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory, tiny_embedder: Embedder,
          tiny_reranker: Reranker) -> Iterator[dict[str, Any]]:
@@ -103,23 +93,10 @@ def site(tmp_path_factory: pytest.TempPathFactory, tiny_embedder: Embedder,
                              port=port)
     services = Services.build(settings, Models(embedder=tiny_embedder, reranker=tiny_reranker,
                                                profile="tiny"))
-    app = create_app(settings, services)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    answer = httpx.post(f"{base}/v1/posts", json={"posts": posts(base)}, timeout=60)
-    assert answer.status_code == 200, answer.text
-    try:
+    with served_api(create_app(settings, services), services, port) as base:
+        answer = httpx.post(f"{base}/v1/posts", json={"posts": posts(base)}, timeout=60)
+        assert answer.status_code == 200, answer.text
         yield {"base": base, "services": services}
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        services.close()
 
 
 @pytest.fixture(scope="module")
