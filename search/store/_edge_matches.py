@@ -15,6 +15,7 @@ import qdrant_edge as qe
 from search.contracts import MatchFilter, ScoredId
 from search.models import Post
 from search.store.base import filter_conditions, holds_all_terms, match_conditions, term_conditions
+from search.store.edge_layout import EdgeLayout, dense_search_params
 from search.store.payload import FILTER_ONLY_FIELDS, from_payload
 
 
@@ -49,7 +50,7 @@ def match_filter(match: MatchFilter) -> Any:
 
 class EdgeMatchReads:
     shard: Any
-    _dense_params_for: Any  # the layout's HNSW width and int8 rescoring (`edge_layout`)
+    layout: EdgeLayout  # the HNSW width and int8 rescoring of dense queries
 
     def count_matches(self, match: MatchFilter) -> int:
         if match.empty:
@@ -109,6 +110,6 @@ class EdgeMatchReads:
                if must or must_not else None)
         hits = self.shard.query(qe.QueryRequest(
             limit=limit, filter=flt, with_payload=False, score_threshold=min_score,
-            params=self._dense_params_for(limit),
+            params=dense_search_params(self.layout, limit=limit),
             query=qe.Query.Nearest(list(dense), using="dense")))
         return [ScoredId(str(p.id), p.score) for p in hits]

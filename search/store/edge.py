@@ -81,15 +81,9 @@ class EdgeStore(EdgeMatchReads):
     def __init__(self, folder: Path, layout: EdgeLayout | None = None) -> None:
         self._folder = folder
         self.layout = layout or EdgeLayout()
-        self._dense_params = dense_search_params(self.layout)  # a top 10
         self._shard: Any = None
         if (folder / "shard").exists():
             self._shard = self._load()
-
-    def _dense_params_for(self, limit: int) -> Any:
-        """Wider queries rescore fewer candidates per hit (`edge_layout.MAX_RESCORED`)."""
-        return (self._dense_params if limit <= 10
-                else dense_search_params(self.layout, limit=limit))
 
     @property
     def location(self) -> str:
@@ -222,7 +216,7 @@ class EdgeStore(EdgeMatchReads):
         flt = edge_filter(filters, terms, excluded_ids)
         requests = [qe.QueryRequest(
             limit=limit, filter=flt, with_payload=False,
-            params=self._dense_params_for(limit) if using == "dense" else None,
+            params=dense_search_params(self.layout, limit=limit) if using == "dense" else None,
             query=qe.Query.Nearest(list(vector) if using == "dense" else _sparse(vector),
                                    using=using))
             for using, vector in signals]
