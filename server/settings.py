@@ -144,9 +144,9 @@ class Settings(RankingSettings, frozen=True, forbid_unknown_fields=True):
     edge_quantization: Annotated[Literal["none", "int8"], Meta(description=(
         '`int8`: scalar-quantize a new embedded index\'s dense vectors (faster build and '
         'search; the originals rescore the top hits).'))] = "int8"
-    edge_oversampling: Annotated[float, Meta(ge=1.0, le=16.0, description=(
+    edge_oversampling: Annotated[float, Meta(ge=1.0, le=64.0, description=(
         'Quantized candidates fetched per wanted hit before the originals rescore them '
-        '(lowered for wide queries to keep 2,048 rescored, never below 1).'))] = 8.0
+        '(lowered for wide queries to keep 2,048 rescored, never below 1).'))] = 16.0
     edge_max_search_threads: Annotated[int, Meta(ge=0, le=256, description=(
         'Threads one embedded dense query may use (0: from the CPU count).'))] = 0
     edge_optimize_every: Annotated[int, Meta(ge=0, description=(
