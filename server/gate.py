@@ -16,10 +16,22 @@ with the process's own model changes no model and never closes the gate.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-__all__ = ["SwitchGate"]
+__all__ = ["DRAIN_WAIT_S", "DrainTimeout", "SwitchGate"]
+
+# How long a swap waits for the requests in flight, holding new ones back meanwhile. A
+# search or an ingest batch takes milliseconds to a second; a trends pass or a faceted
+# count over tens of thousands of matches, seconds. Past this the swap is abandoned
+# (the old model serves on) rather than hold every new request for as long as the
+# slowest one runs.
+DRAIN_WAIT_S = 15.0
+
+
+class DrainTimeout(RuntimeError):
+    """Requests in flight outlasted the swap's wait; nothing was switched."""
 
 
 class SwitchGate:
@@ -46,15 +58,24 @@ class SwitchGate:
                     self._cond.notify_all()
 
     @contextmanager
-    def closed(self) -> Iterator[None]:
-        """Alone: no reader runs until this block ends."""
+    def closed(self, timeout: float | None = None) -> Iterator[None]:
+        """Alone: no reader runs until this block ends. `DrainTimeout` when the readers in
+        flight have not all ended within `timeout` seconds (None: wait for good; a model
+        change waits `DRAIN_WAIT_S`); the gate is open again then, and the block never ran."""
+        deadline = None if timeout is None else time.monotonic() + timeout
         with self._cond:
             while self._closed:
                 self._cond.wait()
             self._closed = True
-            try:  # an interrupt while readers drain must not leave the gate shut
+            try:  # an interrupt, or the wait running out, must not leave the gate shut
                 while self._readers:
-                    self._cond.wait()
+                    left = None if deadline is None else deadline - time.monotonic()
+                    if left is not None and left <= 0:
+                        raise DrainTimeout(
+                            f"{self._readers} request(s) still running after {timeout:g} s; "
+                            f"nothing was switched, the running model serves on (retry when "
+                            f"the long requests are done)")
+                    self._cond.wait(left)
             except BaseException:
                 self._closed = False
                 self._cond.notify_all()

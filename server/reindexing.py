@@ -33,6 +33,9 @@ from msgspec import Meta
 from indexer.reindex import reindex
 from search.errors import FieldError, ReindexRunning
 from search.log import log
+from server import gate
+from server.live_profile import FILE as PROFILE_FILE
+from server.live_profile import record as record_profile
 from server.settings import Profile
 from server.switching import ModelSwap
 
@@ -151,9 +154,14 @@ class ReindexJob:
             if services.upkeep is not None:
                 services.upkeep.paused = False
         if swap is not None:
+            try:  # the next start with no profile named follows it (`server.live_profile`)
+                record_profile(services.settings.data_path, swap.settings.profile, swap.model_id)
+            except OSError as exc:  # the switch is made: the job is done, the note is not
+                log("reindex.profile_not_recorded", error=str(exc)[:300],
+                    note=f"set TRENDSEARCH_PROFILE={profile} before the next start")
             log("reindex.models_swapped", profile=profile, embedder=swap.model_id,
-                note=f"set TRENDSEARCH_PROFILE={profile} before the next start: the live "
-                     f"index is this model's now")
+                note=f"recorded in {PROFILE_FILE}: a start that names no profile runs "
+                     f"{profile}; one that names another is refused by the live index")
         self._update(state="done", source=old, target=new, finished_at=_now())
 
     def _pause(self, swap: ModelSwap | None) -> AbstractContextManager[Any]:
@@ -166,7 +174,7 @@ class ReindexJob:
 
         @contextmanager
         def both() -> Iterator[None]:
-            with services.gate.closed(), services.write_lock:
+            with services.gate.closed(gate.DRAIN_WAIT_S), services.write_lock:
                 yield
 
         return both()

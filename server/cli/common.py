@@ -9,6 +9,7 @@ which argparse turns into a usage error naming the option.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -28,9 +29,16 @@ SAMPLE = REPO_ROOT / "data" / "sample" / "posts.jsonl"
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
-    """Environment first, flags on top; a bad value is a `FieldError` naming its source."""
-    return load_settings(profile=getattr(args, "profile", None), data_dir=getattr(args, "data_dir", None),
-                         host=getattr(args, "host", None), port=getattr(args, "port", None))
+    """Environment first, flags on top; a bad value is a `FieldError` naming its source.
+    With no profile named, the one the live index was last rebuilt with
+    (`server.live_profile`)."""
+    from server.live_profile import follow
+
+    flag = getattr(args, "profile", None)
+    settings = load_settings(profile=flag, data_dir=getattr(args, "data_dir", None),
+                             host=getattr(args, "host", None), port=getattr(args, "port", None))
+    return follow(settings, explicit=flag is not None
+                  or os.environ.get("TRENDSEARCH_PROFILE", "") != "")
 
 
 def banner(settings: Settings, models: Any) -> None:

@@ -96,6 +96,9 @@ def _reindex(args: argparse.Namespace) -> int:
                                   keep_old=args.keep_old)
     finally:
         catalog.close()
+    from server.live_profile import record
+
+    record(settings.data_path, settings.profile, models.embedder.info.model_id)
     print(f"reindexed {count} posts from {old} into {new}; {new} is now live")
     return 0
 

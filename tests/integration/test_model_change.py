@@ -21,6 +21,7 @@ from search.errors import ModelMismatch
 from search.store.edge_catalog import EdgeCatalog
 from server.cli import main
 from server.cli.serve import demo_index
+from server.live_profile import recorded
 from server.profiles import load_models
 from server.services import Services
 from server.settings import load_settings
@@ -94,6 +95,10 @@ def test_reindex_moves_it_to_e5_and_cross_lingual_search_works(
         store = open_live(catalog, e5.info, create=False)
         assert store.count() == total
         assert store.manifest().model.model_id.startswith("multilingual-e5-small-q4:")
+        # The next start that names no profile runs the one that rebuilt it.
+        entry = recorded(minilm_index)
+        assert entry is not None and entry.profile == "offline"
+        assert entry.model == store.manifest().model.model_id
         with pytest.raises(ModelMismatch):
             open_live(catalog, MiniLMEmbedder(LexicalSparseEncoder()).info, create=False)
     finally:

@@ -30,6 +30,8 @@ from search.models import Engagement
 from search.store.base import stored_encoded
 from search.store.payload import point_id
 from search.watches.models import WatchSpec
+from server import gate
+from server.live_profile import recorded
 from server.profiles import Models
 from server.routes.posts import run_ingest
 from server.services import Services
@@ -128,6 +130,9 @@ def test_a_model_change_under_writes_switches_index_and_models_together(
     assert old_name not in catalog.names()  # dropped once nothing read it
     assert services.store.manifest().model.model_id == new_model
     assert (services.models.profile, services.settings.profile) == ("bge-m3", "bge-m3")
+    # The next start that names no profile runs this one (`server.live_profile`).
+    entry = recorded(services.settings.data_path)
+    assert entry is not None and (entry.profile, entry.model) == ("bge-m3", new_model)
     embedder = services.models.embedder
     assert services.pipeline.embedder is embedder and services.pipeline.models["embedder"] == new_model
     assert services.trends_service().embedder is embedder
@@ -182,3 +187,46 @@ def test_a_change_back_to_a_model_reopens_its_watch_index(
             runtime.follow(percolator)
         query = embedder.encode_queries([watch.query]).dense[0]
         assert np.allclose(runtime.percolator.dense_matrix([watch.id])[0], query, atol=1e-4)
+
+
+def test_a_model_change_held_up_by_a_long_request_is_abandoned_at_the_gate(
+        services: Services, tiny_embedder: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A request that outlasts the swap's wait (`server.gate.DRAIN_WAIT_S`): the job fails
+    with the reason, nothing switched, the old models and index serve on, the new index
+    is dropped and no profile is recorded; the held request and later ones run."""
+    monkeypatch.setattr(gate, "DRAIN_WAIT_S", 0.3)
+    posts = corpus()
+    services.store.upsert(posts, tiny_embedder.encode_documents([p.text for p in posts]))
+    old_name = services.catalog.live_name()
+    release, holding = threading.Event(), threading.Event()
+
+    def long_request() -> None:
+        with services.gate.reading():
+            holding.set()
+            release.wait(60)
+
+    job = services.reindexing()
+    progress = job._progress
+
+    def hold_at_copy(stage: str, count: int) -> None:
+        if stage == "copy" and not holding.is_set():
+            threading.Thread(target=long_request, daemon=True).start()
+            holding.wait(10)
+        progress(stage, count)
+
+    job._progress = hold_at_copy  # type: ignore[method-assign]
+    try:
+        job.start(batch_size=5, profile="bge-m3")
+        status = job.wait(60)
+    finally:
+        release.set()
+    assert status.state == "failed", status
+    assert status.error is not None and status.error.startswith(
+        "DrainTimeout: 1 request(s) still running after 0.3 s; nothing was switched")
+    assert services.catalog.live_name() == old_name and services.catalog.names() == [old_name]
+    assert (services.models.profile, services.settings.profile) == ("tiny", "tiny")
+    assert services.pipeline.embedder is tiny_embedder
+    assert recorded(services.settings.data_path) is None
+    assert not services.gate.shut
+    assert services.pipeline.models["embedder"] == tiny_embedder.info.model_id
+    assert services.pipeline.search(SearchRequest(query=posts[0].text, limit=5)).hits

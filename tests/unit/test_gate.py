@@ -6,8 +6,10 @@ import asyncio
 import threading
 import time
 
+import pytest
+
 from server.admission import Admission
-from server.gate import SwitchGate
+from server.gate import DrainTimeout, SwitchGate
 
 
 def test_a_swap_waits_for_readers_and_new_readers_wait_for_it() -> None:
@@ -71,3 +73,37 @@ def test_admitted_work_holds_the_gate() -> None:
 
     assert asyncio.run(run()) is False  # the swap did not get in while the work ran
     assert swapped.wait(10)  # and did once it ended
+
+
+def test_a_swap_that_outwaits_its_timeout_gives_up_and_reopens_the_gate() -> None:
+    """A request in flight longer than the swap may wait: the swap is abandoned (its block
+    never runs) and the requests it held back go on."""
+    gate = SwitchGate()
+    release, reading = threading.Event(), threading.Event()
+    ran: list[str] = []
+
+    def slow_reader() -> None:
+        with gate.reading():
+            reading.set()
+            release.wait(10)
+
+    slow = threading.Thread(target=slow_reader)
+    slow.start()
+    assert reading.wait(10)
+    started = time.monotonic()
+    with pytest.raises(DrainTimeout, match=r"^1 request\(s\) still running after 0.2 s; nothing was "
+                                           r"switched"):
+        with gate.closed(timeout=0.2):
+            ran.append("swap")
+    assert 0.2 <= time.monotonic() - started < 5
+    assert ran == [] and not gate.shut
+    entered = threading.Event()
+
+    def late_reader() -> None:
+        with gate.reading():
+            entered.set()
+
+    threading.Thread(target=late_reader).start()
+    assert entered.wait(5)  # not held behind an abandoned swap
+    release.set()
+    slow.join(10)

@@ -1,0 +1,59 @@
+"""`server.live_profile`: a start that names no profile runs the one the live index was
+rebuilt with; a profile named explicitly always wins."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import pytest
+
+from server.cli.common import settings_from
+from server.live_profile import FILE, follow, record, recorded
+from server.settings import load_settings
+
+
+def _settings(tmp_path: Path, **kw: object):  # type: ignore[no-untyped-def]
+    return load_settings({}, data_dir=str(tmp_path), **kw)
+
+
+def test_no_record_changes_nothing(tmp_path: Path) -> None:
+    settings = _settings(tmp_path)
+    assert recorded(tmp_path) is None
+    assert follow(settings, explicit=False) is settings
+
+
+def test_a_start_naming_no_profile_follows_the_record(tmp_path: Path,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    entry = record(tmp_path, "bge-m3", "bge-m3:abc")
+    assert recorded(tmp_path) == entry and entry.at.endswith("+00:00")
+    followed = follow(_settings(tmp_path), explicit=False)
+    assert followed.profile == "bge-m3"
+    assert "profile `bge-m3`: the live index was rebuilt with it at" in capsys.readouterr().err
+
+
+def test_a_named_profile_wins_with_a_warning(tmp_path: Path,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    record(tmp_path, "bge-m3", "bge-m3:abc")
+    settings = _settings(tmp_path, profile="tiny")
+    assert follow(settings, explicit=True) is settings
+    assert "was moved to profile `bge-m3`" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("content", [b"{not json", b'{"profile": "e5", "model": "m", "at": "t"}',
+                                     b'{"profile": 3}'])
+def test_a_damaged_or_unknown_record_is_ignored(tmp_path: Path, content: bytes) -> None:
+    (tmp_path / FILE).write_bytes(content)
+    settings = _settings(tmp_path)
+    assert follow(settings, explicit=False) is settings
+
+
+def test_the_cli_follows_unless_a_flag_or_the_environment_names_one(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    record(tmp_path, "tiny", "tiny:abc")
+    monkeypatch.delenv("TRENDSEARCH_PROFILE", raising=False)
+    monkeypatch.setenv("TRENDSEARCH_DATA_DIR", str(tmp_path))
+    assert settings_from(argparse.Namespace(profile=None)).profile == "tiny"
+    assert settings_from(argparse.Namespace(profile="offline")).profile == "offline"
+    monkeypatch.setenv("TRENDSEARCH_PROFILE", "offline")
+    assert settings_from(argparse.Namespace(profile=None)).profile == "offline"
