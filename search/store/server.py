@@ -14,6 +14,7 @@ local mode, which speaks the same API (no server binary exists here).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
@@ -63,6 +64,9 @@ def client_filter(filters: SearchFilters | None, terms: TermFilter | None = None
 
 
 _PAYLOAD = qm.PayloadSelectorExclude(exclude=FILTER_ONLY_FIELDS)
+# How stale a search's model check may be: one alias read per this many seconds, so a
+# replica that did not make a model change stops searching within that long after it.
+SEARCH_MODEL_CHECK_S = 2.0
 
 
 def _sparse(vector: SparseVector) -> qm.SparseVector:
@@ -102,23 +106,27 @@ class ServerStore(ServerMatchReads, _WindowVectorsMixin):
         self._behind = behind
         self._model_id = model_id
         self._checked: str | None = None  # the collection behind the alias whose model matched
+        self._checked_at = 0.0  # when the alias was last read for that check
 
     @property
     def location(self) -> str:
         return f"collection {self._collection}"
 
-    def _check_model(self) -> None:
-        """Before a write through the alias: one alias read, and the manifest only when the
-        alias points somewhere new (a reindex switched it)."""
+    def _check_model(self, max_age_s: float = 0.0) -> None:
+        """Before a write through the alias (and, at most every `max_age_s`, a search): one
+        alias read, and the manifest only when the alias points somewhere new (a reindex
+        switched it, perhaps from another API replica to another model)."""
         if self._model_id is None or self._behind is None:
             return
-        collection = self._behind()
-        if collection == self._checked:
+        if max_age_s and time.monotonic() - self._checked_at < max_age_s:
             return
-        held = self.manifest().model.model_id
-        if held != self._model_id:
-            raise ModelMismatch(held, self._model_id, self.location)
-        self._checked = collection
+        collection = self._behind()
+        if collection != self._checked:
+            held = self.manifest().model.model_id
+            if held != self._model_id:
+                raise ModelMismatch(held, self._model_id, self.location)
+            self._checked = collection
+        self._checked_at = time.monotonic()
 
     def manifest(self) -> IndexManifest:
         collection = self._behind() if self._behind is not None else self._collection
@@ -203,6 +211,9 @@ class ServerStore(ServerMatchReads, _WindowVectorsMixin):
                terms: TermFilter | None, limit: int) -> list[list[ScoredId]]:
         if not signals:
             return []
+        # Another replica may have moved the alias to another model's collection: this
+        # process's query vectors would then be searched among vectors of another space.
+        self._check_model(SEARCH_MODEL_CHECK_S)
         flt = client_filter(filters, terms)
         requests = [qm.QueryRequest(
             query=list(vector) if using == "dense" else _sparse(vector), using=using,

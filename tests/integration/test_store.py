@@ -18,6 +18,7 @@ from search.recall import RecallQuery, recall
 from search.store.base import Store
 from search.store.edge_catalog import EdgeCatalog
 from tests.factories import BASE_TIME, corpus
+from tests.integration.conftest import make_catalog
 
 
 def recall_ids(store: Store, embedder: Embedder, text: str, filters: SearchFilters | None = None,
@@ -195,3 +196,33 @@ def test_posts_at_skips_points_it_does_not_hold(filled_store: Store) -> None:
     known, gone = point_id("flood-1"), point_id("no-such-post")
     assert {pid: p.id for pid, p in filled_store.posts_at([known, gone]).items()} == {known: "flood-1"}
     assert filled_store.posts_at([]) == {}
+
+
+def test_a_replica_stops_searching_once_another_moves_the_alias_to_another_model(
+        tmp_path: Path, tiny_embedder: Embedder, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Server back end: replica A serves the alias with its model; replica B (another
+    process, here another serving handle) reindexes with another model and moves the alias.
+    A's next search is refused with the model-mismatch error instead of searching its query
+    vectors among another model's (checked at most every `SEARCH_MODEL_CHECK_S`)."""
+    from search.store import server as server_store
+
+    catalog = make_catalog("server", tmp_path)
+    try:
+        first = open_live(catalog, tiny_embedder.info, create=True)
+        posts = corpus()
+        encoded = tiny_embedder.encode_documents([p.text for p in posts])
+        first.upsert(posts, encoded)
+        replica = catalog.serving(catalog.live_name(), tiny_embedder.info.model_id)
+        signals = [("dense", encoded.dense[0].tolist())]
+        assert replica.search(signals, None, None, 3)[0]
+        other = ModelInfo(model_id="another-model", dense_dim=tiny_embedder.info.dense_dim,
+                          sparse_idf=True)
+        moved = catalog.create("moved")
+        migrate(moved, other, "moved")
+        moved.upsert(posts, encoded)
+        catalog.activate("moved")  # replica B's switch
+        monkeypatch.setattr(server_store, "SEARCH_MODEL_CHECK_S", 0.0)
+        with pytest.raises(ModelMismatch, match="another-model"):
+            replica.search(signals, None, None, 3)
+    finally:
+        catalog.close()
