@@ -53,7 +53,8 @@ _RT_PREFIX = regex.compile(
     flags=regex.V1)
 _NOISE = regex.compile(rf"(?i:\bvia\s*)?{_MENTION}|{_patterns.URL}", flags=regex.V1)
 _TAIL_WORD = regex.compile(
-    rf"{_patterns.URL}|@{_patterns.MENTION_NAME}:?|(?i:via|rt|cc)|[^\p{{L}}\p{{N}}]*", flags=regex.V1)
+    rf"{_patterns.URL}|@{_patterns.MENTION_NAME}:?|(?i:via|rt|cc)|[^\p{{L}}\p{{M}}\p{{N}}]*",
+    flags=regex.V1)
 _HASHTAG_WORD = regex.compile(r"\#[\p{L}\p{M}\p{N}_]+\#?[^\p{L}\p{N}]*")
 _ELLIPSIS = regex.compile(r"(?:\.{3,}|\u2026)$")
 # What a cut can leave of a link: "h", "htt", "http:/", "https://t.c", "www.exa".
