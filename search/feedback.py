@@ -31,6 +31,7 @@ import numpy.typing as npt
 
 from search.contracts import SearchParams
 from search.models import SparseVector
+from search.reads import Reads
 from search.recall import RecallQuery, Searched, recall
 from search.store.base import Store
 
@@ -87,27 +88,36 @@ def sparse_query(query: SparseVector, feedback: Sequence[SparseVector], *, terms
 
 def second_query(store: Store, first: RecallQuery, query_dense: npt.NDArray[np.float32],
                  coverage: float, holds_phrases: Callable[[str], bool], p: SearchParams,
-                 knobs: Knobs, slack: int) -> tuple[RecallQuery | None, Searched | None]:
+                 knobs: Knobs, slack: int, reads: Reads | None = None,
+                 ) -> tuple[RecallQuery | None, Searched | None]:
     """The second recall's query, built from the first recall's top posts, or None when
     feedback is off or found nothing; and the first pass's own lists, which the second
     recall reuses at the same depth. `slack`: how far past the feedback posts the first
-    pass reads (RRF ties at its edge, as in the pipeline's pool)."""
+    pass reads (RRF ties at its edge, as in the pipeline's pool). `reads`: the search's
+    read memo (`search.reads`), so the second recall reads no lift or post twice."""
     if p.feedback_posts == 0 or p.fusion != "rrf" or coverage < p.min_coverage:
         return None, None
-    response = recall(store, msgspec.structs.replace(first, limit=p.feedback_posts + slack))
+    reads = reads or Reads(store)
+    response = recall(store, msgspec.structs.replace(first, limit=p.feedback_posts + slack),
+                      reads=reads)
     searched = (response.dense, response.sparse)
     top = [h.point_id for h, post in sorted(response.fused, key=lambda r: (-r[0].score, r[1].id))
            if holds_phrases(post.text)][:p.feedback_posts]
     if not top:
         return None, searched
-    stored = store.vectors(top)
-    vectors = [stored[i] for i in top if i in stored]
     # With e5 the dense query stays put (`Knobs.feedback_dense` 0): moved towards the
-    # feedback posts it drifted and lost recall; their words are the bridge instead.
-    dense = (first.dense if knobs.feedback_dense <= 0 else dense_query(
-        query_dense, coverage, [d for d, _ in vectors], knobs.feedback_dense))
-    sparse = sparse_query(first.sparse, [s for _, s in vectors],
-                          terms=p.feedback_terms, weight=p.feedback_sparse)
+    # feedback posts it drifted and lost recall; their words are the bridge instead, so
+    # only their sparse vectors are read (most already were, for their lifts).
+    dense = first.dense
+    if knobs.feedback_dense <= 0:
+        held = reads.sparse_vectors(top)
+        words = [held[i] for i in top if i in held]
+    else:
+        stored = store.vectors(top)
+        vectors = [stored[i] for i in top if i in stored]
+        dense = dense_query(query_dense, coverage, [d for d, _ in vectors], knobs.feedback_dense)
+        words = [s for _, s in vectors]
+    sparse = sparse_query(first.sparse, words, terms=p.feedback_terms, weight=p.feedback_sparse)
     # The moved dense query is made of posts: full dense weight.
     return msgspec.structs.replace(first, feedback=(dense, sparse), feedback_weights=(
         p.dense_weight, knobs.sparse_weight)), searched

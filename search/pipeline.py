@@ -47,6 +47,7 @@ from search.models import (
 )
 from search.ordering import OrderParams, Typical, order
 from search.query import parse_query, phrase_matcher, term_keys
+from search.reads import Reads
 from search.recall import RecallQuery, assemble, recall
 from search.rerank import Reranker, rerank_within_budget
 from search.scope import fusion_knobs, query_coverage, recent_since, visible_until
@@ -252,13 +253,15 @@ class SearchPipeline:
             weights=(p.dense_weight * coverage, knobs.sparse_weight),
             **knobs.per_hit(),
         )
+        reads = Reads(self.store)  # each lift and post read once, whichever pass reads it
         second, searched = feedback.second_query(self.store, first, encoded.dense[0], coverage,
-                                                 holds_phrases, p, self._knobs, POOL_SLACK)
+                                                 holds_phrases, p, self._knobs, POOL_SLACK, reads)
         while True:
             size = {"limit": pool + POOL_SLACK,
                     "prefetch_limit": max(p.prefetch_limit, pool + POOL_SLACK)}
             reuse = searched if size["prefetch_limit"] == first.prefetch_limit else None
-            response = recall(self.store, msgspec.structs.replace(second or first, **size), reuse)
+            response = recall(self.store, msgspec.structs.replace(second or first, **size), reuse,
+                              reads)
             # The pool's edge is cut here, ties by post id, not by the back end: facets and
             # trending/latest pages read the whole pool, so its membership must not depend on
             # which store answered.

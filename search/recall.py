@@ -9,15 +9,16 @@ rank and fused rank for explain, at no extra search.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Literal
 
 import msgspec
 
 from search import fusion
 from search.contracts import ScoredId, TermFilter
-from search.fusion_weights import hit_weight, length_lift
+from search.fusion_weights import hit_weight
 from search.models import Candidate, Post, SearchFilters, SparseVector
+from search.reads import Reads
 from search.store.base import Signal, Store
 
 
@@ -101,14 +102,17 @@ def _fusable(lists: list[fusion.Weighted], limit: int) -> list[fusion.Weighted]:
     return whole if any(hits for hits, w in whole if fusion.counts(w)) else lists
 
 
-def recall(store: Store, query: RecallQuery, searched: Searched | None = None) -> RecallResponse:
+def recall(store: Store, query: RecallQuery, searched: Searched | None = None,
+           reads: Reads | None = None) -> RecallResponse:
     """The fused top `query.limit` with payloads, and the query's own dense and sparse lists.
 
     Each pair is fused with its own weights; with feedback, each fused list is cut to
     `prefetch_limit` and the two are fused again by plain RRF. `searched`: the query's
     own lists from an earlier recall with the same vectors, filters, terms and
     `prefetch_limit` (feedback's first pass), used instead of searching them again.
+    `reads`: the lifts and posts this search's earlier recalls read (`search.reads`).
     """
+    reads = reads or Reads(store)
     pairs = signal_pairs(query)
     # Feedback that keeps the query's dense vector (e5) shares the query's dense list,
     # when the query searched it (a dense weight of 0 left that list empty).
@@ -132,37 +136,43 @@ def recall(store: Store, query: RecallQuery, searched: Searched | None = None) -
         lists[(1, "dense")] = lists.get((0, "dense"), [])
     complete = all(len(hits) < query.prefetch_limit for hits in lists.values())
 
-    lift = _lifts(store, query, lists)
-    fused = []
+    # Which hits each pair fuses does not depend on the lifts (a per-hit weight always
+    # counts), so the lifts are read only for the lexical hits that are fused.
+    fusable: list[tuple[list[fusion.Weighted], float, float]] = []  # lists, w_sparse, floor
     for pair, (_, _, (w_dense, w_sparse)) in enumerate(pairs):
         # The floor keeps weak lexical hits from reordering the dense list's tail; with no
         # dense list fused (a dense weight of 0) every lexical hit is all there is.
-        lexical = hit_weight(w_sparse, query.lexical_scale, query.lexical_power, lift,
-                             query.lexical_floor if w_dense > 0 else 0.0)
-        weighted = _fusable([(lists.get((pair, "dense"), []), w_dense),
-                             (lists.get((pair, "sparse"), []), lexical)], query.prefetch_limit)
+        floor = query.lexical_floor if w_dense > 0 else 0.0
+        unlifted = hit_weight(w_sparse, query.lexical_scale, query.lexical_power, None, floor)
+        fusable.append((_fusable([(lists.get((pair, "dense"), []), w_dense),
+                                  (lists.get((pair, "sparse"), []), unlifted)],
+                                 query.prefetch_limit), w_sparse, floor))
+    lift = _lifts(reads, query, [pair_lists[1][0] for pair_lists, _, _ in fusable])
+    fused = []
+    for (dense_part, (sparse_hits, _)), w_sparse, floor in fusable:
+        lexical = hit_weight(w_sparse, query.lexical_scale, query.lexical_power, lift, floor)
+        weighted = [dense_part, (sparse_hits, lexical)]
         fused.append(fusion.rrf(weighted, query.rrf_k) if query.fusion == "rrf"
                      else fusion.dbsf(weighted))
     if len(fused) > 1:
         fused = [fusion.rrf([(hits[:query.prefetch_limit], 1.0) for hits in fused], query.rrf_k)]
     top = fused[0][:query.limit]
-    posts = store.posts_at([hit.point_id for hit in top]) if top else {}
+    posts = reads.posts(hit.point_id for hit in top)
     return RecallResponse(
         fused=[(hit, posts[hit.point_id]) for hit in top if hit.point_id in posts],
         dense=lists.get((0, "dense"), []), sparse=lists.get((0, "sparse"), []), complete=complete)
 
 
-def _lifts(store: Store, query: RecallQuery,
-           lists: dict[tuple[int, str], list[ScoredId]]) -> dict[str, float] | None:
-    """Each lexical hit's length lift, from its stored vector (one read for every pair's
-    lexical hits: the lift is the post's, whatever the query)."""
+def _lifts(reads: Reads, query: RecallQuery,
+           lexical: list[Sequence[ScoredId]]) -> Mapping[str, float] | None:
+    """The length lift of each fused lexical hit it can change: a hit scoring `lexical_scale`
+    or more weighs in full however long its post (a lift is never under 1), so only the
+    others are read (one read for every pair's hits: the lift is the post's, whatever the
+    query)."""
     if query.lexical_lift <= 0 or query.lexical_scale <= 0:
         return None
-    ids = list(dict.fromkeys(hit.point_id for (_, using), hits in lists.items()
-                             if using == "sparse" for hit in hits))
-    if not ids:
-        return None
-    return length_lift(store.sparse_vectors(ids), query.lexical_lift)
+    ids = [hit.point_id for hits in lexical for hit in hits if hit.score < query.lexical_scale]
+    return reads.lifts(ids, query.lexical_lift) if ids else None
 
 
 def assemble(response: RecallResponse) -> list[Candidate]:

@@ -33,7 +33,7 @@ from search.store.base import (
     in_request_order,
     term_conditions,
 )
-from search.store.payload import ENGAGEMENT_KEYS, FILTER_ONLY_FIELDS, MATURED_KEYS
+from search.store.payload import ENGAGEMENT_KEYS, MATURED_KEYS, NOT_IN_POST
 from search.store.payload import from_payload, point_id, updated_engagement, with_history
 
 _KINDS: dict[FieldKind, Any] = {
@@ -62,7 +62,7 @@ MAX_EXCLUDED_IDS = 1000
 
 
 def _payload() -> Any:
-    return qe.PayloadSelector.Exclude(FILTER_ONLY_FIELDS)
+    return qe.PayloadSelector.Exclude(NOT_IN_POST)
 
 
 def _sparse(vector: SparseVector) -> Any:

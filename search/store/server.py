@@ -40,7 +40,7 @@ from search.store.base import (
     window_posts,
     window_vectors,
 )
-from search.store.payload import ENGAGEMENT_KEYS, FILTER_ONLY_FIELDS, MATURED_KEYS
+from search.store.payload import ENGAGEMENT_KEYS, FILTER_ONLY_FIELDS, MATURED_KEYS, NOT_IN_POST
 from search.store.payload import from_payload, point_id, updated_engagement, with_history
 from search.store.server_layout import LaidOutCalls, collection_config
 
@@ -63,7 +63,7 @@ def client_filter(filters: SearchFilters | None, terms: TermFilter | None = None
     return qm.Filter(must=must or None, must_not=must_not or None) if must or must_not else None
 
 
-_PAYLOAD = qm.PayloadSelectorExclude(exclude=FILTER_ONLY_FIELDS)
+_PAYLOAD = qm.PayloadSelectorExclude(exclude=NOT_IN_POST)
 # How stale a search's model check may be: one alias read per this many seconds, so a
 # replica that did not make a model change stops searching within that long after it.
 SEARCH_MODEL_CHECK_S = 2.0
