@@ -173,7 +173,8 @@ def detect_traced(corpus: Corpus, *, as_of: datetime, window_s: float, baseline_
     lead = naming.lead_terms(corpus, buckets, n_base, known, labels, p)
     chosen = []
     for (h, t), lab, ld in zip(sized, labels, lead):
-        shares = _names_itself(corpus, buckets, h[0], lab, ld[0], p, continued=t is not None)
+        shares = _names_itself(corpus, buckets, h[0], lab, ld[0], p, continued=t is not None,
+                               lead_z=ld[1])
         if ld[1] >= p.min_term_z and shares is not None:
             members, score, sims = h
             chosen.append(((members, msgspec.structs.replace(
@@ -193,23 +194,28 @@ def detect_traced(corpus: Corpus, *, as_of: datetime, window_s: float, baseline_
 
 def _names_itself(corpus: Corpus, buckets: npt.NDArray[np.int64], members: npt.NDArray[np.int64],
                   label_: list[tuple[str, str]], lead: str, p: TrendParams,
-                  continued: bool = False) -> tuple[float, float] | None:
+                  continued: bool = False, lead_z: float = 0.0) -> tuple[float, float] | None:
     """`min_lead_share` of the span's posts use the lead term, and `min_label_share` one of
     the label's words (`stages.lead_share`; both off at 0): the label's share and the bar it
     was held to, or None when it falls short. On a topic's first pass (`continued` False: it
-    continues no story shown before) the label's bar is `first_label_share` where lower.
+    continues no story shown before) whose lead term bursts at least `first_label_z` (`lead_z`),
+    the label's bar is `first_label_share` where lower.
 
     Why a lower bar on the first pass: a story's first topic gathers its first posts, many
     of which do not yet use the names the story settles on (Alberta's first topic on
     crisislex6_overlap, "#abflood, alberta, calgary, #yycflood": 0.615 of its posts, held back
     an hour at 0.7), so it names itself less than the story will; from its second pass on it
     carries a story's identity and is held to the full bar, so chatter let through on its
-    first pass is gone on the next (0030, session 17).
+    first pass is gone on the next (0030, session 17). Why only a name that bursts: the
+    crowd's conversation that reaches a first-pass bar on crisislex6_forum ("thank, god,
+    checking": 0.63-0.69) bursts with the crowd (lead z 10-14), a story's name from nothing
+    (Alberta's "#abflood": z 44).
     """
     if p.min_lead_share and stages.lead_share(corpus, buckets, members, frozenset(
             t for t, shown in label_ if shown == lead) or frozenset([lead]), p) < p.min_lead_share:
         return None
-    bar = p.min_label_share if continued else min(p.min_label_share, p.first_label_share)
+    first = not continued and lead_z >= p.first_label_z
+    bar = min(p.min_label_share, p.first_label_share) if first else p.min_label_share
     if not p.min_label_share:
         return 0.0, 0.0
     share = stages.lead_share(corpus, buckets, members, frozenset(t for t, _s in label_), p)

@@ -107,6 +107,9 @@ class TrendParams(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     # only this share where lower (1: the same bar on every pass): a story's first posts name
     # it in words the later ones do not yet share (`engine._names_itself`; 0030, session 17).
     first_label_share: Annotated[float, Meta(ge=0, le=1)] = 1.0
+    # ... when its lead term bursts at least this much (`lead_term_z`; 0: every first pass):
+    # a story's new name bursts from nothing, the crowd's conversation with the crowd.
+    first_label_z: Annotated[float, Meta(ge=0)] = 0.0
 
 
 class TrendsRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):

@@ -278,3 +278,15 @@ def test_a_first_pass_is_held_to_the_first_label_share_and_a_continued_story_to_
                                     min_label_share=0.3, first_label_share=0.2)
                   if "tokyo" in t.label)
     assert story_.explain.label_share == 1.0 and story_.explain.label_share_bar == 0.2
+
+
+def test_a_first_pass_gets_the_lower_bar_only_when_its_name_bursts() -> None:
+    """`first_label_z`: the crowd's banter bursts with the crowd ("lol": lead z 4), a story's
+    name from nothing ("earthquake": z 10). With the bar at 8 the banter is held to the full
+    share on its first pass too; the story still gets the first pass's bar."""
+    corpus = build([(BANTER[i], 0.05 + 0.07 * i, 3) for i in range(12)] + story(OTHER, 10, 1))
+    knobs = {"min_term_z": 0.0, "cluster_similarity": 0.3, "min_label_share": 0.3,
+             "first_label_share": 0.2}
+    assert [t.explain.lead_term_z for t in detect(corpus, **knobs)] == [4.0, 10.0]
+    topics = detect(corpus, **knobs, first_label_z=8.0)
+    assert [(t.explain.lead_term, t.explain.label_share_bar) for t in topics] == [("earthquake", 0.2)]
