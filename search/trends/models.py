@@ -104,11 +104,14 @@ class TrendParams(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     # 0.7-0.8 meets real, sparse and the forum at cluster 0.27 only, not overlap's delay (0030).
     min_label_share: Annotated[float, Meta(ge=0, le=1)] = 0.0
     # ... but a topic on its first pass (continuing no story shown before, `identity`) needs
-    # only this share where lower (1: the same bar on every pass): a story's first posts name
-    # it in words the later ones do not yet share (`engine._names_itself`; 0030, session 17).
+    # only this share where lower (1: the same bar on every pass): many of a story's first
+    # posts do not yet use the names it settles on (`engine._names_itself`) ...
     first_label_share: Annotated[float, Meta(ge=0, le=1)] = 1.0
     # ... when its lead term bursts at least this much (`lead_term_z`; 0: every first pass):
-    # a story's new name bursts from nothing, the crowd's conversation with the crowd.
+    # a story's new name bursts from nothing, the crowd's conversation with the crowd. Off:
+    # with cluster 0.27, `background_now` and `min_label_share` 0.7, 0.6 at z 20 (or 30) met
+    # every bar on the four public streams in the study, at one clustering and one share
+    # value, not yet through `eval-trends` on all four (0030, session 17).
     first_label_z: Annotated[float, Meta(ge=0)] = 0.0
 
 
