@@ -171,7 +171,7 @@ def detect_traced(corpus: Corpus, *, as_of: datetime, window_s: float, baseline_
     hot = [h for h, _t in sized]
     labels = naming.labels(corpus, buckets, hot, p)
     lead = naming.lead_terms(corpus, buckets, n_base, known, labels, p)
-    chosen = []
+    chosen: list[tuple[Scored, Trace | None, list[tuple[str, str]], tuple[str, float]]] = []
     for (h, t), lab, ld in zip(sized, labels, lead):
         shares = _names_itself(corpus, buckets, h[0], lab, ld[0], p, continued=t is not None,
                                lead_z=ld[1])
