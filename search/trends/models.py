@@ -103,6 +103,16 @@ class TrendParams(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     # "#yycflood", "calgary" and "alberta" in turn still names itself in every post. Off:
     # 0.7-0.8 meets real, sparse and the forum at cluster 0.27 only, not overlap's delay (0030).
     min_label_share: Annotated[float, Meta(ge=0, le=1)] = 0.0
+    # ... but a topic on its first pass (continuing no story shown before, `identity`) needs
+    # only this share where lower (1: the same bar on every pass): many of a story's first
+    # posts do not yet use the names it settles on (`engine._names_itself`) ...
+    first_label_share: Annotated[float, Meta(ge=0, le=1)] = 1.0
+    # ... when its lead term bursts at least this much (`lead_term_z`; 0: every first pass):
+    # a story's new name bursts from nothing, the crowd's conversation with the crowd. Off:
+    # with cluster 0.27, `background_now` and `min_label_share` 0.7, 0.6 at z 20 (or 30) met
+    # every bar on the four public streams in the study, at one clustering and one share
+    # value, not yet through `eval-trends` on all four (0030, session 17).
+    first_label_z: Annotated[float, Meta(ge=0)] = 0.0
 
 
 class TrendsRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -149,6 +159,10 @@ class TopicScore(msgspec.Struct, frozen=True):
     size_rule: str = ""
     # Mean pairwise dense cosine of its span posts (shrunk vectors; `stages.coherent`).
     cohesion: float = 0.0
+    # The share of its span posts that use one of its label's words, and the bar it was held
+    # to (`min_label_share`, or `first_label_share` on its first pass; 0: not measured).
+    label_share: float = 0.0
+    label_share_bar: float = 0.0
 
 
 class Representative(msgspec.Struct, frozen=True):

@@ -131,6 +131,10 @@ export function whyText(topic, reference) {
                (x.authors !== undefined && x.authors !== null ? `, ${x.authors} authors` : ""));
   }
   if (x.size_rule) parts.push(`large enough by its ${x.size_rule}`);
+  if (x.label_share_bar) {
+    parts.push(`${Math.round(x.label_share * 100)}% of its posts use its label's words ` +
+               `(held to ${Math.round(x.label_share_bar * 100)}%)`);
+  }
   if (topic.first_seen) {
     parts.push(`followed as one story since ${relativeTime(new Date(topic.first_seen), reference)}`);
   }

@@ -248,3 +248,45 @@ def test_a_story_told_by_several_names_names_itself_in_every_post() -> None:
     assert detect(corpus, **knobs, min_lead_share=0.5) == []
     topics = detect(corpus, **knobs, min_label_share=0.8)
     assert [("calgary" in t.label) for t in topics] == [True]
+
+
+def test_a_first_pass_is_held_to_the_first_label_share_and_a_continued_story_to_the_full() -> None:
+    """`first_label_share`: a topic that continues no story shown before needs only that
+    share of its posts to use a label word; once it continues one (a trace of the last
+    pass holds its posts) it needs `min_label_share`. The banter ("lol" in 3 of 12) shows
+    on its first pass at 0.2 and is gone on the next; the bar held is in the explanation."""
+    corpus = build([(BANTER[i], 0.05 + 0.07 * i, 3) for i in range(12)] + story(OTHER, 10, 1))
+    knobs = params(min_term_z=0.0, cluster_similarity=0.3, min_label_share=0.3,
+                   first_label_share=0.2)
+
+    def banter(previous: list[Trace]) -> list[Topic]:
+        topics, _ = engine.detect_traced(corpus, as_of=AS_OF, window_s=3600,
+                                         baseline_s=48 * 3600, params=knobs, limit=10,
+                                         previous=previous)
+        return [t for t in topics if "tokyo" not in t.label]
+
+    first = banter([])
+    assert len(first) == 1
+    assert first[0].explain.label_share == 0.25 and first[0].explain.label_share_bar == 0.2
+    earlier = AS_OF - timedelta(hours=1)
+    seen = Trace(id="t-banter", first_seen=earlier,
+                 post_ids=frozenset(p.id for p in corpus.posts
+                                   if p.id.startswith("s") and "tokyo" not in p.text.lower()))
+    assert banter([seen]) == []
+    # The story names itself in every post: shown either way, held to the full bar.
+    story_ = next(t for t in detect(corpus, min_term_z=0.0, cluster_similarity=0.3,
+                                    min_label_share=0.3, first_label_share=0.2)
+                  if "tokyo" in t.label)
+    assert story_.explain.label_share == 1.0 and story_.explain.label_share_bar == 0.2
+
+
+def test_a_first_pass_gets_the_lower_bar_only_when_its_name_bursts() -> None:
+    """`first_label_z`: the crowd's banter bursts with the crowd ("lol": lead z 4), a story's
+    name from nothing ("earthquake": z 10). With the bar at 8 the banter is held to the full
+    share on its first pass too; the story still gets the first pass's bar."""
+    corpus = build([(BANTER[i], 0.05 + 0.07 * i, 3) for i in range(12)] + story(OTHER, 10, 1))
+    knobs = {"min_term_z": 0.0, "cluster_similarity": 0.3, "min_label_share": 0.3,
+             "first_label_share": 0.2}
+    assert [t.explain.lead_term_z for t in detect(corpus, **knobs)] == [4.0, 10.0]
+    topics = detect(corpus, **knobs, first_label_z=8.0)
+    assert [(t.explain.lead_term, t.explain.label_share_bar) for t in topics] == [("earthquake", 0.2)]
