@@ -122,9 +122,9 @@ class Settings(RankingSettings, frozen=True, forbid_unknown_fields=True):
     # Qdrant server, which has its own settings above.
     edge_hnsw_m: Annotated[int, Meta(ge=4, le=128, description=(
         'HNSW links per node of a new embedded index\'s dense vectors (more: better recall, '
-        'more RAM, slower build).'))] = 16
+        'more RAM, slower build).'))] = 32
     edge_hnsw_ef_construct: Annotated[int, Meta(ge=4, le=4096, description=(
-        'HNSW build-time search width of a new embedded index.'))] = 100
+        'HNSW build-time search width of a new embedded index.'))] = 200
     edge_hnsw_ef: Annotated[int, Meta(ge=1, le=4096, description=(
         'HNSW search width of each dense query on the embedded store (more: better recall, '
         'slower).'))] = 256
