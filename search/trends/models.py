@@ -33,7 +33,7 @@ class TrendParams(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     # shared direction shrunk to this first (`cluster.shrink_common`).
     dense_common: Annotated[float, Meta(gt=0, lt=1)] = 0.19
     # Window posts closer than this (average linkage) form one cluster.
-    cluster_similarity: Annotated[float, Meta(gt=0, lt=1)] = 0.35
+    cluster_similarity: Annotated[float, Meta(gt=0, lt=1)] = 0.27
     # Clusters whose centroids are this similar are one story.
     merge_similarity: Annotated[float, Meta(gt=0, lt=1)] = 0.6
     # Hot topics whose window posts' dense centroids are this similar are one story.
@@ -52,10 +52,10 @@ class TrendParams(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     # A topic may instead hold that share of one window in the newest window alone ...
     min_share: Annotated[float, Meta(ge=0, le=1)] = 0.2
     # ... counting as usual at least the span's own unclaimed posts per window (a crowd
-    # that starts posting brings its chatter with it; `size.min_size`). Off: it lifts the
-    # forum's P@10 0.67 -> 0.965 but delays thin stories at this clustering; no one set of
-    # knobs met every public stream's bar with it (0030, the e5 re-tuning) ...
-    background_now: bool = False
+    # that starts posting brings its chatter with it; `size.min_size`). On since session 17:
+    # it lifts the forum's P@10 0.67 -> 0.965; with cluster 0.27 and the label-share bars
+    # below, one set meets every public stream's bar (0030) ...
+    background_now: bool = True
     # A topic's expected count is raised by as much as the unclaimed posts rose in the
     # span over their usual window (`size.background_rise`): chatter grows with its crowd.
     # Off: forum 0.901 at cluster 0.27, real unchanged (0030, session 15).
@@ -100,19 +100,19 @@ class TrendParams(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     # `stages.lead_share`) ... Off: 0.3 lifts real 0.866 -> 0.896 at cluster 0.25, short.
     min_lead_share: Annotated[float, Meta(ge=0, le=1)] = 0.0
     # ... and at least this share use one of its label's words (0: off): a story told by
-    # "#yycflood", "calgary" and "alberta" in turn still names itself in every post. Off:
-    # 0.7-0.8 meets real, sparse and the forum at cluster 0.27 only, not overlap's delay (0030).
-    min_label_share: Annotated[float, Meta(ge=0, le=1)] = 0.0
+    # "#yycflood", "calgary" and "alberta" in turn still names itself in every post. 0.7:
+    # the forum's P@10 wants >= 0.7, overlap's delay <= 0.7 (with the first-pass bar; 0030).
+    min_label_share: Annotated[float, Meta(ge=0, le=1)] = 0.7
     # ... but a topic on its first pass (continuing no story shown before, `identity`) needs
     # only this share where lower (1: the same bar on every pass): many of a story's first
     # posts do not yet use the names it settles on (`engine._names_itself`) ...
-    first_label_share: Annotated[float, Meta(ge=0, le=1)] = 1.0
+    first_label_share: Annotated[float, Meta(ge=0, le=1)] = 0.6
     # ... when its lead term bursts at least this much (`lead_term_z`; 0: every first pass):
-    # a story's new name bursts from nothing, the crowd's conversation with the crowd. Off:
-    # with cluster 0.27, `background_now` and `min_label_share` 0.7, 0.6 at z 20 (or 30) met
-    # every bar on the four public streams in the study, at one clustering and one share
-    # value, not yet through `eval-trends` on all four (0030, session 17).
-    first_label_z: Annotated[float, Meta(ge=0)] = 0.0
+    # a story's new name bursts from nothing, the crowd's conversation with the crowd. With
+    # cluster 0.27, `background_now` and `min_label_share` 0.7, 0.6 at z 20 (15-44 alike) met
+    # every bar on the four public streams through `eval-trends` (0030, session 17), at one
+    # clustering and one share value: a knife edge, said there.
+    first_label_z: Annotated[float, Meta(ge=0)] = 20.0
 
 
 class TrendsRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):

@@ -212,6 +212,9 @@ def test_a_story_keeps_its_id_while_its_label_drifts() -> None:
     assert memory.previous(earlier.timestamp(), 48 * 3600) == []
 
 
+# The label-share rules off (the defaults since session 17 have them on: decision 0030).
+LABEL_RULE_OFF = {"min_label_share": 0.0, "first_label_share": 1.0, "first_label_z": 0.0}
+
 # Twelve posts of one meaning ("how's everyone"), three of them saying "lol".
 BANTER = ["so glad you made it home", "thank god everybody okay tonight", "lol yeah same here",
           "miss you guys already", "cannot sleep at all lately", "lol love this weather",
@@ -224,14 +227,14 @@ def test_a_topic_few_of_whose_posts_use_its_lead_term_is_not_news() -> None:
     most of its posts share; a story's posts name it. With `min_lead_share` 0.3 only
     the story stays; at 0.2 (the banter's "lol": 3 of 12) or off, both are topics."""
     corpus = build([(BANTER[i], 0.05 + 0.07 * i, 3) for i in range(12)] + story(OTHER, 10, 1))
-    knobs = {"min_term_z": 0.0, "cluster_similarity": 0.3}
+    knobs = {**LABEL_RULE_OFF, "min_term_z": 0.0, "cluster_similarity": 0.3}
     assert len(detect(corpus, **knobs)) == 2
     banter = next(t for t in detect(corpus, **knobs, min_lead_share=0.2) if "tokyo" not in t.label)
     assert banter.explain.lead_term == "lol"
     topics = detect(corpus, **knobs, min_lead_share=0.3)
     assert [("tokyo" in t.label) for t in topics] == [True]
     # Its label's words ("lol") are in no more of its posts: `min_label_share` agrees.
-    topics = detect(corpus, **knobs, min_label_share=0.3)
+    topics = detect(corpus, **{**knobs, "min_label_share": 0.3})
     assert [("tokyo" in t.label) for t in topics] == [True]
 
 
@@ -257,7 +260,7 @@ def test_a_first_pass_is_held_to_the_first_label_share_and_a_continued_story_to_
     on its first pass at 0.2 and is gone on the next; the bar held is in the explanation."""
     corpus = build([(BANTER[i], 0.05 + 0.07 * i, 3) for i in range(12)] + story(OTHER, 10, 1))
     knobs = params(min_term_z=0.0, cluster_similarity=0.3, min_label_share=0.3,
-                   first_label_share=0.2)
+                   first_label_share=0.2, first_label_z=0.0)
 
     def banter(previous: list[Trace]) -> list[Topic]:
         topics, _ = engine.detect_traced(corpus, as_of=AS_OF, window_s=3600,
@@ -275,7 +278,8 @@ def test_a_first_pass_is_held_to_the_first_label_share_and_a_continued_story_to_
     assert banter([seen]) == []
     # The story names itself in every post: shown either way, held to the full bar.
     story_ = next(t for t in detect(corpus, min_term_z=0.0, cluster_similarity=0.3,
-                                    min_label_share=0.3, first_label_share=0.2)
+                                    min_label_share=0.3, first_label_share=0.2,
+                                    first_label_z=0.0)
                   if "tokyo" in t.label)
     assert story_.explain.label_share == 1.0 and story_.explain.label_share_bar == 0.2
 
@@ -286,7 +290,7 @@ def test_a_first_pass_gets_the_lower_bar_only_when_its_name_bursts() -> None:
     share on its first pass too; the story still gets the first pass's bar."""
     corpus = build([(BANTER[i], 0.05 + 0.07 * i, 3) for i in range(12)] + story(OTHER, 10, 1))
     knobs = {"min_term_z": 0.0, "cluster_similarity": 0.3, "min_label_share": 0.3,
-             "first_label_share": 0.2}
+             "first_label_share": 0.2, "first_label_z": 0.0}
     assert [t.explain.lead_term_z for t in detect(corpus, **knobs)] == [4.0, 10.0]
-    topics = detect(corpus, **knobs, first_label_z=8.0)
+    topics = detect(corpus, **{**knobs, "first_label_z": 8.0})
     assert [(t.explain.lead_term, t.explain.label_share_bar) for t in topics] == [("earthquake", 0.2)]
