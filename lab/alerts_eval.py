@@ -115,7 +115,7 @@ def eval_alerts(args: argparse.Namespace) -> int:
             raise FieldError(name, f"no such file: {path}")
     if args.scorer and not args.events:
         raise FieldError("--scorer", "needs --events (the stream's events file)")
-    settings = settings_from(args)
+    settings = settings_from(args, follow_record=False)
     if settings.log_level == "INFO":
         configure("WARNING")
     specs = read_watches(watches_path)

@@ -14,7 +14,7 @@ __all__ = ["register"]
 def _bench(args: argparse.Namespace) -> int:
     from lab.bench.run import run_bench
 
-    return run_bench(settings_from(args), synthetic=args.synthetic, sample=Path(args.sample),
+    return run_bench(settings_from(args, follow_record=False), synthetic=args.synthetic, sample=Path(args.sample),
                      encoder_posts=args.encoder_posts, watch_posts=args.watch_posts)
 
 
@@ -31,7 +31,7 @@ def _eval(args: argparse.Namespace) -> int:
     from lab.evaluation import run_eval
     from search.log import configure
 
-    settings = settings_from(args)
+    settings = settings_from(args, follow_record=False)
     if settings.log_level == "INFO":
         configure("WARNING")  # one log line per search would bury the progress bars
     return run_eval(settings, dirs=[Path(d) for d in args.dirs],
@@ -50,7 +50,7 @@ def _eval_trends(args: argparse.Namespace) -> int:
 def _bench_watches(args: argparse.Namespace) -> int:
     from lab.bench.watches import run_watch_bench
 
-    return run_watch_bench(settings_from(args), sample=Path(args.sample), posts=args.posts)
+    return run_watch_bench(settings_from(args, follow_record=False), sample=Path(args.sample), posts=args.posts)
 
 
 def _eval_alerts(args: argparse.Namespace) -> int:

@@ -93,7 +93,7 @@ def _events(posts: list[dict[str, Any]], observations: list[dict[str, Any]]) -> 
 
 def eval_forecast(args: argparse.Namespace) -> int:
     set_dir, output = Path(args.set_dir), Path(args.output)
-    settings = settings_from(args)
+    settings = settings_from(args, follow_record=False)
     if settings.log_level == "INFO":
         configure("WARNING")
     raw_posts = _read(set_dir / "posts.jsonl")

@@ -48,7 +48,7 @@ def eval_trends(args: argparse.Namespace) -> int:
             raise FieldError(name, f"no such file: {path}")
     if args.scores and not args.scorer:
         raise FieldError("--scores", "needs --scorer")
-    settings = settings_from(args)
+    settings = settings_from(args, follow_record=False)
     if settings.log_level == "INFO":
         configure("WARNING")  # one log line per checkpoint would bury the progress
     events = json.loads(events_path.read_text(encoding="utf-8"))

@@ -55,7 +55,7 @@ _NOISE = regex.compile(rf"(?i:\bvia\s*)?{_MENTION}|{_patterns.URL}", flags=regex
 _TAIL_WORD = regex.compile(
     rf"{_patterns.URL}|@{_patterns.MENTION_NAME}:?|(?i:via|rt|cc)|[^\p{{L}}\p{{M}}\p{{N}}]*",
     flags=regex.V1)
-_HASHTAG_WORD = regex.compile(r"\#[\p{L}\p{M}\p{N}_]+\#?[^\p{L}\p{N}]*")
+_HASHTAG_WORD = regex.compile(r"\#[\p{L}\p{M}\p{N}_]+\#?[^\p{L}\p{M}\p{N}]*")
 _ELLIPSIS = regex.compile(r"(?:\.{3,}|\u2026)$")
 # What a cut can leave of a link: "h", "htt", "http:/", "https://t.c", "www.exa".
 _PARTIAL_URL = regex.compile(r"h|ht|htt|https?:?/{0,2}\S*|www\.\S*")

@@ -30,7 +30,7 @@ import msgspec
 from search.log import log
 from server.settings import Profile, Settings
 
-__all__ = ["LiveProfile", "follow", "recorded", "record", "FILE"]
+__all__ = ["FILE", "LiveProfile", "confirm", "follow", "record", "recorded"]
 
 FILE = "profile.json"
 
@@ -47,9 +47,24 @@ def record(data_path: Path, profile: str, model: str) -> LiveProfile:
                         at=datetime.now(UTC).isoformat(timespec="seconds"))
     data_path.mkdir(parents=True, exist_ok=True)
     tmp = data_path / (FILE + ".tmp")
-    tmp.write_bytes(msgspec.json.encode(entry))
+    with tmp.open("wb") as fh:
+        fh.write(msgspec.json.encode(entry))
+        fh.flush()
+        os.fsync(fh.fileno())
     os.replace(tmp, data_path / FILE)
     return entry
+
+
+def confirm(data_path: Path, profile: str, model: str) -> None:
+    """After the live index was opened (or made) with `profile`'s model: a record that names
+    another profile is stale (a demo, an `index` into an emptied folder, a start with a named
+    profile made this live), so it is rewritten; with no record nothing is written."""
+    entry = recorded(data_path)
+    if entry is not None and (entry.profile, entry.model) != (profile, model):
+        try:
+            record(data_path, profile, model)
+        except OSError as exc:
+            log("profile.record_failed", path=str(data_path / FILE), error=str(exc)[:200])
 
 
 def recorded(data_path: Path) -> LiveProfile | None:

@@ -14,9 +14,9 @@ running ones (stage `load`; memory for both until the switch), builds the new
 index with them (writes made meanwhile are re-embedded by the new model at
 replay), and at the switch the process's models, pipeline, trends and watch
 percolator move with the index in one step (`server.switching`), so the API
-follows without a restart. The process's settings are not written anywhere: set
-`TRENDSEARCH_PROFILE` to the new profile before the next start (the old one is
-refused then, with the model-mismatch error).
+follows without a restart. At the switch the profile is recorded in
+`DATA_DIR/profile.json`: the next start that names no profile runs it
+(`server.live_profile`).
 """
 
 from __future__ import annotations
@@ -142,7 +142,7 @@ class ReindexJob:
                 services.catalog, swap.models.embedder if swap else services.models.embedder,
                 batch_size=batch_size, keep_old=keep_old, served=services.served,
                 pause=self._pause(swap), progress=self._progress,
-                on_switch=swap.apply if swap else None)
+                on_switch=(lambda: self._switch_models(swap)) if swap else None)
         except Exception as exc:  # noqa: BLE001 - reported by GET, the API keeps serving
             if swap is not None and services.models is not swap.models:
                 swap.discard()
@@ -154,15 +154,21 @@ class ReindexJob:
             if services.upkeep is not None:
                 services.upkeep.paused = False
         if swap is not None:
-            try:  # the next start with no profile named follows it (`server.live_profile`)
-                record_profile(services.settings.data_path, swap.settings.profile, swap.model_id)
-            except OSError as exc:  # the switch is made: the job is done, the note is not
-                log("reindex.profile_not_recorded", error=str(exc)[:300],
-                    note=f"set TRENDSEARCH_PROFILE={profile} before the next start")
             log("reindex.models_swapped", profile=profile, embedder=swap.model_id,
                 note=f"recorded in {PROFILE_FILE}: a start that names no profile runs "
                      f"{profile}; one that names another is refused by the live index")
         self._update(state="done", source=old, target=new, finished_at=_now())
+
+    def _switch_models(self, swap: ModelSwap) -> None:
+        """At the switch (gate closed, write lock held): the models move, then the profile
+        is recorded, before the old index drains and drops, so a crash after the switch
+        still starts with the model of the index that is live (`server.live_profile`)."""
+        swap.apply()
+        try:
+            record_profile(self._services.settings.data_path, swap.settings.profile, swap.model_id)
+        except OSError as exc:  # the switch is made: the job is done, the note is not
+            log("reindex.profile_not_recorded", error=str(exc)[:300],
+                note=f"set TRENDSEARCH_PROFILE={swap.settings.profile} before the next start")
 
     def _pause(self, swap: ModelSwap | None) -> AbstractContextManager[Any]:
         """The write lock for the last pass and the switch; for a model change the gate

@@ -21,6 +21,7 @@ from search.store.base import Store
 from search.store.serving import ServingStore
 from search.trends.service import TrendsService
 from server.gate import SwitchGate
+from server.live_profile import confirm as confirm_profile
 from server.profiles import Models, load_models, open_catalog
 from server.settings import Settings
 from server.watches.runtime import WatchRuntime
@@ -55,6 +56,8 @@ class Services(msgspec.Struct):
         except Exception:
             catalog.close()
             raise
+        # The index just proved which model it is: a record naming another profile is stale.
+        confirm_profile(settings.data_path, models.profile, models.embedder.info.model_id)
         try:
             # Watches wrap the store: every write of this process percolates.
             watches = WatchRuntime(settings, catalog, store, models.embedder, gate)

@@ -51,6 +51,7 @@ class ServerMatchReads:
     _client: QdrantClient
     _collection: str
     _call: Callable[..., Any]
+    _model_check: Callable[[], None]  # `ServerStore`'s throttled model check (vector reads)
 
     def count_matches(self, match: MatchFilter) -> int:
         if match.empty:
@@ -106,6 +107,7 @@ class ServerMatchReads:
 
     def similar(self, dense: list[float], match: MatchFilter, min_score: float,
                 limit: int) -> list[ScoredId]:
+        self._model_check()  # a query vector of this process's model
         make = ClientConditions()
         must, must_not = term_conditions(match.terms, make)
         must = filter_conditions(match.filters, make) + must

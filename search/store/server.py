@@ -79,8 +79,10 @@ class _WindowVectorsMixin:
     _client: QdrantClient
     _collection: str
     _call: Callable[..., Any]
+    _model_check: Callable[[], None]
 
     def window_vectors(self, since: datetime, until: datetime, limit: int) -> WindowVectors:
+        self._model_check()  # vectors compared with this process's query vectors
         lo, hi = window_bounds(since, until)
         records, _ = self._call(
             self._client.scroll, self._collection, limit=limit, with_vectors=["dense"],
@@ -127,6 +129,12 @@ class ServerStore(ServerMatchReads, _WindowVectorsMixin):
                 raise ModelMismatch(held, self._model_id, self.location)
             self._checked = collection
         self._checked_at = time.monotonic()
+
+    def _model_check(self) -> None:
+        """The check before a read that compares this process's vectors with the index's
+        (search, similar, neighbours, window vectors): at most one alias read per
+        `SEARCH_MODEL_CHECK_S`."""
+        self._check_model(SEARCH_MODEL_CHECK_S)
 
     def manifest(self) -> IndexManifest:
         collection = self._behind() if self._behind is not None else self._collection
@@ -213,7 +221,7 @@ class ServerStore(ServerMatchReads, _WindowVectorsMixin):
             return []
         # Another replica may have moved the alias to another model's collection: this
         # process's query vectors would then be searched among vectors of another space.
-        self._check_model(SEARCH_MODEL_CHECK_S)
+        self._model_check()
         flt = client_filter(filters, terms)
         requests = [qm.QueryRequest(
             query=list(vector) if using == "dense" else _sparse(vector), using=using,
@@ -288,6 +296,7 @@ class ServerStore(ServerMatchReads, _WindowVectorsMixin):
                    limit: int) -> list[tuple[str, float]]:
         if not sparse.indices:
             return []
+        self._model_check()
         flt = qm.Filter(must=[
             qm.FieldCondition(key="platform", match=qm.MatchAny(any=[platform])),
             qm.FieldCondition(key="history_age", range=qm.Range(gte=min_age_s))])

@@ -28,15 +28,18 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = REPO_ROOT / "data" / "sample" / "posts.jsonl"
 
 
-def settings_from(args: argparse.Namespace) -> Settings:
+def settings_from(args: argparse.Namespace, follow_record: bool = True) -> Settings:
     """Environment first, flags on top; a bad value is a `FieldError` naming its source.
     With no profile named, the one the live index was last rebuilt with
-    (`server.live_profile`)."""
+    (`server.live_profile`), unless `follow_record` is false (the lab's evaluations and
+    benchmarks: a leftover record must not change what they measure)."""
     from server.live_profile import follow
 
     flag = getattr(args, "profile", None)
     settings = load_settings(profile=flag, data_dir=getattr(args, "data_dir", None),
                              host=getattr(args, "host", None), port=getattr(args, "port", None))
+    if not follow_record:
+        return settings
     return follow(settings, explicit=flag is not None
                   or os.environ.get("TRENDSEARCH_PROFILE", "") != "")
 
@@ -52,7 +55,8 @@ def common_parser() -> argparse.ArgumentParser:
     """`--profile` and `--data-dir`, shared by every command that opens an index."""
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--profile", choices=list(get_args(Profile)),
-                        help="model profile (default: TRENDSEARCH_PROFILE or offline)")
+                        help="model profile (default: TRENDSEARCH_PROFILE, else the one DATA_DIR/profile.json "
+                             "records, else offline)")
     common.add_argument("--data-dir", help="data folder (default: TRENDSEARCH_DATA_DIR or ./var)")
     return common
 

@@ -31,6 +31,9 @@ def _index(args: argparse.Namespace) -> int:
     watches = None
     try:
         store = open_live(catalog, models.embedder.info, create=True)
+        from server.live_profile import confirm
+
+        confirm(settings.data_path, settings.profile, models.embedder.info.model_id)
         # Posts indexed from files are matched against the watches too (the percolating store).
         from server.watches.runtime import WatchRuntime
 
@@ -75,6 +78,19 @@ def _migrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _record(settings: Any, models: Any) -> None:
+    """At the switch (before the old index drains and drops): the next start that names
+    no profile runs this one (`server.live_profile`); a failed note never fails the switch."""
+    from search.log import log
+    from server.live_profile import record
+
+    try:
+        record(settings.data_path, settings.profile, models.embedder.info.model_id)
+    except OSError as exc:
+        log("reindex.profile_not_recorded", error=str(exc)[:300],
+            note=f"set TRENDSEARCH_PROFILE={settings.profile} before the next start")
+
+
 def _reindex(args: argparse.Namespace) -> int:
     if args.server:
         from server.cli.remote import reindex_through
@@ -93,12 +109,10 @@ def _reindex(args: argparse.Namespace) -> int:
     catalog = open_catalog(settings)
     try:
         old, new, count = reindex(catalog, models.embedder, batch_size=args.batch_size,
-                                  keep_old=args.keep_old)
+                                  keep_old=args.keep_old,
+                                  on_switch=lambda: _record(settings, models))
     finally:
         catalog.close()
-    from server.live_profile import record
-
-    record(settings.data_path, settings.profile, models.embedder.info.model_id)
     print(f"reindexed {count} posts from {old} into {new}; {new} is now live")
     return 0
 

@@ -74,6 +74,6 @@ def reindex_through(args: argparse.Namespace) -> int:
           f"{status['target']} is now live")
     if getattr(args, "profile", None):
         print(f"the API at {base} now runs profile {status.get('profile')} "
-              f"({status.get('model')}); set TRENDSEARCH_PROFILE={status.get('profile')} "
-              f"before its next start", file=sys.stderr)
+              f"({status.get('model')}); recorded in its DATA_DIR/profile.json, so its next "
+              f"start with no profile named runs it", file=sys.stderr)
     return 0

@@ -123,8 +123,8 @@ def test_a_model_change_from_the_cli_through_a_served_api(
         assert ":tiny-bge-m3-seed1:" in ready["models"]["embedder"]
         assert ready["store"]["points"] == len(POSTS)
         assert f"{ready['store']['index']} is now live" in out
-        assert (f"now runs profile bge-m3 ({ready['models']['embedder']}); set "
-                f"TRENDSEARCH_PROFILE=bge-m3 before its next start") in err
+        assert (f"now runs profile bge-m3 ({ready['models']['embedder']}); recorded in its "
+                f"DATA_DIR/profile.json, so its next start with no profile named runs it") in err
         found = httpx.post(f"{base}/v1/search", json={"query": POSTS[3]["text"], "limit": 20},
                            timeout=60).json()
         assert len(found["results"]) == len(POSTS)

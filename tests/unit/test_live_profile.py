@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from server.cli.common import settings_from
-from server.live_profile import FILE, follow, record, recorded
+from server.live_profile import FILE, confirm, follow, record, recorded
 from server.settings import load_settings
 
 
@@ -57,3 +57,14 @@ def test_the_cli_follows_unless_a_flag_or_the_environment_names_one(
     assert settings_from(argparse.Namespace(profile="offline")).profile == "offline"
     monkeypatch.setenv("TRENDSEARCH_PROFILE", "offline")
     assert settings_from(argparse.Namespace(profile=None)).profile == "offline"
+
+
+def test_an_index_opened_with_another_profile_rewrites_a_stale_record(tmp_path: Path) -> None:
+    """`confirm` (after the live index was opened or made: `Services.build`, `index`): a
+    demo or an `index` into an emptied folder made another profile's index live."""
+    confirm(tmp_path, "offline", "e5:abc")
+    assert recorded(tmp_path) is None  # no record: none is started
+    record(tmp_path, "bge-m3", "bge-m3:abc")
+    confirm(tmp_path, "offline", "e5:abc")
+    entry = recorded(tmp_path)
+    assert entry is not None and (entry.profile, entry.model) == ("offline", "e5:abc")
