@@ -33,6 +33,9 @@ from server.settings import Profile, Settings
 __all__ = ["FILE", "LiveProfile", "confirm", "follow", "record", "recorded"]
 
 FILE = "profile.json"
+# What `follow` said already: a command reads its settings more than once (the CLI's
+# `main` for logging, then the command), and one line says it.
+_said: set[tuple[str, str, bool]] = set()
 
 
 class LiveProfile(msgspec.Struct, frozen=True):
@@ -89,14 +92,20 @@ def follow(settings: Settings, explicit: bool) -> Settings:
     if entry.profile not in get_args(Profile):
         log("profile.record_unknown", path=str(data_path / FILE), profile=entry.profile)
         return settings
+    said = (str(data_path), entry.profile, explicit)
+    quiet = said in _said
+    _said.add(said)
     if explicit:
+        if quiet:
+            return settings
         print(f"warning: the live index under {data_path} was moved to profile "
               f"`{entry.profile}` at {entry.at} ({FILE}); profile `{current}` was named, so its "
               f"models load and the index will be refused unless it is that model's",
               file=sys.stderr, flush=True)
         return settings
-    print(f"profile `{entry.profile}`: the live index was rebuilt with it at {entry.at} "
-          f"({data_path / FILE}); --profile or TRENDSEARCH_PROFILE overrides",
-          file=sys.stderr, flush=True)
-    log("profile.followed", profile=entry.profile, default=current, at=entry.at)
+    if not quiet:
+        print(f"profile `{entry.profile}`: the live index was rebuilt with it at {entry.at} "
+              f"({data_path / FILE}); --profile or TRENDSEARCH_PROFILE overrides",
+              file=sys.stderr, flush=True)
+        log("profile.followed", profile=entry.profile, default=current, at=entry.at)
     return msgspec.structs.replace(settings, profile=entry.profile)
