@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from datetime import datetime
 from typing import Any, TypeVar
 
 import msgspec
@@ -28,19 +27,15 @@ from search.errors import IndexNotReady, ModelMismatch
 from search.models import Engagement, Post, SearchFilters, SparseVector
 from search.store._server_matches import ClientConditions as _ClientConditions
 from search.store._server_matches import ServerMatchReads
+from search.store._server_windows import ServerWindowReads
 from search.store.base import (
     FieldKind,
     Signal,
-    WindowPosts,
-    WindowVectors,
     filter_conditions,
     in_request_order,
     term_conditions,
-    window_bounds,
-    window_posts,
-    window_vectors,
 )
-from search.store.payload import ENGAGEMENT_KEYS, FILTER_ONLY_FIELDS, MATURED_KEYS, NOT_IN_POST
+from search.store.payload import ENGAGEMENT_KEYS, MATURED_KEYS, NOT_IN_POST
 from search.store.payload import from_payload, point_id, updated_engagement, with_history
 from search.store.server_layout import LaidOutCalls, collection_config
 
@@ -73,27 +68,7 @@ def _sparse(vector: SparseVector) -> qm.SparseVector:
     return qm.SparseVector(indices=list(vector.indices), values=list(vector.values))
 
 
-class _WindowVectorsMixin:
-    """`window_vectors` for `ServerStore` (kept apart: the class is long enough)."""
-
-    _client: QdrantClient
-    _collection: str
-    _call: Callable[..., Any]
-    _model_check: Callable[[], None]
-
-    def window_vectors(self, since: datetime, until: datetime, limit: int) -> WindowVectors:
-        self._model_check()  # vectors compared with this process's query vectors
-        lo, hi = window_bounds(since, until)
-        records, _ = self._call(
-            self._client.scroll, self._collection, limit=limit, with_vectors=["dense"],
-            scroll_filter=qm.Filter(must=[qm.FieldCondition(key="created_ts",
-                                                            range=qm.Range(gte=lo, lt=hi))]),
-            with_payload=qm.PayloadSelectorInclude(include=["id"]),
-            order_by=qm.OrderBy(key="created_ts", direction=qm.Direction.DESC))
-        return window_vectors([((r.payload or {})["id"], _dense(r.vector)) for r in records])
-
-
-class ServerStore(ServerMatchReads, _WindowVectorsMixin):
+class ServerStore(ServerMatchReads, ServerWindowReads):
     """One collection on a Qdrant server (counting reads: `ServerMatchReads`)."""
 
     def __init__(self, client: QdrantClient, collection: str, call: LaidOutCalls,
@@ -109,6 +84,7 @@ class ServerStore(ServerMatchReads, _WindowVectorsMixin):
         self._model_id = model_id
         self._checked: str | None = None  # the collection behind the alias whose model matched
         self._checked_at = 0.0  # when the alias was last read for that check
+        self._mismatch: ModelMismatch | None = None  # what that check found, if it failed
 
     @property
     def location(self) -> str:
@@ -121,12 +97,17 @@ class ServerStore(ServerMatchReads, _WindowVectorsMixin):
         if self._model_id is None or self._behind is None:
             return
         if max_age_s and time.monotonic() - self._checked_at < max_age_s:
+            if self._mismatch is not None:  # found at the last check: no reads until it ages
+                raise self._mismatch
             return
         collection = self._behind()
+        self._mismatch = None
         if collection != self._checked:
             held = self.manifest().model.model_id
             if held != self._model_id:
-                raise ModelMismatch(held, self._model_id, self.location)
+                self._mismatch = ModelMismatch(held, self._model_id, self.location)
+                self._checked_at = time.monotonic()
+                raise self._mismatch
             self._checked = collection
         self._checked_at = time.monotonic()
 
@@ -307,21 +288,3 @@ class ServerStore(ServerMatchReads, _WindowVectorsMixin):
 
     def close(self) -> None:
         """The client is the catalog's; nothing is held per collection."""
-
-    def scroll_window(self, since: datetime, until: datetime, filters: SearchFilters | None,
-                      limit: int, post_ids: Sequence[str] | None = None) -> WindowPosts:
-        lo, hi = window_bounds(since, until)
-        conditions: list[Any] = filter_conditions(filters, _ClientConditions())
-        conditions.append(qm.FieldCondition(key="created_ts", range=qm.Range(gte=lo, lt=hi)))
-        if post_ids is not None:
-            conditions.append(qm.HasIdCondition(has_id=[point_id(p) for p in post_ids]))
-        records, _ = self._call(
-            self._client.scroll, self._collection, scroll_filter=qm.Filter(must=conditions),
-            limit=limit, with_vectors=["dense"],
-            with_payload=qm.PayloadSelectorExclude(exclude=FILTER_ONLY_FIELDS),
-            order_by=qm.OrderBy(key="created_ts", direction=qm.Direction.DESC))
-        return window_posts([(r.payload or {}, _dense(r.vector)) for r in records])
-
-
-def _dense(vector: Any) -> list[float]:
-    return list(vector["dense"]) if isinstance(vector, dict) else []

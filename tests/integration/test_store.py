@@ -224,5 +224,14 @@ def test_a_replica_stops_searching_once_another_moves_the_alias_to_another_model
         monkeypatch.setattr(server_store, "SEARCH_MODEL_CHECK_S", 0.0)
         with pytest.raises(ModelMismatch, match="another-model"):
             replica.search(signals, None, None, 3)
+        # Throttled: within the interval the mismatch is raised again without reading the alias.
+        monkeypatch.setattr(server_store, "SEARCH_MODEL_CHECK_S", 60.0)
+        reads = []
+        behind = replica._behind
+        replica._behind = lambda: reads.append(1) or behind()
+        for _ in range(2):
+            with pytest.raises(ModelMismatch, match="another-model"):
+                replica.search(signals, None, None, 3)
+        assert reads == []
     finally:
         catalog.close()
