@@ -173,9 +173,11 @@ def detect_traced(corpus: Corpus, *, as_of: datetime, window_s: float, baseline_
     lead = naming.lead_terms(corpus, buckets, n_base, known, labels, p)
     chosen: list[tuple[Scored, Trace | None, list[tuple[str, str]], tuple[str, float]]] = []
     for (h, t), lab, ld in zip(sized, labels, lead):
+        if ld[1] < p.min_term_z:  # the cheap test first: the shares read every span post
+            continue
         shares = _names_itself(corpus, buckets, h[0], lab, ld[0], p, continued=t is not None,
                                lead_z=ld[1])
-        if ld[1] >= p.min_term_z and shares is not None:
+        if shares is not None:
             members, score, sims = h
             chosen.append(((members, msgspec.structs.replace(
                 score, label_share=shares[0], label_share_bar=shares[1]), sims), t, lab, ld))
