@@ -81,14 +81,16 @@ class TrendParams(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     rhythm_posts: Annotated[int, Meta(ge=0, le=20_000)] = 3000
     # Growth test beside the span's size: a topic with half the bar in its span passes
     # when it doubled this many times running, span pair by span pair (2: x4 in 12 h for
-    # 1 h windows; 0: no growth test). `size.growing`. Off: on crisislex6_sparse (LSA
-    # proxy, the only measurement yet) it cost more precision than it gained in delay
-    # (docs/decisions/0030-trends-on-unseen-streams.md); an e5 replay should decide.
+    # 1 h windows; 0: no growth test). `size.growing`. Off: the e5 study of the four public
+    # streams (session 18, 0030) found no story earlier with 2 and cost P@10 on every one
+    # (real 0.931 -> 0.868, overlap 0.982 -> 0.963, forum 0.932 -> 0.916, sparse 0.987 -> 0.982).
     growth_doublings: Annotated[int, Meta(ge=0, le=4)] = 0
     # Distinct wordings (and authors, where posts name them) a topic needs in its span
-    # (`evidence`): a few copies of one text are one voice. 1 = off until an e5 replay
-    # measures it (docs/decisions/0030-trends-on-unseen-streams.md); 3 when on.
-    min_voices: Annotated[int, Meta(ge=1, le=20)] = 1
+    # (`evidence`): a few copies of one text are one voice; three, since two is a
+    # coincidence (1 = off). On since session 18: the e5 study of the four public streams
+    # gave identical topics with 1, 2 and 3 (0030), so it costs nothing measured and stops
+    # look-alike posts on streams that have them.
+    min_voices: Annotated[int, Meta(ge=1, le=20)] = 3
     # Voices counted on the model's raw vectors instead of the shrunk ones (`evidence`):
     # template spam ("#GottaAceMySATexam" fill-ins) differs only in the words the
     # shrinking magnifies. Off: with `min_voices` 3 it moved real's P@10 0.866 -> 0.870 (0030).

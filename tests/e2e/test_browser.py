@@ -46,6 +46,10 @@ SHOTS = REPO / "test-artifacts" / "browser"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--disable-quic", "--no-first-run"]
 NOW = datetime.now(UTC).replace(microsecond=0)
+BURST = ["Calgary flood update: the Bow River keeps rising",
+         "Bow River still rising in Calgary, more flood evacuations tonight",
+         "Flooding in Calgary gets worse, the Bow River rises by the hour",
+         "Calgary flood: downtown streets under water as the Bow River rises"]
 COPY_TEXT = "Calgary flood: evacuation ordered for Mission and Erlton, leave now"
 
 
@@ -79,7 +83,9 @@ def posts(base: str) -> list[dict[str, Any]]:
          "platform": "twitter", "author": "wacotrib", "created_at": ago(days=10), "likes": 500},
         # A burst: with tw-1 and the three copies, sixteen Calgary flood posts within the hour
         # (a hot topic needs at least 6 posts across its recent windows, more over a loud background).
-        *({"id": f"burst-{i}", "text": f"Calgary flood update {i}: the Bow River keeps rising",
+        # Four wordings, numbered per post: a topic needs three distinct voices, and texts
+        # that differ by a number are near-copies of one (`TrendParams.min_voices`).
+        *({"id": f"burst-{i}", "text": f"{BURST[i % 4]} (update {i})",
            "platform": "twitter", "author": f"resident{i}", "created_at": ago(minutes=3 + 3 * i)}
           for i in range(12)),
     ]
@@ -453,10 +459,13 @@ def test_trends_cards_explain_the_burst_and_click_through(page: Any, site: dict[
     card.wait_for()
 
 
-# One wording (numbered per post): the test models' dense vectors are random, so what joins
-# the posts into one topic must be their words (trends shrink the dense space's shared
-# direction, `cluster.shrink_common`, so random vectors no longer agree by accident).
-HAIL = ["Huge hailstorm over Lisbon smashes car windows downtown, streets flooded"] * 3
+# Three wordings (numbered per post): the test models' dense vectors are random, so what
+# joins the posts into one topic must be their words (trends shrink the dense space's shared
+# direction, `cluster.shrink_common`, so random vectors no longer agree by accident); and a
+# topic needs three distinct voices (`TrendParams.min_voices`).
+HAIL = ["Huge hailstorm over Lisbon smashes car windows downtown, streets flooded",
+        "Lisbon hailstorm: car windows smashed downtown and the streets flooded",
+        "Hailstorm in Lisbon, smashed car windows and flooded streets downtown"]
 
 
 def hail_posts(as_of: datetime) -> list[dict[str, Any]]:
