@@ -29,10 +29,10 @@ import sys
 from collections.abc import Sequence
 from importlib.metadata import entry_points
 
-from search.errors import FieldError, TrendsearchError
+from search.errors import FieldError, ModelLoadFailed, TrendsearchError
 from search.log import configure
 from server.cli import index, query, rising, serve, settings, watches
-from server.cli.common import common_parser, settings_from
+from server.cli.common import common_parser, followed_note, settings_from
 
 __all__ = ["PLUGIN_GROUP", "build_parser", "main"]
 
@@ -88,6 +88,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except FieldError as exc:
         print(f"trendsearch: error: {exc}", file=sys.stderr)
         return 2
+    except ModelLoadFailed as exc:
+        print(f"trendsearch: error: {exc}{followed_note(args, loaded)}", file=sys.stderr)
+        return 1
     except TrendsearchError as exc:
         print(f"trendsearch: error: {exc}", file=sys.stderr)
         return 1

@@ -21,8 +21,8 @@ from search.contracts import SearchRequest
 from search.errors import FieldError
 from server.settings import Profile, Settings, load_settings
 
-__all__ = ["SAMPLE", "aware_datetime", "banner", "bounded_int", "common_parser", "search_request",
-           "settings_from"]
+__all__ = ["SAMPLE", "aware_datetime", "banner", "bounded_int", "common_parser", "followed_note",
+           "search_request", "settings_from"]
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = REPO_ROOT / "data" / "sample" / "posts.jsonl"
@@ -42,6 +42,19 @@ def settings_from(args: argparse.Namespace, follow_record: bool = True) -> Setti
         return settings
     return follow(settings, explicit=flag is not None
                   or os.environ.get("TRENDSEARCH_PROFILE", "") != "")
+
+
+def followed_note(args: argparse.Namespace, settings: Settings) -> str:
+    """Where the running profile's name came from, when `DATA_DIR/profile.json` chose it:
+    a model that cannot load must not leave the operator looking for a setting they
+    never made ("" when the profile was named or is the default)."""
+    from server.live_profile import FILE
+
+    if settings.profile == settings_from(args, follow_record=False).profile:
+        return ""
+    return (f" (profile `{settings.profile}` was followed from {settings.data_path / FILE}, "
+            f"written when the live index was last rebuilt with it; name another with --profile "
+            f"or TRENDSEARCH_PROFILE, or make this profile's models loadable)")
 
 
 def banner(settings: Settings, models: Any) -> None:

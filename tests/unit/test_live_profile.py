@@ -68,3 +68,22 @@ def test_an_index_opened_with_another_profile_rewrites_a_stale_record(tmp_path: 
     confirm(tmp_path, "offline", "e5:abc")
     entry = recorded(tmp_path)
     assert entry is not None and (entry.profile, entry.model) == ("offline", "e5:abc")
+
+
+def test_a_followed_profile_whose_models_cannot_load_names_the_record(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """The record chose `bge-m3`, whose weights are not here: the error line says where that
+    choice came from and how to override it; a profile named by flag gets the bare error."""
+    from server.cli import main
+
+    record(tmp_path, "bge-m3", "bge-m3:abc")
+    monkeypatch.delenv("TRENDSEARCH_PROFILE", raising=False)
+    monkeypatch.setenv("TRENDSEARCH_MODEL", str(tmp_path / "no-such-model"))
+    monkeypatch.setenv("TRENDSEARCH_RERANKER", str(tmp_path / "no-such-reranker"))
+    assert main(["search", "--data-dir", str(tmp_path), "flood"]) == 1
+    error = capsys.readouterr().err.strip().splitlines()[-1]
+    assert error.startswith("trendsearch: error: cannot load the BGE-M3 embedder"), error
+    assert f"followed from {tmp_path / FILE}" in error and "--profile" in error, error
+    assert main(["search", "--data-dir", str(tmp_path), "--profile", "bge-m3", "flood"]) == 1
+    error = capsys.readouterr().err.strip().splitlines()[-1]
+    assert "cannot load the BGE-M3 embedder" in error and "followed from" not in error, error
