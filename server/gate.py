@@ -20,7 +20,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-__all__ = ["DRAIN_WAIT_S", "DrainTimeout", "SwitchGate"]
+__all__ = ["DRAIN_PAUSE_S", "DRAIN_TRIES", "DRAIN_WAIT_S", "DrainTimeout", "SwitchGate"]
 
 # How long a swap waits for the requests in flight, holding new ones back meanwhile. A
 # search or an ingest batch takes milliseconds to a second; a trends pass or a faceted
@@ -28,6 +28,11 @@ __all__ = ["DRAIN_WAIT_S", "DrainTimeout", "SwitchGate"]
 # (the old model serves on) rather than hold every new request for as long as the
 # slowest one runs.
 DRAIN_WAIT_S = 15.0
+# ... and tries that many times, letting the held-back requests through for
+# `DRAIN_PAUSE_S` between tries, before it gives the change up: a rebuild that took an
+# hour is not thrown away for one slow trends pass.
+DRAIN_TRIES = 4
+DRAIN_PAUSE_S = 2.0
 
 
 class DrainTimeout(RuntimeError):

@@ -22,8 +22,9 @@ follows without a restart. At the switch the profile is recorded in
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal, get_args
 
@@ -180,10 +181,29 @@ class ReindexJob:
 
         @contextmanager
         def both() -> Iterator[None]:
-            with services.gate.closed(gate.DRAIN_WAIT_S), services.write_lock:
+            with self._gate_closed(), services.write_lock:
                 yield
 
         return both()
+
+    @contextmanager
+    def _gate_closed(self) -> Iterator[None]:
+        """The gate, tried `DRAIN_TRIES` times: a request that outlasts one wait does not
+        cost the finished rebuild; the writes of the pause between tries are caught up by
+        the last pass, which runs after the gate closed."""
+        with ExitStack() as stack:
+            for attempt in range(1, gate.DRAIN_TRIES + 1):
+                try:
+                    stack.enter_context(self._services.gate.closed(gate.DRAIN_WAIT_S))
+                    break
+                except gate.DrainTimeout as exc:
+                    if attempt == gate.DRAIN_TRIES or self._stop.is_set():
+                        raise gate.DrainTimeout(f"{exc} [tried {attempt} time(s), "
+                                                f"{gate.DRAIN_PAUSE_S:g} s apart]") from exc
+                    log("reindex.drain_retry", attempt=attempt, tries=gate.DRAIN_TRIES,
+                        detail=str(exc)[:200])
+                    time.sleep(gate.DRAIN_PAUSE_S)
+            yield
 
     def stop(self) -> None:
         """At shutdown: the running rebuild stops at its next batch and is dropped."""

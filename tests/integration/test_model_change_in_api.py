@@ -191,10 +191,13 @@ def test_a_change_back_to_a_model_reopens_its_watch_index(
 
 def test_a_model_change_held_up_by_a_long_request_is_abandoned_at_the_gate(
         services: Services, tiny_embedder: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A request that outlasts the swap's wait (`server.gate.DRAIN_WAIT_S`): the job fails
-    with the reason, nothing switched, the old models and index serve on, the new index
-    is dropped and no profile is recorded; the held request and later ones run."""
+    """A request that outlasts every one of the swap's waits (`server.gate.DRAIN_WAIT_S`,
+    `DRAIN_TRIES` of them): the job fails with the reason, nothing switched, the old models
+    and index serve on, the new index is dropped and no profile is recorded; the held
+    request and later ones run."""
     monkeypatch.setattr(gate, "DRAIN_WAIT_S", 0.3)
+    monkeypatch.setattr(gate, "DRAIN_TRIES", 2)
+    monkeypatch.setattr(gate, "DRAIN_PAUSE_S", 0.05)
     posts = corpus()
     services.store.upsert(posts, tiny_embedder.encode_documents([p.text for p in posts]))
     old_name = services.catalog.live_name()
@@ -223,6 +226,7 @@ def test_a_model_change_held_up_by_a_long_request_is_abandoned_at_the_gate(
     assert status.state == "failed", status
     assert status.error is not None and status.error.startswith(
         "DrainTimeout: 1 request(s) still running after 0.3 s; nothing was switched")
+    assert status.error.endswith("[tried 2 time(s), 0.05 s apart]"), status.error
     assert services.catalog.live_name() == old_name and services.catalog.names() == [old_name]
     assert (services.models.profile, services.settings.profile) == ("tiny", "tiny")
     assert services.pipeline.embedder is tiny_embedder
@@ -230,3 +234,50 @@ def test_a_model_change_held_up_by_a_long_request_is_abandoned_at_the_gate(
     assert not services.gate.shut
     assert services.pipeline.models["embedder"] == tiny_embedder.info.model_id
     assert services.pipeline.search(SearchRequest(query=posts[0].text, limit=5)).hits
+
+
+def test_a_request_that_ends_between_the_swaps_tries_does_not_cost_the_rebuild(
+        services: Services, tiny_embedder: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The first wait at the gate runs out while a long request holds it; the request ends
+    before the next try, and the change goes through: new index live, models moved,
+    profile recorded."""
+    monkeypatch.setattr(gate, "DRAIN_WAIT_S", 0.3)
+    monkeypatch.setattr(gate, "DRAIN_TRIES", 3)
+    monkeypatch.setattr(gate, "DRAIN_PAUSE_S", 0.05)
+    posts = corpus()
+    services.store.upsert(posts, tiny_embedder.encode_documents([p.text for p in posts]))
+    old_name = services.catalog.live_name()
+    holding, tried = threading.Event(), threading.Event()
+    real_closed = services.gate.closed
+
+    def closed_counting(timeout: float | None = None):  # type: ignore[no-untyped-def]
+        tried.set()
+        return real_closed(timeout)
+
+    monkeypatch.setattr(services.gate, "closed", closed_counting)
+
+    def long_request() -> None:
+        with services.gate.reading():
+            holding.set()
+            tried.wait(30)
+            time.sleep(0.5)  # outlasts the first wait (0.3 s), ends before the second
+
+    job = services.reindexing()
+    progress = job._progress
+
+    def hold_at_copy(stage: str, count: int) -> None:
+        if stage == "copy" and not holding.is_set():
+            threading.Thread(target=long_request, daemon=True).start()
+            holding.wait(10)
+        progress(stage, count)
+
+    job._progress = hold_at_copy  # type: ignore[method-assign]
+    job.start(batch_size=5, profile="bge-m3")
+    status = job.wait(60)
+    assert status.state == "done", status
+    assert services.catalog.live_name() != old_name and old_name not in services.catalog.names()
+    assert (services.models.profile, services.settings.profile) == ("bge-m3", "bge-m3")
+    entry = recorded(services.settings.data_path)
+    assert entry is not None and entry.profile == "bge-m3"
+    assert not services.gate.shut
+
