@@ -34,7 +34,7 @@ from lab.trends_eval import score_run
 from lab.trends_replay import checkpoints, read_stream, run_line
 from search.embed.base import Embedder
 from search.embed.cache import CachedEmbedder, default_cache_dir
-from search.trends import engine, identity, label, rhythm
+from search.trends import cluster, engine, identity, label, rhythm
 from search.trends.models import TrendParams
 from server.profiles import load_models
 from server.settings import load_settings
@@ -52,7 +52,7 @@ def lsa(terms: list[frozenset[str]], dim: int = 128) -> npt.NDArray[np.float32]:
     """Unit-length LSA vectors of the posts' label terms (see the module docstring)."""
     from sklearn.decomposition import TruncatedSVD
 
-    rows, _ = engine.lexical_rows(terms)
+    rows, _ = cluster.lexical_rows(terms)
     out: npt.NDArray[np.float32] = np.asarray(
         TruncatedSVD(n_components=dim, random_state=0).fit_transform(rows), dtype=np.float32)
     return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)

@@ -17,6 +17,7 @@ splits one story along its hashtags and phrasings ("#prayforboston",
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 
 import numpy as np
 import numpy.typing as npt
@@ -183,3 +184,35 @@ def join_stories(dense: Matrix, terms: list[Counter[str]], sizes: list[int],
     for i in range(n):
         groups.setdefault(root(i), []).append(i)
     return list(groups.values())
+
+
+def lexical_rows(terms: Sequence[frozenset[str]],
+                 also: Sequence[frozenset[str]] = ()) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+    """Unit-length TF-IDF rows (binary term frequency, smoothed idf over `terms`) of
+    `terms`, and of `also` in the same space (its terms unknown to `terms` dropped)."""
+    vocab: dict[str, int] = {}
+    indptr = [0]
+    indices: list[int] = []
+    for doc in terms:
+        for term in doc:
+            indices.append(vocab.setdefault(term, len(vocab)))
+        indptr.append(len(indices))
+    n = len(terms)
+    width = max(len(vocab), 1)
+    rows = sp.csr_matrix((np.ones(len(indices), dtype=np.float32), indices, indptr),
+                         shape=(n, width))
+    df = np.bincount(np.asarray(indices, dtype=np.int64), minlength=width)
+    idf = sp.diags(np.log((1.0 + n) / (1.0 + df)).astype(np.float32) + 1.0)
+    extra_ind: list[int] = []
+    extra_ptr = [0]
+    for doc in also:
+        extra_ind.extend(vocab[t] for t in doc if t in vocab)
+        extra_ptr.append(len(extra_ind))
+    extra = sp.csr_matrix((np.ones(len(extra_ind), dtype=np.float32), extra_ind, extra_ptr),
+                          shape=(len(also), width))
+    return _unit(rows @ idf), _unit(extra @ idf)
+
+
+def _unit(rows: sp.csr_matrix) -> sp.csr_matrix:
+    norms = np.sqrt(np.asarray(rows.multiply(rows).sum(axis=1)).ravel())
+    return sp.csr_matrix(sp.diags(1.0 / np.maximum(norms, 1e-12)) @ rows, dtype=np.float32)

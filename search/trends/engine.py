@@ -33,7 +33,6 @@ from datetime import UTC, datetime
 import msgspec
 import numpy as np
 import numpy.typing as npt
-from scipy import sparse as sp
 
 from search.models import Post
 from search.rerank import Reranker
@@ -49,7 +48,6 @@ __all__ = [
     "Trace",
     "detect",
     "detect_traced",
-    "lexical_rows",
     "topic_id",
 ]
 
@@ -83,38 +81,6 @@ class _Seed(msgspec.Struct):
     members: npt.NDArray[np.int64]  # rows of the corpus in the window
 
 
-def lexical_rows(terms: Sequence[frozenset[str]],
-                 also: Sequence[frozenset[str]] = ()) -> tuple[sp.csr_matrix, sp.csr_matrix]:
-    """Unit-length TF-IDF rows (binary term frequency, smoothed idf over `terms`) of
-    `terms`, and of `also` in the same space (its terms unknown to `terms` dropped)."""
-    vocab: dict[str, int] = {}
-    indptr = [0]
-    indices: list[int] = []
-    for doc in terms:
-        for term in doc:
-            indices.append(vocab.setdefault(term, len(vocab)))
-        indptr.append(len(indices))
-    n = len(terms)
-    width = max(len(vocab), 1)
-    rows = sp.csr_matrix((np.ones(len(indices), dtype=np.float32), indices, indptr),
-                         shape=(n, width))
-    df = np.bincount(np.asarray(indices, dtype=np.int64), minlength=width)
-    idf = sp.diags(np.log((1.0 + n) / (1.0 + df)).astype(np.float32) + 1.0)
-    extra_ind: list[int] = []
-    extra_ptr = [0]
-    for doc in also:
-        extra_ind.extend(vocab[t] for t in doc if t in vocab)
-        extra_ptr.append(len(extra_ind))
-    extra = sp.csr_matrix((np.ones(len(extra_ind), dtype=np.float32), extra_ind, extra_ptr),
-                          shape=(len(also), width))
-    return _unit(rows @ idf), _unit(extra @ idf)
-
-
-def _unit(rows: sp.csr_matrix) -> sp.csr_matrix:
-    norms = np.sqrt(np.asarray(rows.multiply(rows).sum(axis=1)).ravel())
-    return sp.csr_matrix(sp.diags(1.0 / np.maximum(norms, 1e-12)) @ rows, dtype=np.float32)
-
-
 def detect(corpus: Corpus, *, as_of: datetime, window_s: float, baseline_s: float,
            params: TrendParams, limit: int, reranker: Reranker | None = None,
            previous: Sequence[Trace] = ()) -> list[Topic]:
@@ -140,7 +106,8 @@ def detect_traced(corpus: Corpus, *, as_of: datetime, window_s: float, baseline_
     raw = corpus.dense
     corpus = msgspec.structs.replace(corpus, dense=cluster.shrink_common(raw, p.dense_common))
     history = corpus.history
-    lexical, history_lexical = lexical_rows(corpus.terms, history.terms if history else ())
+    lexical, history_lexical = cluster.lexical_rows(corpus.terms,
+                                                    history.terms if history else ())
     rows = cluster.combine(corpus.dense, lexical, p.dense_weight)
 
     def rescore(members: npt.NDArray[np.int64]) -> TopicScore | None:
