@@ -3,7 +3,7 @@
 *A match* is `search.matching`'s: under the search's filters, phrases and
 exclusions, a post holding every required term, or one of the closest posts by
 meaning past the model's threshold. Counting runs in the engine on both back
-ends, through one filter (`search.store.base.match_conditions`):
+ends, through one filter (`search.store.conditions.match_conditions`):
 
 1. the dense half: one bounded search with a score threshold, leaving out posts
    the terms half already holds (`Store.similar`), at most `MAX_DENSE_MATCHES`;

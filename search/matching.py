@@ -72,7 +72,7 @@ def required_terms(query: ParsedQuery) -> tuple[str, ...]:
     俄罗斯, 叙利亚, 反恐, 行动 anywhere in the post, not for the bigrams across word
     edges (斯叙, 亚反) that only the exact run holds (measured: recall 0.18 -> 0.29 at
     equal precision on nlpcc_weibo, decision 0025). A quoted phrase still asks for
-    its whole run (`search.pipeline.term_filter`).
+    its whole run (`search.query.term_filter`).
     """
     keys = term_keys(_HAN.sub(" ", query.text))
     for run in _HAN.findall(query.text):

@@ -29,7 +29,7 @@ import msgspec
 
 from search import counting, feedback, latest
 from search import cursor as cursors
-from search.contracts import Encoded, SearchParams, SearchRequest, TermFilter
+from search.contracts import Encoded, SearchParams, SearchRequest
 from search.dedup import collapse, group, signature
 from search.embed.base import Embedder
 from search.errors import FieldError
@@ -46,7 +46,7 @@ from search.models import (
     SearchResult,
 )
 from search.ordering import OrderParams, Typical, order
-from search.query import parse_query, phrase_matcher, term_keys
+from search.query import parse_query, phrase_matcher, term_filter
 from search.reads import Reads
 from search.recall import RecallQuery, assemble, recall
 from search.rerank import Reranker, rerank_within_budget
@@ -64,15 +64,6 @@ POOL_GROWTH = cursors.GROWTH
 POOL_SLACK = 10
 # Signatures are pure and the same posts come back query after query (~30 us each).
 _signature = lru_cache(maxsize=2**16)(signature)
-
-
-def term_filter(query: ParsedQuery) -> TermFilter | None:
-    """The exact-match part of a query, as keys of the `terms` payload field."""
-    if not query.phrases and not query.excluded:
-        return None
-    require = [key for phrase in query.phrases for key in term_keys(phrase)]
-    return TermFilter(require=tuple(dict.fromkeys(require)),
-                      exclude=tuple(tuple(term_keys(term)) for term in query.excluded))
 
 
 def _open_cursor(request: SearchRequest, print_: bytes) -> cursors.Cursor | None:

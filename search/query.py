@@ -11,7 +11,8 @@ parse as syntax is literal text, never an error: an unbalanced quote, a lone
 
 Exact matching runs in two places, so that neither can silently shrink a page:
 Qdrant filters on the `terms` payload field (`post_terms`, written with every
-point), and the pipeline then checks phrase order in Python on the survivors.
+point; `term_filter`, what a query asks of it), and the pipeline then checks
+phrase order in Python on the survivors.
 Chinese has no spaces and jieba segments a phrase differently alone than in a
 sentence (in 400 sampled Weibo posts, half of the 2-4 character substrings got
 a token the post itself did not have), so for Han text `terms` holds character
@@ -26,6 +27,7 @@ from collections.abc import Callable, Iterable
 
 import regex
 
+from search.contracts import TermFilter
 from search.errors import FieldError
 from search.models import ParsedQuery
 from search.text import normalize, tokenize
@@ -154,6 +156,15 @@ def term_keys(term: str) -> list[str]:
     for run in _HAN.findall(folded):
         keys.extend([run] if len(run) == 1 else [run[i:i + 2] for i in range(len(run) - 1)])
     return list(dict.fromkeys(keys))
+
+
+def term_filter(query: ParsedQuery) -> TermFilter | None:
+    """The exact-match part of a query, as keys of the `terms` payload field."""
+    if not query.phrases and not query.excluded:
+        return None
+    require = [key for phrase in query.phrases for key in term_keys(phrase)]
+    return TermFilter(require=tuple(dict.fromkeys(require)),
+                      exclude=tuple(tuple(term_keys(term)) for term in query.excluded))
 
 
 def phrase_form(text: str) -> str:

@@ -1,7 +1,7 @@
 """Qdrant Edge's reads over the posts that match a query: count, facet, newest, similar.
 
 Kept apart from `edge.py` (the shard's life, writes and recall) so each stays
-readable; the filter logic itself is `search.store.base.match_conditions`,
+readable; the filter logic itself is `search.store.conditions.match_conditions`,
 shared with the server back end.
 """
 
@@ -14,13 +14,18 @@ import qdrant_edge as qe
 
 from search.contracts import MatchFilter, ScoredId
 from search.models import Post
-from search.store.base import filter_conditions, holds_all_terms, match_conditions, term_conditions
+from search.store.conditions import (
+    filter_conditions,
+    holds_all_terms,
+    match_conditions,
+    term_conditions,
+)
 from search.store.edge_layout import EdgeLayout, dense_search_params
 from search.store.payload import FILTER_ONLY_FIELDS, from_payload
 
 
 class EdgeConditions:
-    """The condition shapes of `search.store.base.ConditionFactory`, in Edge's types."""
+    """The condition shapes of `search.store.conditions.ConditionFactory`, in Edge's types."""
 
     def any_of(self, key: str, values: list[str]) -> Any:
         return qe.FieldCondition(key=key, match=qe.MatchAny(any=values))

@@ -17,11 +17,11 @@ from search.store._edge_matches import EdgeConditions
 from search.store.base import (
     WindowPosts,
     WindowVectors,
-    filter_conditions,
     window_bounds,
     window_posts,
     window_vectors,
 )
+from search.store.conditions import filter_conditions
 from search.store.payload import FILTER_ONLY_FIELDS, point_id
 
 __all__ = ["read_window", "read_window_vectors"]

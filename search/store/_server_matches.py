@@ -1,7 +1,7 @@
 """A Qdrant server's reads over the posts that match a query: count, facet, newest, similar.
 
 Kept apart from `server.py` (collections, writes, retries, recall) so each stays
-readable; the filter logic itself is `search.store.base.match_conditions`,
+readable; the filter logic itself is `search.store.conditions.match_conditions`,
 shared with Qdrant Edge.
 """
 
@@ -15,12 +15,17 @@ from qdrant_client import models as qm
 
 from search.contracts import MatchFilter, ScoredId
 from search.models import Post
-from search.store.base import filter_conditions, holds_all_terms, match_conditions, term_conditions
+from search.store.conditions import (
+    filter_conditions,
+    holds_all_terms,
+    match_conditions,
+    term_conditions,
+)
 from search.store.payload import FILTER_ONLY_FIELDS, from_payload
 
 
 class ClientConditions:
-    """The condition shapes of `search.store.base.ConditionFactory`, in qdrant-client's types."""
+    """The condition shapes of `search.store.conditions.ConditionFactory`, in qdrant-client's types."""
 
     def any_of(self, key: str, values: list[str]) -> Any:
         return qm.FieldCondition(key=key, match=qm.MatchAny(any=values))

@@ -19,11 +19,11 @@ from search.store._server_matches import ClientConditions
 from search.store.base import (
     WindowPosts,
     WindowVectors,
-    filter_conditions,
     window_bounds,
     window_posts,
     window_vectors,
 )
+from search.store.conditions import filter_conditions
 from search.store.payload import FILTER_ONLY_FIELDS, point_id
 
 __all__ = ["ServerWindowReads"]

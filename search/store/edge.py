@@ -29,10 +29,9 @@ from search.store.base import (
     Signal,
     WindowPosts,
     WindowVectors,
-    filter_conditions,
     in_request_order,
-    term_conditions,
 )
+from search.store.conditions import filter_conditions, term_conditions
 from search.store.payload import ENGAGEMENT_KEYS, MATURED_KEYS, NOT_IN_POST
 from search.store.payload import from_payload, point_id, updated_engagement, with_history
 

@@ -28,13 +28,8 @@ from search.models import Engagement, Post, SearchFilters, SparseVector
 from search.store._server_matches import ClientConditions as _ClientConditions
 from search.store._server_matches import ServerMatchReads
 from search.store._server_windows import ServerWindowReads
-from search.store.base import (
-    FieldKind,
-    Signal,
-    filter_conditions,
-    in_request_order,
-    term_conditions,
-)
+from search.store.base import FieldKind, Signal, in_request_order
+from search.store.conditions import filter_conditions, term_conditions
 from search.store.payload import ENGAGEMENT_KEYS, MATURED_KEYS, NOT_IN_POST
 from search.store.payload import from_payload, point_id, updated_engagement, with_history
 from search.store.server_layout import LaidOutCalls, collection_config

@@ -21,7 +21,7 @@ from migrations import open_live
 from search.contracts import MatchFilter, TermFilter
 from search.embed.base import Embedder
 from search.models import SearchFilters
-from search.store.base import filter_conditions, match_conditions
+from search.store.conditions import filter_conditions, match_conditions
 from search.store.edge_catalog import EdgeCatalog
 from search.store.server_catalog import ServerCatalog
 
