@@ -163,7 +163,11 @@ def test_takedowns_outlive_the_process_and_are_repaired_at_start(services: Servi
 def test_a_deleted_post_leaves_hot_topics_at_once(client: TestClient[Any], services: Services) -> None:
     """Trend answers are cached per minute (forever for a replayed `as_of`): a takedown drops them."""
     now = datetime.now(UTC)
-    burst = [post(f"b{i}", f"Bridge collapse on Main Street, rescue teams on site, update {i}",
+    # Three wordings: a topic needs three distinct voices (`TrendParams.min_voices`).
+    wordings = ["Bridge collapse on Main Street, rescue teams on site",
+                "Main Street bridge collapse: rescue teams are on site",
+                "Rescue teams on site after the bridge collapse on Main Street"]
+    burst = [post(f"b{i}", f"{wordings[i % 3]}, update {i}",
                   created_at=(now - timedelta(minutes=2 + 3 * i)).isoformat()) for i in range(18)]
     quiet = [post(f"q{i}", f"Weather is fine today in town number {i}, nothing happening",
                   created_at=(now - timedelta(hours=3 + 4 * i)).isoformat()) for i in range(8)]
