@@ -25,7 +25,7 @@ import msgspec
 from search.log import log
 from search.store.writer_leases import Lease, WriterLeases
 
-__all__ = ["FRESH_S", "RENEW_S", "WriterLeaseKeeper", "fresh_and_stale", "keep_writer_lease"]
+__all__ = ["FRESH_S", "PRUNE_S", "RENEW_S", "WriterLeaseKeeper", "fresh_and_stale", "keep_writer_lease"]
 
 # Seconds between renewals: a write of one point, so cheap; short enough that a crashed
 # API stops blocking a rebuild within a couple of minutes.
@@ -33,6 +33,9 @@ RENEW_S = 30.0
 # A lease renewed within this is fresh (its API is taken to be alive): two missed renewals
 # and some clock skew between hosts are tolerated before it counts as stale.
 FRESH_S = 2.5 * RENEW_S
+# A lease not renewed for this long is dropped by the next API that starts: crashed APIs
+# leave theirs behind, and the standalone rebuild names every stale one it reads.
+PRUNE_S = 24 * 3600.0
 
 
 class WriterLeaseKeeper:
@@ -48,6 +51,9 @@ class WriterLeaseKeeper:
 
     def start(self) -> WriterLeaseKeeper:
         self.leases.write(self.lease)  # fails the start: the API must not write unseen
+        for old in self.leases.read():
+            if old.age_s() > PRUNE_S:
+                self.leases.drop(old.lease_id)
         self._thread = threading.Thread(target=self._run, name="writer-lease", daemon=True)
         self._thread.start()
         log("writer_lease.claimed", collection=self.leases.collection, lease=self.lease.lease_id,

@@ -26,7 +26,7 @@ from server.cli import main
 from server.profiles import Models
 from server.services import Services
 from server.settings import load_settings
-from server.writer_lease import FRESH_S, WriterLeaseKeeper
+from server.writer_lease import FRESH_S, PRUNE_S, WriterLeaseKeeper
 from tests.factories import corpus
 
 
@@ -93,13 +93,23 @@ def test_the_api_holds_a_lease_while_it_serves_on_a_server_store(
         services.close()
 
 
+def _written_ago(server: QdrantClient, seconds: float, host: str, pid: int) -> None:
+    """A lease last renewed `seconds` ago, as an API that crashed then left it."""
+    then = time.time() - seconds
+    _leases(server).write(Lease(lease_id=Lease.mine().lease_id, host=host, pid=pid,
+                                started_at=then, heartbeat_ts=then, url=f"http://{host}:8000"))
+
+
 def test_the_heartbeat_renews_the_same_lease_and_stop_drops_it(server: QdrantClient) -> None:
+    _written_ago(server, PRUNE_S + 60, "long-gone", 1)  # pruned by the next start
+    _written_ago(server, 10 * FRESH_S, "api-2", 4242)  # stale, kept: the CLI names it
     keeper = WriterLeaseKeeper(_leases(server), url=None, every_s=0.05).start()
     try:
-        [first] = _leases(server).read()
+        [stale, first] = _leases(server).read()
+        assert (stale.host, first.pid) == ("api-2", os.getpid())
         deadline = time.monotonic() + 10
         while True:
-            [now] = _leases(server).read()  # one point: renewed in place, never a second
+            [_, now] = _leases(server).read()  # one point: renewed in place, never a second
             if now.heartbeat_ts > first.heartbeat_ts:
                 break
             assert time.monotonic() < deadline, "the heartbeat was never renewed"
@@ -108,7 +118,7 @@ def test_the_heartbeat_renews_the_same_lease_and_stop_drops_it(server: QdrantCli
                                                            first.pid)
     finally:
         keeper.stop()
-    assert _leases(server).read() == []
+    assert [lease.host for lease in _leases(server).read()] == ["api-2"]
 
 
 def test_a_fresh_lease_refuses_the_standalone_reindex(
@@ -147,14 +157,11 @@ def test_force_rebuilds_anyway_with_the_note(
 def test_a_stale_lease_does_not_block_and_is_named(
         server: QdrantClient, live: str, cli_on_server: None,
         capsys: pytest.CaptureFixture[str]) -> None:
-    crashed = Lease.mine("http://api-2:8000")
-    long_ago = time.time() - 10 * FRESH_S
-    _leases(server).write(Lease(lease_id=crashed.lease_id, host="api-2", pid=4242,
-                                started_at=long_ago, heartbeat_ts=long_ago,
-                                url=crashed.url))
+    _written_ago(server, 10 * FRESH_S, "api-2", 4242)
     assert main(["reindex"]) == 0
     out, err = capsys.readouterr()
-    assert "note: stale writer lease" in err and "pid 4242 on api-2 serving http://api-2:8000" in err
+    assert "note: stale writer lease" in err
+    assert "pid 4242 on api-2 serving http://api-2:8000" in err
     assert ServerCatalog(server).live_name() != live
     assert "reindexed " in out
 
