@@ -56,6 +56,7 @@ from server.routes.watches import ROUTES as WATCH_ROUTES
 from server.services import Services
 from server.settings import Settings
 from server.watches.runtime import WatchRuntime
+from server.writer_lease import keep_writer_lease
 
 WEB_DIR = Path(__file__).parent / "web"
 RATE_LIMIT_HEADERS = ["RateLimit-Policy", "RateLimit-Limit", "RateLimit-Remaining",
@@ -132,6 +133,9 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
         # Also done where the catalog opens the index (`indexer.repair`); again here
         # for services handed in with a catalog of their own.
         repair_takedowns(built.store, app.state.takedowns)
+        # On a Qdrant server: tell a standalone `reindex` that this process writes
+        # through the alias (`server.writer_lease`); None on Edge.
+        lease = keep_writer_lease(built.catalog, f"http://{settings.host}:{settings.port}")
         scheduler = None
         if built.watches is not None and built.watches.scheduler_wanted(own_process=False):
             scheduler = built.watches.make_scheduler()
@@ -145,6 +149,8 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
             if scheduler is not None:
                 scheduler.stop()
             app.state.work.close()
+            if lease is not None:
+                lease.stop()  # before the catalog closes its client
             if owns_services:
                 built.close()
 

@@ -95,6 +95,14 @@ class ServerCatalog:
         return ServerWatchIndex(self._client, f"{self._alias}-watches--{model_slug(model.model_id)}",
                                 model, self._call)
 
+    def writer_leases(self) -> Any:
+        """The leases of the API processes writing through the alias
+        (`search.store.writer_leases`): a collection `<alias>-writers`, outside the
+        `<alias>__` names this catalog lists."""
+        from search.store.writer_leases import WriterLeases
+
+        return WriterLeases(self._client, f"{self._alias}-writers", self._call)
+
     def drop(self, name: str) -> None:
         if name == self.live_name():
             raise IndexNotReady(f"refusing to drop the live index {name}")

@@ -4,7 +4,8 @@
     index     index JSONL/CSV files (progress, rejects file, summary)
     migrate   apply pending schema steps to the live index (creates one if none)
     reindex   rebuild the live index with this profile's model, then switch atomically
-              (`--server URL`: inside the running API, which keeps taking writes)
+              (`--server URL`: inside the running API, which keeps taking writes;
+              without it, on a Qdrant server, refused while an API serves: `--force`)
     serve     run the API and web page
     search    one query, printed as a table
     trends    what is hot now (or as of a time), printed

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from search.errors import FieldError
+from search.errors import FieldError, TrendsearchError
 from server.cli.common import banner, settings_from
 
 __all__ = ["add_parsers"]
@@ -91,9 +91,38 @@ def _record(settings: Any, models: Any) -> None:
             note=f"set TRENDSEARCH_PROFILE={settings.profile} before the next start")
 
 
+def _guard_writers(catalog: Any, force: bool) -> None:
+    """Refuse a rebuild while an API writes through the alias (a fresh writer lease,
+    `server.writer_lease`): its writes after the copy would be lost with the old
+    collection. `--force` goes on anyway, saying so; stale leases (an API that crashed or
+    was killed) block nothing and are named."""
+    from server.writer_lease import FRESH_S, fresh_and_stale
+
+    leases = getattr(catalog, "writer_leases", None)
+    fresh, stale = fresh_and_stale(leases().read() if leases is not None else [])
+    for lease in stale:
+        print(f"note: stale writer lease (older than {FRESH_S:.0f} s, taken for a stopped "
+              f"API): {lease.describe()}", file=sys.stderr, flush=True)
+    if fresh and not force:
+        raise TrendsearchError(
+            f"{len(fresh)} API process(es) write to this index now: "
+            + "; ".join(lease.describe() for lease in fresh)
+            + ". A rebuild here would lose the writes they make meanwhile. Rebuild inside the "
+              "API instead (`trendsearch reindex --server URL`, which keeps them), or stop the "
+              "API first, or pass --force to rebuild anyway and lose those writes")
+    # Also without a lease: an API of an older version, or a `trendsearch index`, keeps none.
+    print("note: writes an API makes during this rebuild are not carried over; to keep "
+          "them, rebuild inside the API: `trendsearch reindex --server URL`",
+          file=sys.stderr, flush=True)
+
+
 def _reindex(args: argparse.Namespace) -> int:
     if args.server:
         from server.cli.remote import reindex_through
+
+        if args.force:
+            raise FieldError("--force", "applies to a rebuild run here, not with --server "
+                                        "(the API's own rebuild keeps its writes)")
 
         return reindex_through(args)
     from indexer.reindex import reindex
@@ -102,12 +131,10 @@ def _reindex(args: argparse.Namespace) -> int:
     settings = settings_from(args)
     models = load_models(settings)
     banner(settings, models)
-    if settings.qdrant_url:
-        print("note: writes an API makes during this rebuild are not carried over; to keep "
-              "them, rebuild inside the API: `trendsearch reindex --server URL`",
-              file=sys.stderr, flush=True)
     catalog = open_catalog(settings)
     try:
+        if settings.qdrant_url:
+            _guard_writers(catalog, force=args.force)
         old, new, count = reindex(catalog, models.embedder, batch_size=args.batch_size,
                                   keep_old=args.keep_old,
                                   on_switch=lambda: _record(settings, models))
@@ -139,5 +166,9 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
                         "--profile, a model change: the API switches to that profile's models "
                         "with the new index; without, its own model")
     p.add_argument("--api-key", help="a write key of that server (default: TRENDSEARCH_API_KEY)")
+    p.add_argument("--force", action="store_true",
+                   help="on a Qdrant server without --server: rebuild even while an API "
+                        "serving this alias holds a fresh writer lease; the writes it makes "
+                        "during the rebuild are lost (refused without it)")
     p.add_argument("--poll-s", type=float, default=1.0, help=argparse.SUPPRESS)
     p.set_defaults(run=_reindex)
