@@ -25,7 +25,8 @@ import msgspec
 from search.log import log
 from search.store.writer_leases import Lease, WriterLeases
 
-__all__ = ["FRESH_S", "PRUNE_S", "RENEW_S", "WriterLeaseKeeper", "fresh_and_stale", "keep_writer_lease"]
+__all__ = ["FRESH_S", "PRUNE_S", "RENEW_S", "WriterLeaseKeeper", "fresh_and_stale",
+           "keep_writer_lease"]
 
 # Seconds between renewals: a write of one point, so cheap; short enough that a crashed
 # API stops blocking a rebuild within a couple of minutes.
