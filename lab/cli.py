@@ -85,14 +85,14 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--watch-posts", type=bounded_int(0, 100_000), default=1024,
                    help="sample posts ingested with 0, 100 and 10,000 watches (0 skips the table; "
                         "bench-watches runs it alone)")
-    p.set_defaults(run=_bench)
+    p.set_defaults(run=_bench, follow_record=False)
 
     p = sub.add_parser("bench-watches", parents=[common],
                        help="(lab) ingest throughput with 0, 100 and 10,000 watches, side by side")
     p.add_argument("--sample", default=str(SAMPLE))
     p.add_argument("--posts", type=bounded_int(256, 100_000), default=2048,
                    help="sample posts to ingest (a quarter warms up)")
-    p.set_defaults(run=_bench_watches)
+    p.set_defaults(run=_bench_watches, follow_record=False)
 
     p = sub.add_parser("eval", parents=[common], help="(lab) measure retrieval quality on BEIR sets")
     p.add_argument("dirs", nargs="+", metavar="DIR",
@@ -107,7 +107,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--no-cache", action="store_true", help="embed everything afresh, store nothing")
     p.add_argument("--batch-size", type=bounded_int(1, 10_000), default=256,
                    help="posts per indexing batch")
-    p.set_defaults(run=_eval)
+    p.set_defaults(run=_eval, follow_record=False)
 
     p = sub.add_parser("eval-trends", parents=[common],
                        help="(lab) replay a stream, report topics at every checkpoint, optionally score")
@@ -123,7 +123,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--cache-dir", help="embedding cache folder (default: DATA_DIR/embed-cache/<model>/)")
     p.add_argument("--no-cache", action="store_true", help="embed everything afresh, store nothing")
     p.add_argument("--quiet", action="store_true", help="no progress line per day")
-    p.set_defaults(run=_eval_trends)
+    p.set_defaults(run=_eval_trends, follow_record=False)
 
     p = sub.add_parser("eval-alerts", parents=[common],
                        help="(lab) replay a stream with watches, write alerts as they fire, "
@@ -139,7 +139,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
                    help="all-MiniLM-L6-v2 instead of the profile's dense model (the model before "
                         "decision 0024; for comparison runs, with its embedding cache)")
     p.add_argument("--no-cache", action="store_true", help="embed everything afresh, store nothing")
-    p.set_defaults(run=_eval_alerts)
+    p.set_defaults(run=_eval_alerts, follow_record=False)
 
     p = sub.add_parser("eval-forecast", parents=[common],
                        help="(lab) replay a forecast set in time order, forecast each post at +1 h")
@@ -147,11 +147,11 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
                    help="posts.jsonl and observations.jsonl (labels.jsonl is never read)")
     p.add_argument("--output", required=True, metavar="RUN.jsonl", help="where the run goes")
     p.add_argument("--scorer", metavar="scoring.py", help="score the run with this script")
-    p.set_defaults(run=_eval_forecast)
+    p.set_defaults(run=_eval_forecast, follow_record=False)
 
     p = sub.add_parser("bench-history", parents=[common],
                        help="(lab) ingest and PATCH posts/s with engagement history, and before it")
     p.add_argument("--before", metavar="CHECKOUT", help="a tree without history (e.g. main's)")
     p.add_argument("--posts", type=bounded_int(256, 1_000_000), default=2048)
     p.add_argument("--updates", type=bounded_int(1, 100), default=4, help="updates per post")
-    p.set_defaults(run=_bench_history)
+    p.set_defaults(run=_bench_history, follow_record=False)

@@ -56,7 +56,7 @@ from server.routes.watches import ROUTES as WATCH_ROUTES
 from server.services import Services
 from server.settings import Settings
 from server.watches.runtime import WatchRuntime
-from server.writer_lease import keep_writer_lease
+from server.writer_lease import advertised_url, keep_writer_lease
 
 WEB_DIR = Path(__file__).parent / "web"
 RATE_LIMIT_HEADERS = ["RateLimit-Policy", "RateLimit-Limit", "RateLimit-Remaining",
@@ -133,17 +133,17 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
         # Also done where the catalog opens the index (`indexer.repair`); again here
         # for services handed in with a catalog of their own.
         repair_takedowns(built.store, app.state.takedowns)
-        # On a Qdrant server: tell a standalone `reindex` that this process writes
-        # through the alias (`server.writer_lease`); None on Edge.
-        lease = keep_writer_lease(built.catalog, f"http://{settings.host}:{settings.port}")
-        scheduler = None
-        if built.watches is not None and built.watches.scheduler_wanted(own_process=False):
-            scheduler = built.watches.make_scheduler()
-            scheduler.start()
-        log("server.ready", profile=built.models.profile, index=built.store.manifest().name,
-            host=settings.host, port=settings.port, write_keys=len(keys.write),
-            read_keys=len(keys.read), anonymous_writes=keys.anonymous_writes)
+        lease = scheduler = None
         try:
+            # On a Qdrant server: tell a standalone `reindex` that this process writes
+            # through the alias (`server.writer_lease`); None on Edge.
+            lease = keep_writer_lease(built.catalog, advertised_url(settings.host, settings.port))
+            if built.watches is not None and built.watches.scheduler_wanted(own_process=False):
+                scheduler = built.watches.make_scheduler()
+                scheduler.start()
+            log("server.ready", profile=built.models.profile, index=built.store.manifest().name,
+                host=settings.host, port=settings.port, write_keys=len(keys.write),
+                read_keys=len(keys.read), anonymous_writes=keys.anonymous_writes)
             yield
         finally:
             if scheduler is not None:

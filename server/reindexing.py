@@ -22,7 +22,6 @@ follows without a restart. At the switch the profile is recorded in
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, ExitStack, contextmanager
 from datetime import UTC, datetime
@@ -202,7 +201,8 @@ class ReindexJob:
                                                 f"{gate.DRAIN_PAUSE_S:g} s apart]") from exc
                     log("reindex.drain_retry", attempt=attempt, tries=gate.DRAIN_TRIES,
                         detail=str(exc)[:200])
-                    time.sleep(gate.DRAIN_PAUSE_S)
+                    if self._stop.wait(gate.DRAIN_PAUSE_S):  # shutting down: no more holds
+                        raise gate.DrainTimeout(f"{exc} [the API is shutting down]") from exc
             yield
 
     def stop(self) -> None:

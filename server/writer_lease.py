@@ -25,8 +25,8 @@ import msgspec
 from search.log import log
 from search.store.writer_leases import Lease, WriterLeases
 
-__all__ = ["FRESH_S", "PRUNE_S", "RENEW_S", "WriterLeaseKeeper", "fresh_and_stale",
-           "keep_writer_lease"]
+__all__ = ["FRESH_S", "PRUNE_S", "RENEW_S", "WriterLeaseKeeper", "advertised_url",
+           "fresh_and_stale", "keep_writer_lease"]
 
 # Seconds between renewals: a write of one point, so cheap; short enough that a crashed
 # API stops blocking a rebuild within a couple of minutes.
@@ -48,13 +48,17 @@ class WriterLeaseKeeper:
         self.lease = Lease.mine(url)
         self.every_s = every_s
         self._stop = threading.Event()
+        self._renewing = threading.Lock()
         self._thread: threading.Thread | None = None
 
     def start(self) -> WriterLeaseKeeper:
         self.leases.write(self.lease)  # fails the start: the API must not write unseen
-        for old in self.leases.read():
-            if old.age_s() > PRUNE_S:
-                self.leases.drop(old.lease_id)
+        try:  # housekeeping: a failure here must not stop the API
+            for old in self.leases.read():
+                if old.age_s() > PRUNE_S:
+                    self.leases.drop(old.lease_id)
+        except Exception as exc:  # noqa: BLE001 - logged; the next start prunes
+            log("writer_lease.prune_failed", error=f"{type(exc).__name__}: {str(exc)[:300]}")
         self._thread = threading.Thread(target=self._run, name="writer-lease", daemon=True)
         self._thread.start()
         log("writer_lease.claimed", collection=self.leases.collection, lease=self.lease.lease_id,
@@ -62,8 +66,13 @@ class WriterLeaseKeeper:
         return self
 
     def renew(self) -> None:
-        self.lease = msgspec.structs.replace(self.lease, heartbeat_ts=time.time())
-        self.leases.write(self.lease)
+        # Under the lock `stop` takes before it drops the lease: a renewal still retrying
+        # must not write the lease back after the drop (it would look fresh for FRESH_S).
+        with self._renewing:
+            if self._stop.is_set():
+                return
+            self.lease = msgspec.structs.replace(self.lease, heartbeat_ts=time.time())
+            self.leases.write(self.lease)
 
     def _run(self) -> None:
         while not self._stop.wait(self.every_s):
@@ -76,10 +85,24 @@ class WriterLeaseKeeper:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=10)
+        with self._renewing:  # a renewal under way ends first
+            self._drop()
+
+    def _drop(self) -> None:
         try:
             self.leases.drop(self.lease.lease_id)
         except Exception as exc:  # left behind, it goes stale and blocks nothing
             log("writer_lease.not_dropped", error=f"{type(exc).__name__}: {str(exc)[:300]}")
+
+
+def advertised_url(host: str, port: int) -> str | None:
+    """The URL a lease names for `reindex --server`: None for a wildcard bind (0.0.0.0,
+    ::, as in the container), which names no address an operator could use; IPv6
+    literals bracketed."""
+    if host in ("", "0.0.0.0", "::", "[::]"):
+        return None
+    return f"http://[{host}]:{port}" if ":" in host and not host.startswith("[") else \
+        f"http://{host}:{port}"
 
 
 def keep_writer_lease(catalog: Any, url: str | None,

@@ -20,8 +20,8 @@ class TrendParams(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     `min_share` 0.2 was picked on `crisislex6_real` alone and overlap and sparse run after
     it, but the newest-window rule it feeds came from overlap's onsets
     (docs/decisions/0018-trends-size-rule.md). The rhythm, voices, growth and identity
-    knobs (issue 17) are set by reason, the growth test's off-switch on crisislex6_sparse
-    under a proxy embedding (docs/decisions/0030-trends-on-unseen-streams.md).
+    knobs (issue 17) are set by reason; voices on and growth off were measured with e5 on
+    all four public streams (docs/decisions/0030-trends-on-unseen-streams.md).
     """
 
     # Most posts one call reads from the store (newest first): bounds time and memory.
@@ -88,8 +88,8 @@ class TrendParams(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     # Distinct wordings (and authors, where posts name them) a topic needs in its span
     # (`evidence`): a few copies of one text are one voice; three, since two is a
     # coincidence (1 = off). On since session 18: the e5 study of the four public streams
-    # gave identical topics with 1, 2 and 3 (0030), so it costs nothing measured and stops
-    # look-alike posts on streams that have them.
+    # gave identical topics with 1, 2 and 3, and `eval-trends` one topic fewer on real with
+    # every score the same (0030): it costs nothing measured and stops look-alike posts.
     min_voices: Annotated[int, Meta(ge=1, le=20)] = 3
     # Voices counted on the model's raw vectors instead of the shrunk ones (`evidence`):
     # template spam ("#GottaAceMySATexam" fill-ins) differs only in the words the

@@ -31,14 +31,15 @@ SAMPLE = REPO_ROOT / "data" / "sample" / "posts.jsonl"
 def settings_from(args: argparse.Namespace, follow_record: bool = True) -> Settings:
     """Environment first, flags on top; a bad value is a `FieldError` naming its source.
     With no profile named, the one the live index was last rebuilt with
-    (`server.live_profile`), unless `follow_record` is false (the lab's evaluations and
-    benchmarks: a leftover record must not change what they measure)."""
+    (`server.live_profile`), unless `follow_record` is false, here or as the command's
+    parser default (the lab's evaluations and benchmarks: a leftover record must not change
+    what they measure)."""
     from server.live_profile import follow
 
     flag = getattr(args, "profile", None)
     settings = load_settings(profile=flag, data_dir=getattr(args, "data_dir", None),
                              host=getattr(args, "host", None), port=getattr(args, "port", None))
-    if not follow_record:
+    if not follow_record or getattr(args, "follow_record", True) is False:
         return settings
     return follow(settings, explicit=flag is not None
                   or os.environ.get("TRENDSEARCH_PROFILE", "") != "")

@@ -103,6 +103,10 @@ def _guard_writers(catalog: Any, force: bool) -> None:
     for lease in stale:
         print(f"note: stale writer lease (older than {FRESH_S:.0f} s, taken for a stopped "
               f"API): {lease.describe()}", file=sys.stderr, flush=True)
+    if fresh and force:
+        print(f"note: --force: rebuilding while {len(fresh)} API process(es) write to this "
+              f"index; their writes from now until the switch are lost: "
+              + "; ".join(lease.describe() for lease in fresh), file=sys.stderr, flush=True)
     if fresh and not force:
         raise TrendsearchError(
             f"{len(fresh)} API process(es) write to this index now: "
@@ -129,12 +133,15 @@ def _reindex(args: argparse.Namespace) -> int:
     from server.profiles import load_models, open_catalog
 
     settings = settings_from(args)
-    models = load_models(settings)
-    banner(settings, models)
+    if args.force and not settings.qdrant_url:
+        raise FieldError("--force", "applies to a Qdrant server (QDRANT_URL); the embedded "
+                                    "store's folder lock already keeps a serving API out")
     catalog = open_catalog(settings)
     try:
-        if settings.qdrant_url:
+        if settings.qdrant_url:  # before the models load: a refusal costs no gigabytes
             _guard_writers(catalog, force=args.force)
+        models = load_models(settings)
+        banner(settings, models)
         old, new, count = reindex(catalog, models.embedder, batch_size=args.batch_size,
                                   keep_old=args.keep_old,
                                   on_switch=lambda: _record(settings, models))

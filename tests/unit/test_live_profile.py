@@ -87,3 +87,20 @@ def test_a_followed_profile_whose_models_cannot_load_names_the_record(
     assert main(["search", "--data-dir", str(tmp_path), "--profile", "bge-m3", "flood"]) == 1
     error = capsys.readouterr().err.strip().splitlines()[-1]
     assert "cannot load the BGE-M3 embedder" in error and "followed from" not in error, error
+
+
+def test_a_command_whose_parser_says_follow_record_false_neither_follows_nor_blames_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The lab's commands (`eval-trends`, `bench`, ...) run the profile named or the
+    default: a leftover record changes nothing, and no error line credits it."""
+    from server.cli.common import followed_note
+
+    record(tmp_path, "tiny", "tiny:abc")
+    monkeypatch.delenv("TRENDSEARCH_PROFILE", raising=False)
+    monkeypatch.setenv("TRENDSEARCH_DATA_DIR", str(tmp_path))
+    lab = argparse.Namespace(profile=None, follow_record=False)
+    settings = settings_from(lab)
+    assert settings.profile == "offline" and followed_note(lab, settings) == ""
+    operator = argparse.Namespace(profile=None)
+    followed = settings_from(operator)
+    assert followed.profile == "tiny" and "followed from" in followed_note(operator, followed)
