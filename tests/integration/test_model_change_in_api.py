@@ -195,12 +195,7 @@ def test_a_model_change_held_up_by_a_long_request_is_abandoned_at_the_gate(
     `DRAIN_TRIES` of them): the job fails with the reason, nothing switched, the old models
     and index serve on, the new index is dropped and no profile is recorded; the held
     request and later ones run."""
-    monkeypatch.setattr(gate, "DRAIN_WAIT_S", 0.3)
-    monkeypatch.setattr(gate, "DRAIN_TRIES", 2)
-    monkeypatch.setattr(gate, "DRAIN_PAUSE_S", 0.05)
-    posts = corpus()
-    services.store.upsert(posts, tiny_embedder.encode_documents([p.text for p in posts]))
-    old_name = services.catalog.live_name()
+    posts, old_name = indexed_with_short_waits(services, tiny_embedder, monkeypatch, tries=2)
     release, holding = threading.Event(), threading.Event()
 
     def long_request() -> None:
@@ -208,19 +203,8 @@ def test_a_model_change_held_up_by_a_long_request_is_abandoned_at_the_gate(
             holding.set()
             release.wait(60)
 
-    job = services.reindexing()
-    progress = job._progress
-
-    def hold_at_copy(stage: str, count: int) -> None:
-        if stage == "copy" and not holding.is_set():
-            threading.Thread(target=long_request, daemon=True).start()
-            holding.wait(10)
-        progress(stage, count)
-
-    job._progress = hold_at_copy  # type: ignore[method-assign]
     try:
-        job.start(batch_size=5, profile="bge-m3")
-        status = job.wait(60)
+        status = change_with_a_request_held_at_copy(services, long_request, holding).wait(60)
     finally:
         release.set()
     assert status.state == "failed", status
@@ -241,12 +225,7 @@ def test_a_request_that_ends_between_the_swaps_tries_does_not_cost_the_rebuild(
     """The first wait at the gate runs out while a long request holds it; the request ends
     before the next try, and the change goes through: new index live, models moved,
     profile recorded."""
-    monkeypatch.setattr(gate, "DRAIN_WAIT_S", 0.3)
-    monkeypatch.setattr(gate, "DRAIN_TRIES", 3)
-    monkeypatch.setattr(gate, "DRAIN_PAUSE_S", 0.05)
-    posts = corpus()
-    services.store.upsert(posts, tiny_embedder.encode_documents([p.text for p in posts]))
-    old_name = services.catalog.live_name()
+    posts, old_name = indexed_with_short_waits(services, tiny_embedder, monkeypatch, tries=3)
     holding, tried = threading.Event(), threading.Event()
     real_closed = services.gate.closed
 
@@ -262,6 +241,19 @@ def test_a_request_that_ends_between_the_swaps_tries_does_not_cost_the_rebuild(
             tried.wait(30)
             time.sleep(0.5)  # outlasts the first wait (0.3 s), ends before the second
 
+    status = change_with_a_request_held_at_copy(services, long_request, holding).wait(60)
+    assert status.state == "done", status
+    assert services.catalog.live_name() != old_name and old_name not in services.catalog.names()
+    assert (services.models.profile, services.settings.profile) == ("bge-m3", "bge-m3")
+    entry = recorded(services.settings.data_path)
+    assert entry is not None and entry.profile == "bge-m3"
+    assert not services.gate.shut
+
+
+def change_with_a_request_held_at_copy(services: Services, long_request: Any,
+                                       holding: threading.Event) -> Any:
+    """The model change to `bge-m3`, started with `long_request` (which sets `holding` once
+    it is inside the gate) begun as the copy starts, so it is in flight at the swap."""
     job = services.reindexing()
     progress = job._progress
 
@@ -273,11 +265,15 @@ def test_a_request_that_ends_between_the_swaps_tries_does_not_cost_the_rebuild(
 
     job._progress = hold_at_copy  # type: ignore[method-assign]
     job.start(batch_size=5, profile="bge-m3")
-    status = job.wait(60)
-    assert status.state == "done", status
-    assert services.catalog.live_name() != old_name and old_name not in services.catalog.names()
-    assert (services.models.profile, services.settings.profile) == ("bge-m3", "bge-m3")
-    entry = recorded(services.settings.data_path)
-    assert entry is not None and entry.profile == "bge-m3"
-    assert not services.gate.shut
+    return job
 
+
+def indexed_with_short_waits(services: Services, tiny_embedder: Any,
+                             monkeypatch: pytest.MonkeyPatch, tries: int) -> tuple[Any, str]:
+    """The corpus indexed, and the swap's waits cut to 0.3 s, `tries` of them 0.05 s apart."""
+    monkeypatch.setattr(gate, "DRAIN_WAIT_S", 0.3)
+    monkeypatch.setattr(gate, "DRAIN_TRIES", tries)
+    monkeypatch.setattr(gate, "DRAIN_PAUSE_S", 0.05)
+    posts = corpus()
+    services.store.upsert(posts, tiny_embedder.encode_documents([p.text for p in posts]))
+    return posts, services.catalog.live_name()
