@@ -82,3 +82,30 @@ export function showNetworkError(error) {
 export function setBusy(region, busy) {
   $(region).setAttribute("aria-busy", busy ? "true" : "false");
 }
+
+/** One view's load: `request(signal)` fetches, the region is busy meanwhile, a problem
+ * or a network error shows in the usual place, and `render(region, data)` runs only
+ * while this is still the page's newest request (the trends and rising views). */
+export async function loadInto(regionId, what, status, request, render) {
+  const ticket = begin();
+  const region = $(regionId);
+  setBusy(regionId, true);
+  setStatus(status);
+  try {
+    const response = await request(ticket.signal);
+    if (!isCurrent(ticket)) return;
+    clear(region);
+    if (!response.ok) {
+      await showProblem(response, what);
+      return;
+    }
+    const data = await response.json();
+    if (!isCurrent(ticket)) return;
+    clearProblem();
+    render(region, data);
+  } catch (error) {
+    if (error.name !== "AbortError" && isCurrent(ticket)) showNetworkError(error);
+  } finally {
+    if (isCurrent(ticket)) setBusy(regionId, false);
+  }
+}

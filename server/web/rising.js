@@ -4,33 +4,17 @@
 
 import {card} from "./card.js";
 import {PAGE, page, filtersOf} from "./state.js";
-import {begin, isCurrent, setStatus, clearProblem, showProblem, showNetworkError,
-        setBusy} from "./requests.js";
-import {api, clear} from "./util.js";
+import {loadInto, setStatus} from "./requests.js";
+import {api} from "./util.js";
 
-const $ = (id) => document.getElementById(id);
-
-export async function runRising() {
+export function runRising() {
   const state = page.current;
-  const ticket = begin();
-  const list = $("rising");
-  setBusy("rising", true);
-  setStatus("Forecasting the last day's posts…");
   const body = {limit: PAGE};
   if (state.q.trim()) body.query = state.q.trim();
   const filters = filtersOf(state);
   if (Object.keys(filters).length) body.filters = filters;
-  try {
-    const response = await api("/v1/rising", {method: "POST", body, signal: ticket.signal});
-    if (!isCurrent(ticket)) return;
-    clear(list);
-    if (!response.ok) {
-      await showProblem(response, "rising");
-      return;
-    }
-    const data = await response.json();
-    if (!isCurrent(ticket)) return;
-    clearProblem();
+  return loadInto("rising", "rising", "Forecasting the last day's posts…",
+                  (signal) => api("/v1/rising", {method: "POST", body, signal}), (list, data) => {
     const reference = new Date(data.as_of);
     data.results.forEach((item, i) => list.append(card(
       {...item.post, forecast: item.forecast, score: item.forecast.p_top ?? 0},
@@ -39,9 +23,5 @@ export async function runRising() {
       ? `${data.results.length} rising post${data.results.length === 1 ? "" : "s"} of ` +
         `${data.candidates} from the last day.`
       : "No post of the last day matches.");
-  } catch (error) {
-    if (error.name !== "AbortError" && isCurrent(ticket)) showNetworkError(error);
-  } finally {
-    if (isCurrent(ticket)) setBusy("rising", false);
-  }
+  });
 }

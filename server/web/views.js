@@ -7,8 +7,7 @@
 import {renderTopics, trendsParams} from "./trends.js";
 import {createWatch, renderWatches} from "./watches.js";
 import {VIEWS, page, commit, activeFilters, filtersOf} from "./state.js";
-import {begin, isCurrent, setStatus, clearProblem, showProblem, renderProblem,
-        showNetworkError, setBusy} from "./requests.js";
+import {loadInto, setStatus, clearProblem, renderProblem} from "./requests.js";
 import {runSearch, scheduleSearch} from "./search.js";
 import {runRising} from "./rising.js";
 import {api, RANGES, isoToLocal, localToIso, el, clear} from "./util.js";
@@ -72,33 +71,16 @@ export function showState(state) {
 
 // ---- trends ------------------------------------------------------------------------------
 
-async function runTrends() {
+function runTrends() {
   const state = page.current;
-  const ticket = begin();
-  const list = $("topics");
-  setBusy("topics", true);
-  setStatus("Finding hot topics…");
-  try {
-    const response = await api(`/v1/trends?${trendsParams(state, filtersOf(state))}`,
-                               {signal: ticket.signal});
-    if (!isCurrent(ticket)) return;
-    clear(list);
-    if (!response.ok) {
-      await showProblem(response, "trends");
-      return;
-    }
-    const data = await response.json();
-    if (!isCurrent(ticket)) return;
-    clearProblem();
+  return loadInto("topics", "trends", "Finding hot topics…",
+                  (signal) => api(`/v1/trends?${trendsParams(state, filtersOf(state))}`, {signal}),
+                  (list, data) => {
     const topics = data.topics || [];
     renderTopics(list, data, state, openTopic);
     setStatus(topics.length ? `${topics.length} hot topic${topics.length === 1 ? "" : "s"}.`
                             : "No hot topics in this window.");
-  } catch (error) {
-    if (error.name !== "AbortError" && isCurrent(ticket)) showNetworkError(error);
-  } finally {
-    if (isCurrent(ticket)) setBusy("topics", false);
-  }
+  });
 }
 
 function openTopic(scope) {
