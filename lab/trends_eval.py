@@ -78,7 +78,8 @@ def eval_trends(args: argparse.Namespace) -> int:
         catalog = EdgeCatalog(Path(tmp) / "edge")
         try:
             store = open_live(catalog, embedder.info, create=True)
-            service = TrendsService(store, embedder, models.reranker)
+            # The shipped knobs, or an operator's `TRENDSEARCH_TRENDS`: measured the same way.
+            service = TrendsService(store, embedder, models.reranker, params=settings.trend_params)
             lines, stats = replay(read_stream(stream), schedule, store, embedder, service,
                                   window=window, baseline=baseline, limit=args.limit,
                                   on_checkpoint=progress)
@@ -101,6 +102,8 @@ def eval_trends(args: argparse.Namespace) -> int:
                             "trends_seconds": round(stats.trends_seconds, 1),
                             "window": format_duration(window), "baseline": format_duration(baseline),
                             "profile": models.profile, "embedder": models.embedder.info.model_id}
+        if settings.trends:  # knobs that differ from the shipped ones, so the file says so
+            scores["replay"]["trends"] = settings.trends
         target = Path(args.scores) if args.scores else output.with_suffix(".scores.json")
         target.write_text(json.dumps(scores, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
         ev = scores["events"]

@@ -105,7 +105,8 @@ class Services(msgspec.Struct):
         """Built on first use and kept: it holds the trends cache."""
         with _trends_lock:
             if self.trends is None or self.trends.store is not self.store:
-                self.trends = TrendsService(self.store, self.models.embedder, self.models.reranker)
+                self.trends = TrendsService(self.store, self.models.embedder, self.models.reranker,
+                                            params=self.settings.trend_params)
             return self.trends
 
 

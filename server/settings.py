@@ -22,6 +22,7 @@ from search.errors import FieldError
 from search.models import END
 from search.store.edge_layout import EdgeLayout
 from search.store.server_layout import ClusterLayout
+from search.trends.models import TrendParams, trend_params
 
 __all__ = ["Profile", "Settings", "env_name", "load_settings", "settings_table", "split_list"]
 
@@ -118,6 +119,10 @@ class Settings(RankingSettings, frozen=True, forbid_unknown_fields=True):
     qdrant_quantization: Annotated[Literal["none", "int8"], Meta(description=(
         '`int8`: scalar-quantize a new collection\'s dense vectors (4x less RAM for the '
         'index; originals rescore the top hits).'))] = "none"
+    trends: Annotated[str, Meta(description=(
+        'Hot-topic knobs that differ from the shipped ones, as a JSON object of '
+        '`TrendParams` fields, e.g. `{"growth_doublings": 2}` to report a slowly growing '
+        'story a span early (off as shipped: docs/decisions/0030).'))] = ""
     # The embedded store's layout (search/store/edge_layout.py, decision 0031); ignored on a
     # Qdrant server, which has its own settings above.
     edge_hnsw_m: Annotated[int, Meta(ge=4, le=128, description=(
@@ -208,6 +213,10 @@ class Settings(RankingSettings, frozen=True, forbid_unknown_fields=True):
                                 for f in msgspec.structs.fields(ClusterLayout)})
 
     @property
+    def trend_params(self) -> TrendParams:
+        return trend_params(self.trends)
+
+    @property
     def edge_layout(self) -> EdgeLayout:
         """The embedded store's layout: each `EdgeLayout` field is the setting of the same
         name with the `edge_` prefix."""
@@ -291,6 +300,10 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: object) -> 
             problem = PATTERN_PROBLEMS[name]
         source = f"--{name.replace('_', '-')}" if name in given else env_name(name)
         raise FieldError(source, problem) from None
+    try:
+        settings.trend_params
+    except ValueError as exc:
+        raise FieldError("--trends" if "trends" in given else env_name("trends"), str(exc)) from None
     if settings.qdrant_write_consistency > settings.qdrant_replicas:
         name = "qdrant_write_consistency"
         raise FieldError(f"--{name.replace('_', '-')}" if name in given else env_name(name),

@@ -183,3 +183,21 @@ def test_cli_prints_the_list(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     assert "boston" in out and "tokyo" in out and "▁" in out
     assert main(["trends", "--as-of", "2024-05-01T12:00:00", "--window", "1h"]) == 2
     assert "--as-of" in capsys.readouterr().err
+
+
+def test_an_operators_trends_knobs_reach_the_api(tmp_path: Path, tiny_embedder: Embedder,
+                                                  tiny_reranker: Reranker) -> None:
+    """`TRENDSEARCH_TRENDS` overrides the shipped knobs: the same posts, with a topic made
+    to need more posts than either story has (20 and 16), show no topic."""
+    settings = load_settings({"TRENDSEARCH_TRENDS": '{"min_posts": 50}'}, profile="tiny",
+                             data_dir=str(tmp_path))
+    services = Services.build(settings, Models(embedder=tiny_embedder, reranker=tiny_reranker,
+                                               profile="tiny"))
+    try:
+        with TestClient(create_app(settings, services)) as client:
+            assert client.post("/v1/posts", json={"posts": posts()}).status_code == 200
+            assert services.trends_service().params.min_posts == 50
+            body = get(client).json()
+            assert body["topics"] == [], body["topics"]
+    finally:
+        services.close()

@@ -4,6 +4,7 @@ import msgspec
 import pytest
 
 from search.errors import FieldError
+from search.trends.models import TrendParams
 from server.settings import Settings, env_name, load_settings, settings_table
 
 README = Path(__file__).resolve().parents[2] / "README.md"
@@ -29,6 +30,11 @@ def test_environment_values_are_converted() -> None:
     ({"TRENDSEARCH_PORT": "99999"}, "TRENDSEARCH_PORT", "<= 65535"),
     ({"TRENDSEARCH_PROFILE": "gpt"}, "TRENDSEARCH_PROFILE", "Invalid enum value 'gpt'"),
     ({"TRENDSEARCH_RRF_K": "zero"}, "TRENDSEARCH_RRF_K", "Expected `int`"),
+    ({"TRENDSEARCH_TRENDS": '{"growth_doublings": 9}'}, "TRENDSEARCH_TRENDS",
+     "growth_doublings: Expected `int` <= 4"),
+    ({"TRENDSEARCH_TRENDS": '{"min_voicez": 2}'}, "TRENDSEARCH_TRENDS",
+     "Object contains unknown field `min_voicez`"),
+    ({"TRENDSEARCH_TRENDS": "growth"}, "TRENDSEARCH_TRENDS", "expected a JSON object of trends knobs"),
 ])
 def test_a_bad_variable_is_named(env: dict[str, str], variable: str, problem: str) -> None:
     with pytest.raises(FieldError) as info:
@@ -45,3 +51,11 @@ def test_the_embedded_layout_comes_from_its_settings() -> None:
     with pytest.raises(FieldError) as info:
         load_settings({"TRENDSEARCH_EDGE_QUANTIZATION": "int4"})
     assert info.value.field == "TRENDSEARCH_EDGE_QUANTIZATION"
+
+
+def test_trends_knobs_differ_from_the_shipped_ones_only_where_set() -> None:
+    shipped = TrendParams()
+    assert load_settings({}).trend_params == shipped
+    s = load_settings({"TRENDSEARCH_TRENDS": '{"growth_doublings": 2, "min_voices": 1}'})
+    assert (s.trend_params.growth_doublings, s.trend_params.min_voices) == (2, 1)
+    assert s.trend_params.min_label_share == shipped.min_label_share
