@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -120,6 +122,25 @@ def _guard_writers(catalog: Any, force: bool) -> None:
           file=sys.stderr, flush=True)
 
 
+@contextmanager
+def _still_no_writers(catalog: Any) -> Iterator[None]:
+    """At the switch (`reindex`'s `pause`), the leases once more: an API that started
+    during the copy writes into the old collection too. Refused then, the new index is
+    dropped as for any failure before the switch and the old one stays live."""
+    from server.writer_lease import fresh_and_stale
+
+    leases = getattr(catalog, "writer_leases", None)
+    fresh, _stale = fresh_and_stale(leases().read() if leases is not None else [])
+    if fresh:
+        raise TrendsearchError(
+            f"{len(fresh)} API process(es) began writing to this index during the rebuild: "
+            + "; ".join(lease.describe() for lease in fresh)
+            + ". Nothing was switched and the new index was dropped; rebuild inside the API "
+              "(`trendsearch reindex --server URL`), or stop it and run this again, or pass "
+              "--force")
+    yield
+
+
 def _reindex(args: argparse.Namespace) -> int:
     if args.server:
         from server.cli.remote import reindex_through
@@ -142,8 +163,10 @@ def _reindex(args: argparse.Namespace) -> int:
             _guard_writers(catalog, force=args.force)
         models = load_models(settings)
         banner(settings, models)
+        checked = settings.qdrant_url and not args.force
         old, new, count = reindex(catalog, models.embedder, batch_size=args.batch_size,
                                   keep_old=args.keep_old,
+                                  pause=_still_no_writers(catalog) if checked else None,
                                   on_switch=lambda: _record(settings, models))
     finally:
         catalog.close()

@@ -188,3 +188,31 @@ def test_force_on_the_embedded_store_is_a_usage_error(
 def test_a_lease_names_a_url_only_when_the_bind_address_is_one(host: str,
                                                                url: str | None) -> None:
     assert advertised_url(host, 8000) == url
+
+
+def test_an_api_that_starts_during_the_rebuild_stops_the_switch(
+        server: QdrantClient, live: str, cli_on_server: None,
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """No lease when the rebuild starts; an API claims one while it copies: at the switch
+    the leases are read again, nothing is switched and the new index is dropped."""
+    from server.cli import index as index_cli
+
+    keepers: list[WriterLeaseKeeper] = []
+    checked_at_start = index_cli._guard_writers
+
+    def then_an_api_starts(catalog: Any, force: bool) -> None:
+        checked_at_start(catalog, force)
+        keepers.append(WriterLeaseKeeper(_leases(server), url="http://api-3:8000",
+                                         every_s=3600).start())
+
+    monkeypatch.setattr(index_cli, "_guard_writers", then_an_api_starts)
+    try:
+        assert main(["reindex"]) == 1
+        err = capsys.readouterr().err
+        assert "1 API process(es) began writing to this index during the rebuild: pid " in err
+        assert "serving http://api-3:8000" in err and "the new index was dropped" in err
+        assert ServerCatalog(server).live_name() == live
+        assert ServerCatalog(server).names() == [live]
+    finally:
+        for keeper in keepers:
+            keeper.stop()
