@@ -98,28 +98,38 @@ def _guard_writers(catalog: Any, force: bool) -> None:
     `server.writer_lease`): its writes after the copy would be lost with the old
     collection. `--force` goes on anyway, saying so; stale leases (an API that crashed or
     was killed) block nothing and are named."""
-    from server.writer_lease import FRESH_S, fresh_and_stale
+    from server.writer_lease import FRESH_S
 
-    leases = getattr(catalog, "writer_leases", None)
-    fresh, stale = fresh_and_stale(leases().read() if leases is not None else [])
+    fresh, stale = _leases_now(catalog)
     for lease in stale:
         print(f"note: stale writer lease (older than {FRESH_S:.0f} s, taken for a stopped "
               f"API): {lease.describe()}", file=sys.stderr, flush=True)
     if fresh and force:
         print(f"note: --force: rebuilding while {len(fresh)} API process(es) write to this "
-              f"index; their writes from now until the switch are lost: "
-              + "; ".join(lease.describe() for lease in fresh), file=sys.stderr, flush=True)
+              f"index; their writes from now until the switch are lost: {_named(fresh)}",
+              file=sys.stderr, flush=True)
     if fresh and not force:
         raise TrendsearchError(
-            f"{len(fresh)} API process(es) write to this index now: "
-            + "; ".join(lease.describe() for lease in fresh)
-            + ". A rebuild here would lose the writes they make meanwhile. Rebuild inside the "
-              "API instead (`trendsearch reindex --server URL`, which keeps them), or stop the "
-              "API first, or pass --force to rebuild anyway and lose those writes")
+            f"{len(fresh)} API process(es) write to this index now: {_named(fresh)}. "
+            "A rebuild here would lose the writes they make meanwhile. Rebuild inside the "
+            "API instead (`trendsearch reindex --server URL`, which keeps them), or stop the "
+            "API first, or pass --force to rebuild anyway and lose those writes")
     # Also without a lease: an API of an older version, or a `trendsearch index`, keeps none.
     print("note: writes an API makes during this rebuild are not carried over; to keep "
           "them, rebuild inside the API: `trendsearch reindex --server URL`",
           file=sys.stderr, flush=True)
+
+
+def _leases_now(catalog: Any) -> tuple[list[Any], list[Any]]:
+    """(fresh, stale) writer leases on the alias; none on Edge (no `writer_leases`)."""
+    from server.writer_lease import fresh_and_stale
+
+    leases = getattr(catalog, "writer_leases", None)
+    return fresh_and_stale(leases().read() if leases is not None else [])
+
+
+def _named(leases: list[Any]) -> str:
+    return "; ".join(lease.describe() for lease in leases)
 
 
 @contextmanager
@@ -127,17 +137,13 @@ def _still_no_writers(catalog: Any) -> Iterator[None]:
     """At the switch (`reindex`'s `pause`), the leases once more: an API that started
     during the copy writes into the old collection too. Refused then, the new index is
     dropped as for any failure before the switch and the old one stays live."""
-    from server.writer_lease import fresh_and_stale
-
-    leases = getattr(catalog, "writer_leases", None)
-    fresh, _stale = fresh_and_stale(leases().read() if leases is not None else [])
+    fresh, _stale = _leases_now(catalog)
     if fresh:
         raise TrendsearchError(
             f"{len(fresh)} API process(es) began writing to this index during the rebuild: "
-            + "; ".join(lease.describe() for lease in fresh)
-            + ". Nothing was switched and the new index was dropped; rebuild inside the API "
-              "(`trendsearch reindex --server URL`), or stop it and run this again, or pass "
-              "--force")
+            f"{_named(fresh)}. Nothing was switched and the new index was dropped; rebuild "
+            "inside the API (`trendsearch reindex --server URL`), or stop it and run this "
+            "again, or pass --force")
     yield
 
 
