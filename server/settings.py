@@ -22,7 +22,7 @@ from search.errors import FieldError
 from search.models import END
 from search.store.edge_layout import EdgeLayout
 from search.store.server_layout import ClusterLayout
-from search.trends.models import TrendParams, trend_params
+from search.trends.models import TrendParams
 from server.setting_types import PATTERN_PROBLEMS, KeyList, NetList, OriginList
 
 __all__ = ["Profile", "Settings", "env_name", "load_settings", "settings_table", "split_list"]
@@ -191,7 +191,8 @@ class Settings(RankingSettings, frozen=True, forbid_unknown_fields=True):
 
     @property
     def trend_params(self) -> TrendParams:
-        return trend_params(self.trends)
+        """The shipped knobs with `trends`' overrides (checked by `load_settings`)."""
+        return msgspec.json.decode(self.trends or "{}", type=TrendParams)
 
     @property
     def edge_layout(self) -> EdgeLayout:
@@ -234,6 +235,13 @@ class Settings(RankingSettings, frozen=True, forbid_unknown_fields=True):
             return False
 
 
+def _located(exc: msgspec.ValidationError) -> tuple[str | None, str]:
+    """(field path, problem) of msgspec's "problem - at `$.path`"."""
+    message = str(exc)
+    name = message.rsplit("`$.", 1)[-1].rstrip("`") if "`$." in message else None
+    return name, message.split(" - at ")[0]
+
+
 def help_text(field: msgspec.structs.FieldInfo) -> str:
     """The `description` of the field's `Meta`: its one line of documentation."""
     for meta in get_args(field.type)[1:]:
@@ -267,23 +275,26 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: object) -> 
         if value not in (None, ""):
             raw[field.name] = value
     raw.update(given)
+    def source(name: str) -> str:  # the flag if one was given, else the variable
+        return f"--{name.replace('_', '-')}" if name in given else env_name(name)
+
     try:
         settings = msgspec.convert(raw, Settings, strict=False)
     except msgspec.ValidationError as exc:
-        message = str(exc)
-        name = message.rsplit("`$.", 1)[-1].rstrip("`") if "`$." in message else "?"
-        problem = message.split(" - at ")[0]
+        name, problem = _located(exc)
         if "matching regex" in problem and name in PATTERN_PROBLEMS:
             problem = PATTERN_PROBLEMS[name]
-        source = f"--{name.replace('_', '-')}" if name in given else env_name(name)
-        raise FieldError(source, problem) from None
+        raise FieldError(source(name or "?"), problem) from None
     try:
         settings.trend_params
-    except ValueError as exc:
-        raise FieldError("--trends" if "trends" in given else env_name("trends"), str(exc)) from None
+    except msgspec.ValidationError as exc:  # a subclass of DecodeError: first
+        knob, problem = _located(exc)
+        raise FieldError(source("trends"), f"{knob}: {problem}" if knob else problem) from None
+    except msgspec.DecodeError as exc:
+        raise FieldError(source("trends"), f'expected a JSON object of trends knobs such as '
+                                           f'{{"growth_doublings": 2}}: {exc}') from None
     if settings.qdrant_write_consistency > settings.qdrant_replicas:
-        name = "qdrant_write_consistency"
-        raise FieldError(f"--{name.replace('_', '-')}" if name in given else env_name(name),
+        raise FieldError(source("qdrant_write_consistency"),
                          f"{settings.qdrant_write_consistency} exceeds the "
                          f"{settings.qdrant_replicas} replicas (TRENDSEARCH_QDRANT_REPLICAS): "
                          "no write could succeed")

@@ -118,24 +118,6 @@ class TrendParams(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     first_label_z: Annotated[float, Meta(ge=0)] = 20.0
 
 
-def trend_params(text: str) -> TrendParams:
-    """Knobs from a JSON object of overrides (`TRENDSEARCH_TRENDS`), the rest as shipped:
-    an operator can turn on a rule the public streams left off (the growth test for a desk
-    that follows slow disasters) without a code change. `ValueError` naming the knob."""
-    if not text.strip():
-        return TrendParams()
-    try:
-        return msgspec.json.decode(text, type=TrendParams)
-    except msgspec.ValidationError as exc:  # a subclass of DecodeError: first
-        message = str(exc)
-        at = message.rsplit("`$.", 1)[-1].rstrip("`") if "`$." in message else None
-        problem = message.split(" - at ")[0]
-        raise ValueError(f"{at}: {problem}" if at else problem) from None
-    except msgspec.DecodeError as exc:
-        raise ValueError(f"expected a JSON object of trends knobs such as "
-                         f'{{"growth_doublings": 2}}: {exc}') from None
-
-
 class TrendsRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     window: timedelta = timedelta(hours=1)
     baseline: timedelta = timedelta(hours=48)
